@@ -1,0 +1,86 @@
+"""The verification view of a subcategory: plain, picklable dataclasses built from the catalog models.
+
+The intake pipeline (collection/pipeline/) works only with these, never with ORM objects, so it runs the same in
+the web process, the background worker and the CLI, and can be tested without a database.
+`build_table_spec(code)` (in catalog/specs_build.py) fills them from the loaded catalog.
+"""
+
+from dataclasses import dataclass, field
+
+# Element types (DataElement.type)
+TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE = "text", "integer", "decimal", "date", "boolean", "code"
+ID_CARD, USCC, PHONE, REGION, REFERENCE = "id_card", "uscc", "phone", "region", "reference"
+ELEMENT_TYPES = (TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE, ID_CARD, USCC, PHONE, REGION, REFERENCE)
+
+# Sensitivity, ordered from least to most protected.
+SENSITIVITY_ORDER = ("public", "internal", "sensitive", "personal")
+
+
+@dataclass(frozen=True)
+class CodeTableSpec:
+    """A code table for lookups: `lookup` maps every accepted written form (code, label, alias; already
+    normalised with NFKC, whitespace removed, lowercase) to its code; `labels` maps code -> standard label."""
+
+    code: str
+    name: str
+    lookup: dict[str, str]
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One column of a subcategory's table: the data element as used there, with its effective rules."""
+
+    key: str  # element key, e.g. "id_number"
+    name: str  # Chinese name, e.g. "公民身份号码"
+    aliases: tuple[str, ...]  # other header names townships write
+    type: str  # one of ELEMENT_TYPES
+    required: bool = False
+    sensitivity: str = "internal"
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None  # a full-match regular expression on the normalised text
+    pattern_hint: str | None = None  # Chinese description of the pattern for messages, e.g. "以字母开头"
+    min_value: float | None = None  # numbers: inclusive bounds; dates: ISO strings in min_date/max_date
+    max_value: float | None = None
+    min_exclusive: bool = False  # e.g. floor area > 0
+    not_future: bool = False  # dates: not after today
+    min_date: str | None = None
+    code_table: CodeTableSpec | None = None
+    reference_kind: str | None = None  # for type=reference: the entity kind referred to (person, house, ...)
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
+class CrossRuleSpec:
+    """A cross-field rule used by a subcategory; `rule` names a check in collection/pipeline/verify.py.
+
+    Known rules: id_birth_date (fields: id, date), id_sex (fields: id, sex), date_not_before (fields: field, other).
+    """
+
+    rule: str
+    fields: dict[str, str]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Everything needed to recognise, normalise and verify one subcategory's table."""
+
+    code: str  # subcategory code, e.g. "P0101"
+    name: str  # e.g. "户籍人口"
+    kind: str  # entity kind of the domain: person, house, enterprise, land, object, event
+    catalog_version: str
+    items: tuple[ItemSpec, ...]
+    key_items: tuple[str, ...]  # element keys of the dedup key, e.g. ("id_number",)
+    cross_rules: tuple[CrossRuleSpec, ...] = field(default_factory=tuple)
+
+    def item(self, key: str) -> ItemSpec:
+        for item in self.items:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    @property
+    def required_keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.items if i.required)
