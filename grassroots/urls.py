@@ -11,6 +11,9 @@ admin.site.index_title = "平台管理"
 
 api_v1 = [
     path("", include("regions.api.urls")),
+    path("catalog/", include("catalog.api.urls")),
+    path("", include("collection.api.urls")),
+    path("", include("basedb.api.urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +22,9 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("regions/", include("regions.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("collection/", include("collection.urls")),
+    path("basedb/", include("basedb.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
