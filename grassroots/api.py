@@ -6,7 +6,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 _CODES = {
     status.HTTP_400_BAD_REQUEST: ("invalid", "请求参数有误"),
-    status.HTTP_401_UNAUTHORIZED: ("not_authenticated", "未认证或令牌无效"),
+    status.HTTP_401_UNAUTHORIZED: ("not_authenticated", "未登录或未提供令牌（请求头 Authorization: Token <令牌>）"),
     status.HTTP_403_FORBIDDEN: ("permission_denied", "没有权限执行此操作"),
     status.HTTP_404_NOT_FOUND: ("not_found", "对象不存在或无权访问"),
     status.HTTP_405_METHOD_NOT_ALLOWED: ("method_not_allowed", "不支持的请求方法"),
@@ -40,6 +40,9 @@ def exception_handler(exc, context):
         body = {"code": exc.error_code, "message": str(exc.detail)}
         if exc.param:
             body["param"] = exc.param
+    elif isinstance(exc, exceptions.AuthenticationFailed):
+        # Our authentication classes say why in Chinese (bad format, unknown, expired or revoked token).
+        body = {"code": "authentication_failed", "message": str(exc.detail)}
     elif isinstance(exc, exceptions.ValidationError):
         body["detail"] = response.data
         if isinstance(response.data, dict) and response.data:

@@ -28,7 +28,8 @@ _load_env_file(BASE_DIR / ".env")
 
 
 def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
+    """The variable's value; an empty value counts as unset (so `DATABASE_URL= make test` means the default)."""
+    value = os.environ.get(name) or default
     if value is None:
         raise ImproperlyConfigured(f"Environment variable {name} is required")
     return value
@@ -64,11 +65,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (refused when PRODUCTION=true)
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG or not env_bool("PRODUCTION", False) else None)
 PRODUCTION = env_bool("PRODUCTION", False)
-if PRODUCTION and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("SECRET_KEY must be set in production")
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (refused when PRODUCTION=true)
+# In production SECRET_KEY has no default: env_str raises ImproperlyConfigured when it is missing or empty.
+SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else _DEV_SECRET)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET or DEBUG):
+    raise ImproperlyConfigured("PRODUCTION=true needs its own SECRET_KEY and DEBUG=false")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -138,10 +140,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Parallel test runs against one PostgreSQL server need distinct test database names (default: test_<NAME>).
+if os.environ.get("TEST_DATABASE_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    # django-axes first, so a locked-out username+IP never reaches the password check (see regions/auth.py).
+    "regions.auth.AxesRequestBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -163,7 +169,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "regions.views.lockout"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"

@@ -1,12 +1,29 @@
-"""DRF authentication by `Authorization: Token <key>` against hashed tokens."""
+"""Authentication: login throttling for the web login, and `Authorization: Token <key>` for API clients."""
 
+from axes.backends import AxesStandaloneBackend
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from .tokens import find_user_token
 
 
+class AxesRequestBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every authentication that comes with an HTTP request.
+
+    Calls without a request (the test client's `login()`, management commands, the shell) have no client IP to
+    throttle by; stock axes refuses them with an exception, this backend lets the next backend decide instead.
+    Every HTTP login path (the login page, the admin login) passes the request and is throttled.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
 class HashedTokenAuthentication(authentication.BaseAuthentication):
+    """DRF authentication by a personal token; the database holds only the token's SHA-256 (regions/tokens.py)."""
+
     keyword = "Token"
 
     def authenticate(self, request):
@@ -19,6 +36,7 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         token = find_user_token(raw)
         if token is None:
             raise exceptions.AuthenticationFailed("令牌无效、已过期或已被吊销")
+        # Record use at most once a minute, so an API client's burst does not write on every request.
         if token.last_used_at is None or (timezone.now() - token.last_used_at).total_seconds() > 60:
             type(token).objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token

@@ -1,11 +1,15 @@
-"""Issuing and checking hashed API tokens: the secret is shown once and only its SHA-256 is stored."""
+"""Issuing, checking and revoking hashed API tokens: the secret is shown once and only its SHA-256 is stored."""
 
 import hashlib
+import logging
 import secrets
 
+from django.db import transaction
 from django.utils import timezone
 
 TOKEN_PREFIX = "grt"  # noqa: S105 (a public prefix, not a secret)
+
+logger = logging.getLogger(__name__)
 
 
 def hash_token(raw: str) -> str:
@@ -18,7 +22,8 @@ def new_token_string(kind: str = TOKEN_PREFIX) -> tuple[str, str]:
     return f"{kind}_{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
-def issue_user_token(user, name: str, *, expires_at=None) -> tuple["ApiToken", str]:  # noqa: F821
+@transaction.atomic
+def issue_user_token(user, name: str, *, expires_at=None, acting_user=None) -> tuple["ApiToken", str]:  # noqa: F821
     """Create a personal token for `user`; returns the stored token and the raw secret (shown once)."""
     from .models import ApiToken
 
@@ -26,11 +31,21 @@ def issue_user_token(user, name: str, *, expires_at=None) -> tuple["ApiToken", s
     token = ApiToken.objects.create(
         user=user, name=name, prefix=prefix, key_hash=hash_token(raw), expires_at=expires_at
     )
+    logger.info("api token issued", extra={"token": prefix, "user": user.username, "by": _name(acting_user)})
     return token, raw
 
 
+@transaction.atomic
+def revoke_user_token(token, *, acting_user=None) -> None:
+    """Revoke `token` from now on; revoking twice keeps the first revocation time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    logger.info("api token revoked", extra={"token": token.prefix, "by": _name(acting_user)})
+
+
 def find_user_token(raw: str):
-    """The live ApiToken matching `raw`, or None (unknown, revoked or expired)."""
+    """The live ApiToken matching `raw`, or None (unknown, revoked, expired, or its user deactivated)."""
     from .models import ApiToken
 
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
@@ -39,3 +54,7 @@ def find_user_token(raw: str):
     if not token.user.is_active:
         return None
     return token
+
+
+def _name(user) -> str | None:
+    return getattr(user, "username", None)

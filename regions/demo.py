@@ -1,0 +1,59 @@
+"""Demo users, one per role, so a fresh installation can be tried at once (`manage.py create_demo_users`)."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .choices import Role
+from .models import RegionRole
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    role: str
+    region: str
+    is_staff: bool = False
+
+
+DEMO_USERS = (
+    DemoUser("demo_collector", "东山街道采集员", Role.COLLECTOR, "370602002"),
+    DemoUser("demo_officer", "芝罘区核验员", Role.OFFICER, "370602"),
+    DemoUser("demo_city_officer", "烟台市核验员", Role.OFFICER, "3706"),
+    DemoUser("demo_catalog_admin", "目录管理员", Role.CATALOG_ADMIN, "3706"),
+    DemoUser("demo_admin", "平台管理员", Role.PLATFORM_ADMIN, "3706", is_staff=True),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    spec: DemoUser
+    password: str | None  # the new random password, or None when the user already existed
+
+
+@transaction.atomic
+def create_demo_users() -> list[DemoResult]:
+    """Create the missing demo users with random passwords; existing users are left exactly as they are.
+
+    The platform administrator is also a Django superuser, so the admin site is usable out of the box.
+    """
+    results = []
+    for spec in DEMO_USERS:
+        user_model = get_user_model()
+        if user_model.objects.filter(username=spec.username).exists():
+            results.append(DemoResult(spec, None))
+            continue
+        password = secrets.token_urlsafe(12)
+        user = user_model.objects.create_user(
+            username=spec.username,
+            password=password,
+            first_name=spec.first_name,
+            is_staff=spec.is_staff,
+            is_superuser=spec.is_staff,
+        )
+        RegionRole.objects.create(user=user, region_id=spec.region, role=spec.role)
+        results.append(DemoResult(spec, password))
+    return results

@@ -1,0 +1,26 @@
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from regions.tokens import issue_user_token
+
+
+class Command(BaseCommand):
+    help = "Issue a personal API token for USERNAME and print it once (only its hash is stored)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--name", required=True, help="what the token is for, e.g. the script using it")
+        parser.add_argument("--days", type=int, default=None, help="expire after this many days (default: never)")
+
+    def handle(self, *args, **options):
+        user = get_user_model().objects.filter(username=options["username"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"用户 {options['username']} 不存在或已停用")
+        expires_at = timezone.now() + timedelta(days=options["days"]) if options["days"] else None
+        token, raw = issue_user_token(user, options["name"], expires_at=expires_at)
+        self.stdout.write(f"已为 {user.username} 创建令牌「{token.name}」，只显示这一次，请妥善保存：")
+        self.stdout.write(raw)
+        self.stdout.write("调用接口时在请求头中加入：Authorization: Token <上面的令牌>")
