@@ -20,6 +20,7 @@ venv: $(STAMP)
 setup: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py load_regions
+	$(PY) manage.py load_catalog
 
 ## run: setup, demo users (passwords printed once), then the web server and the background worker; Ctrl-C stops both
 run: setup

@@ -49,6 +49,8 @@ class ItemSpec:
     code_table: CodeTableSpec | None = None
     reference_kind: str | None = None  # for type=reference: the entity kind referred to (person, house, ...)
     help_text: str = ""
+    key_type: str | None = None  # for type=reference: how the referenced key is verified (id_card, uscc, text ...)
+    unit: str = ""  # unit of measure for numbers, e.g. "平方米"
 
 
 @dataclass(frozen=True)

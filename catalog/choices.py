@@ -1,0 +1,66 @@
+from django.db import models
+
+from .spec import SENSITIVITY_ORDER
+
+
+class EntityKind(models.TextChoices):
+    """The kind of entity the records of a domain describe."""
+
+    PERSON = "person", "人"
+    HOUSE = "house", "房"
+    ENTERPRISE = "enterprise", "企"
+    LAND = "land", "地"
+    OBJECT = "object", "物"
+    EVENT = "event", "情"
+
+
+class ElementType(models.TextChoices):
+    """The value type of a data element; the verifier checks each type its own way (see catalog/spec.py)."""
+
+    TEXT = "text", "文本"
+    INTEGER = "integer", "整数"
+    DECIMAL = "decimal", "小数"
+    DATE = "date", "日期"
+    BOOLEAN = "boolean", "是/否"
+    CODE = "code", "代码"
+    ID_CARD = "id_card", "公民身份号码"
+    USCC = "uscc", "统一社会信用代码"
+    PHONE = "phone", "电话号码"
+    REGION = "region", "行政区划"
+    REFERENCE = "reference", "关联主体"
+
+
+class Sensitivity(models.TextChoices):
+    """Sensitivity of a data element, ordered public < internal < sensitive < personal; the sharing API masks by it."""
+
+    PUBLIC = "public", "公开"
+    INTERNAL = "internal", "内部"
+    SENSITIVE = "sensitive", "敏感"
+    PERSONAL = "personal", "个人敏感"
+
+    @classmethod
+    def rank(cls, value: str) -> int:
+        """Position in the order public (0) < internal < sensitive < personal (3); ValueError when unknown."""
+        return SENSITIVITY_ORDER.index(str(value))
+
+    @classmethod
+    def at_most(cls, value: str, ceiling: str) -> bool:
+        """True when `value` is no more sensitive than `ceiling` (e.g. internal ≤ sensitive)."""
+        return cls.rank(value) <= cls.rank(ceiling)
+
+    @classmethod
+    def up_to(cls, ceiling: str) -> list[str]:
+        """Every sensitivity no more sensitive than `ceiling`, least sensitive first."""
+        return list(SENSITIVITY_ORDER[: cls.rank(ceiling) + 1])
+
+
+class UpdateCycle(models.TextChoices):
+    """How often the owning department refreshes a subcategory."""
+
+    REALTIME = "实时", "实时"
+    DAILY = "日", "日"
+    WEEKLY = "周", "周"
+    MONTHLY = "月", "月"
+    QUARTERLY = "季", "季"
+    HALF_YEARLY = "半年", "半年"
+    YEARLY = "年", "年"
