@@ -1,0 +1,38 @@
+from django.contrib import admin
+
+from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "original_name", "sheet_name", "region", "subcategory", "status", "rows", "invalid",
+                    "progress", "uploaded_by", "created_at"]  # fmt: skip
+    list_filter = ["status", "subcategory"]
+    search_fields = ["original_name", "sha256", "region__code", "region__name"]
+    list_select_related = ["region", "subcategory", "uploaded_by"]
+    raw_id_fields = ["uploaded_by", "region", "subcategory", "catalog_version"]
+    readonly_fields = ["sha256", "size_bytes", "group", "task_id", "started_at", "finished_at", "verify_seconds",
+                       "correction_summary", "created_at", "updated_at"]  # fmt: skip
+    date_hierarchy = "created_at"
+
+
+@admin.register(StagedRow)
+class StagedRowAdmin(admin.ModelAdmin):
+    list_display = ["batch", "row", "key", "is_valid", "errors", "warnings", "merge_state"]
+    list_filter = ["is_valid", "merge_state"]
+    search_fields = ["key"]
+    raw_id_fields = ["batch"]
+
+
+@admin.register(BatchIssue)
+class BatchIssueAdmin(admin.ModelAdmin):
+    list_display = ["batch", "row", "column", "item", "rule", "severity", "message"]
+    list_filter = ["rule", "severity"]
+    search_fields = ["message", "value", "column"]
+    raw_id_fields = ["batch", "staged_row"]
+
+
+@admin.register(StagedRowEdit)
+class StagedRowEditAdmin(admin.ModelAdmin):
+    list_display = ["staged_row", "item", "old_value", "new_value", "edited_by", "edited_at"]
+    raw_id_fields = ["batch", "staged_row", "edited_by"]

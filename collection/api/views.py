@@ -1,0 +1,129 @@
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from grassroots.api import ApiError
+from regions.choices import Action
+
+from .. import services
+from ..choices import IssueRule, Severity
+from ..models import Batch
+from ..pipeline.types import RejectedFile
+from .filters import BatchFilterSet, BatchIssueFilterSet
+from .serializers import BatchIssueSerializer, BatchSerializer, BatchUploadSerializer
+
+# How a refused upload answers: (HTTP status, error code, offending parameter).
+REFUSALS = {
+    "forbidden_region": (status.HTTP_403_FORBIDDEN, "permission_denied", "region"),
+    "invalid_region": (status.HTTP_400_BAD_REQUEST, "invalid_region", "region"),
+    "unknown_subcategory": (status.HTTP_400_BAD_REQUEST, "unknown_subcategory", "subcategory"),
+}
+
+
+class IssuePagination(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="上报批次列表", description="Batches in the caller's regions, newest first."),
+    retrieve=extend_schema(summary="上报批次详情", description="Status, progress (0–100) and counts of one batch."),
+)
+class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Upload workbooks and follow their batches; a batch outside the caller's regions answers 404."""
+
+    serializer_class = BatchSerializer
+    filterset_class = BatchFilterSet
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        queryset = Batch.objects.restrict(self.request.user, Action.VIEW)
+        return queryset.select_related("subcategory", "region", "uploaded_by", "catalog_version")
+
+    @extend_schema(
+        summary="上传文件",
+        description=(
+            "Upload one workbook (multipart: file, region, optional subcategory). Small files are verified before "
+            "the answer; larger ones in the background (poll the batch's status and progress). The answer is one "
+            "batch object, or a list of batch objects when the workbook holds several recognised sheets. A file "
+            'refused as a whole answers 400 {"code": "rejected_file", "message": "<Chinese>"} and nothing is stored.'
+        ),
+        request={"multipart/form-data": BatchUploadSerializer},
+        responses={
+            201: BatchSerializer,
+            400: OpenApiResponse(description="rejected_file, invalid_region, unknown_subcategory or invalid"),
+            403: OpenApiResponse(description="not allowed to upload in that region"),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        form = BatchUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        upload = form.validated_data["file"]
+        try:
+            batches = services.submit_upload(
+                upload,
+                original_name=upload.name,
+                region_code=form.validated_data["region"],
+                subcategory=form.validated_data.get("subcategory") or None,
+                user=request.user,
+            )
+        except RejectedFile as exc:
+            code, error, param = REFUSALS.get(exc.code, (status.HTTP_400_BAD_REQUEST, "rejected_file", None))
+            raise ApiError(error, exc.message, param=param, status_code=code) from exc
+        data = BatchSerializer(batches, many=True, context=self.get_serializer_context()).data
+        return Response(data[0] if len(data) == 1 else data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="批次核验问题",
+        description="The batch's issues in row order, paginated; filter by rule, severity, column, item or row.",
+        parameters=[
+            OpenApiParameter("rule", str, many=True, enum=[r.value for r in IssueRule]),
+            OpenApiParameter("severity", str, enum=[s.value for s in Severity]),
+            OpenApiParameter("column", str, description="the header text as in the file"),
+            OpenApiParameter("item", str, description="element key"),
+            OpenApiParameter("row", int, description="Excel row number"),
+        ],
+        responses=BatchIssueSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], serializer_class=BatchIssueSerializer, filter_backends=[])
+    def issues(self, request, pk=None):
+        batch = self.get_object()
+        filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by("row", "column_index", "id"))
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        queryset = filters.qs
+        paginator = IssuePagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(BatchIssueSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="批注版工作簿",
+        description="The township's own file with every error cell marked and explained, plus an issues sheet.",
+        responses={(200, XLSX): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
+    def report(self, request, pk=None):
+        from ..report import batch_report, report_filename
+
+        batch = self.get_object()
+        if batch.status not in services.REPORTABLE_STATUSES:
+            raise ApiError("not_ready", "批次尚未核验完成，暂无批注版工作簿。", status_code=status.HTTP_409_CONFLICT)
+        response = HttpResponse(batch_report(batch), content_type=XLSX)
+        response["Content-Disposition"] = _attachment(report_filename(batch))
+        return response
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"report.xlsx\"; filename*=UTF-8''{quote(filename)}"

@@ -1,0 +1,205 @@
+"""Intake: batches (one uploaded table), their staged rows and the issues verification found.
+
+Every data row of a batch is stored with its normalised values, so collectors can fix cells in place and officers
+can review; the base database (basedb) only ever receives the valid rows of a batch.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from regions.access import RegionScopedQuerySet
+
+from .choices import BatchStatus, IssueRule, MergeState, Severity
+
+
+class Batch(models.Model):
+    """One uploaded table of one township: the stored file, the recognised sheet, its status, counts and timings.
+
+    A workbook with several recognised sheets gives several batches sharing one `group` and one stored file.
+    """
+
+    REGION_FIELD = "region"
+
+    file = models.FileField("文件", upload_to="uploads/%Y/%m/", max_length=255)
+    original_name = models.CharField("原始文件名", max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField("文件大小", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上报人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="batches",
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="batches"
+    )
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory",
+        verbose_name="数据子类",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
+    )
+    catalog_version = models.ForeignKey(
+        "catalog.CatalogVersion",
+        verbose_name="目录版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
+    )
+    sheet_name = models.CharField("工作表", max_length=100, blank=True, default="")
+    header_row = models.PositiveIntegerField("表头行", null=True, blank=True)
+    group = models.UUIDField("上传批次组", default=uuid.uuid4, db_index=True)
+    status = models.CharField(
+        "状态", max_length=20, choices=BatchStatus.choices, default=BatchStatus.UPLOADED, db_index=True
+    )
+
+    rows = models.PositiveIntegerField("数据行数", default=0)
+    valid = models.PositiveIntegerField("有效行数", default=0)
+    invalid = models.PositiveIntegerField("有误行数", default=0)
+    duplicates_in_file = models.PositiveIntegerField("文件内重复", default=0)
+    corrections = models.PositiveIntegerField("自动修正", default=0)
+    correction_summary = models.JSONField("修正统计", default=dict, blank=True)
+    created = models.PositiveIntegerField("新增记录", default=0)
+    updated = models.PositiveIntegerField("更新记录", default=0)
+    unchanged = models.PositiveIntegerField("未变记录", default=0)
+    conflicts = models.PositiveIntegerField("冲突", default=0)
+
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    error_message = models.TextField("错误信息", blank=True, default="")
+    return_reason = models.TextField("退回原因", blank=True, default="")
+    task_id = models.CharField("后台任务", max_length=64, blank=True, default="")
+    started_at = models.DateTimeField("开始核验", null=True, blank=True)
+    finished_at = models.DateTimeField("完成核验", null=True, blank=True)
+    verify_seconds = models.FloatField("核验耗时（秒）", null=True, blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "上报批次"
+        verbose_name_plural = "上报批次"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "status"], name="batch_region_status"),
+            models.Index(fields=["subcategory", "status"], name="batch_subcategory_status"),
+        ]
+
+    def __str__(self) -> str:
+        sheet = f" · {self.sheet_name}" if self.sheet_name else ""
+        return f"批次 {self.pk}（{self.original_name}{sheet}）"
+
+    @property
+    def subcategory_code(self) -> str | None:
+        return self.subcategory.code if self.subcategory_id else None
+
+
+class StagedRow(models.Model):
+    """One data row of a batch with its normalised values (element key → value) and whether it passed."""
+
+    REGION_FIELD = "batch__region"
+
+    batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="staged_rows")
+    row = models.PositiveIntegerField("行号")  # the Excel row number a person sees (CSV: line number)
+    values = models.JSONField("数据", default=dict)
+    key = models.TextField("主键", null=True, blank=True)
+    is_valid = models.BooleanField("有效", default=True)
+    errors = models.PositiveSmallIntegerField("错误数", default=0)
+    warnings = models.PositiveSmallIntegerField("警告数", default=0)
+    merge_state = models.CharField("入库状态", max_length=10, choices=MergeState.choices, default=MergeState.PENDING)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "暂存数据行"
+        verbose_name_plural = "暂存数据行"
+        ordering = ["batch", "row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "row"], name="uniq_staged_row")]
+        indexes = [
+            models.Index(fields=["batch", "key"], name="staged_batch_key"),
+            models.Index(fields=["batch", "is_valid"], name="staged_batch_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"批次 {self.batch_id} 第 {self.row} 行"
+
+
+class BatchIssue(models.Model):
+    """A verification finding of a batch at the Excel row and column the township sees; row is null for the file."""
+
+    REGION_FIELD = "batch__region"
+
+    batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="issues")
+    staged_row = models.ForeignKey(
+        StagedRow, verbose_name="数据行", null=True, blank=True, on_delete=models.CASCADE, related_name="issues"
+    )
+    row = models.PositiveIntegerField("行号", null=True, blank=True)
+    column = models.CharField("列", max_length=200, blank=True, default="")
+    column_index = models.PositiveIntegerField("列序号", null=True, blank=True)  # 0-based position in the sheet
+    item = models.CharField("数据项", max_length=64, blank=True, default="")
+    rule = models.CharField("规则", max_length=20, choices=IssueRule.choices)
+    severity = models.CharField("级别", max_length=10, choices=Severity.choices)
+    message = models.TextField("说明")
+    value = models.TextField("原值", blank=True, default="")
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "核验问题"
+        verbose_name_plural = "核验问题"
+        ordering = ["batch", "row", "column_index", "id"]
+        indexes = [
+            models.Index(fields=["batch", "rule"], name="issue_batch_rule"),
+            models.Index(fields=["batch", "severity"], name="issue_batch_severity"),
+            models.Index(fields=["batch", "row"], name="issue_batch_row"),
+        ]
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "文件"
+        return f"{where} {self.column} {self.get_rule_display()}"
+
+    def as_dict(self) -> dict:
+        """The issue as in the CLI JSON and the API."""
+        return {
+            "row": self.row,
+            "column": self.column or None,
+            "item": self.item or None,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "value": self.value,
+        }
+
+
+class StagedRowEdit(models.Model):
+    """History of in-place fixes: who changed which cell of a staged row, from what to what, and when."""
+
+    REGION_FIELD = "batch__region"
+
+    batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="edits")
+    staged_row = models.ForeignKey(StagedRow, verbose_name="数据行", on_delete=models.CASCADE, related_name="edits")
+    item = models.CharField("数据项", max_length=64)
+    old_value = models.JSONField("原值", null=True, blank=True)
+    new_value = models.JSONField("新值", null=True, blank=True)
+    entered = models.TextField("录入值", blank=True, default="")  # what the person typed, before normalising
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="修改人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    edited_at = models.DateTimeField("修改时间", auto_now_add=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "数据行修改记录"
+        verbose_name_plural = "数据行修改记录"
+        ordering = ["-edited_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.staged_row} {self.item}: {self.old_value} → {self.new_value}"

@@ -1,0 +1,116 @@
+"""The batch API: upload, list, detail, issues and report; region scoping (404 elsewhere), query counts."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from collection.choices import BatchStatus
+from regions.choices import Role
+from tests.collection.batch_fixtures import make_batch
+from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
+from tests.permissions.harness import Case, permission_tests
+
+
+def _batch_url(ctx, suffix=""):
+    return f"/api/v1/batches/{make_batch(ctx.region, ctx.own).pk}/{suffix}"
+
+
+# Covers: batch detail and issues for anonymous (401), wrong role (catalog admin in the township: 404),
+# other township's collector (404), own collector (200), county officer (200), other county officer (404),
+# city officer and platform admin (200).
+BY_REGION = {"county_officer": 200, "other_county_officer": 404, "city_officer": 200, "platform_admin": 200}
+test_batch_permissions = permission_tests(
+    Case("batch detail api", _batch_url, api=True, extra=BY_REGION),
+    Case("batch issues api", lambda ctx: _batch_url(ctx, "issues/"), api=True, extra=BY_REGION),
+    Case("batch detail api for an officer", _batch_url, api=True, role=Role.OFFICER, region=COUNTY_A,
+         other_region=OTHER_COUNTY, wrong_role=Role.CATALOG_ADMIN, extra={"city_officer": 200}),
+)  # fmt: skip
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def as_user(api, user):
+    api.force_authenticate(user)
+    return api
+
+
+@pytest.mark.django_db
+def test_anonymous_gets_401_json_on_the_batch_list(api, regions):
+    response = api.get("/api/v1/batches/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_the_list_holds_only_the_callers_township(api, collector_a, collector_b):
+    mine = make_batch(TOWNSHIP_A, collector_a)
+    make_batch(TOWNSHIP_B, collector_b)
+    body = as_user(api, collector_a).get("/api/v1/batches/").json()
+    assert body["count"] == 1
+    assert body["results"][0]["id"] == mine.pk
+    assert body["results"][0]["status_display"] == "待修正"
+
+
+@pytest.mark.django_db
+def test_collector_b_gets_404_for_collector_a_batch(api, collector_a, collector_b):
+    batch = make_batch(TOWNSHIP_A, collector_a)
+    response = as_user(api, collector_b).get(f"/api/v1/batches/{batch.pk}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert as_user(api, collector_b).get(f"/api/v1/batches/{batch.pk}/issues/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_list_filters_by_status_subcategory_and_region_subtree(api, officer_a, collector_a, collector_b):
+    make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.PENDING_REVIEW)
+    make_batch(TOWNSHIP_B, collector_b)
+    client = as_user(api, officer_a)
+    assert client.get("/api/v1/batches/", {"status": "pending_review"}).json()["count"] == 1
+    assert client.get("/api/v1/batches/", {"region": COUNTY_A}).json()["count"] == 2
+    assert client.get("/api/v1/batches/", {"region": TOWNSHIP_B}).json()["count"] == 1
+    assert client.get("/api/v1/batches/", {"subcategory": "P0101"}).json()["count"] == 0
+
+
+@pytest.mark.django_db
+def test_the_detail_shows_status_progress_and_counts(api, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a, progress=40)
+    body = as_user(api, collector_a).get(f"/api/v1/batches/{batch.pk}/").json()
+    assert (body["status"], body["progress"], body["rows"], body["invalid"]) == ("needs_fix", 40, 1, 1)
+    assert body["issues_url"].endswith(f"/api/v1/batches/{batch.pk}/issues/")
+
+
+@pytest.mark.django_db
+def test_issues_are_paginated_and_filtered_by_rule_column_and_severity(api, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a, issues=5)
+    client = as_user(api, collector_a)
+    url = f"/api/v1/batches/{batch.pk}/issues/"
+    assert client.get(url).json()["count"] == 5
+    assert client.get(url, {"rule": "required"}).json()["count"] == 2
+    assert client.get(url, {"column": "列0"}).json()["count"] == 1
+    assert client.get(url, {"severity": "warning"}).json()["count"] == 0
+    page = client.get(url, {"page_size": 2}).json()
+    assert (page["count"], len(page["results"])) == (5, 2)
+    assert set(page["results"][0]) >= {"row", "column", "item", "rule", "severity", "message", "value"}
+
+
+@pytest.mark.django_db
+def test_an_unknown_rule_filter_is_a_400_with_a_chinese_message(api, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a)
+    response = as_user(api, collector_a).get(f"/api/v1/batches/{batch.pk}/issues/", {"rule": "nonsense"})
+    assert response.status_code == 400
+    assert response.json()["message"] == "请求参数有误"
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_queries_for_one_batch_or_many(api, officer_a, collector_a, django_assert_num_queries):
+    make_batch(TOWNSHIP_A, collector_a)
+    client = as_user(api, officer_a)
+    client.get("/api/v1/batches/")  # warms the user's region-scope cache, as the first request of a session would
+    with django_assert_num_queries(2):  # count + one page with its related rows joined
+        assert client.get("/api/v1/batches/").json()["count"] == 1
+    for _ in range(5):
+        make_batch(TOWNSHIP_A, collector_a)
+    with django_assert_num_queries(2):
+        assert client.get("/api/v1/batches/").json()["count"] == 6
