@@ -2,6 +2,7 @@
 
 from axes.backends import AxesStandaloneBackend
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from .tokens import find_user_token
@@ -43,3 +44,18 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class HashedTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token scheme in the OpenAPI schema, so Swagger UI offers an "Authorize: Token ..." box."""
+
+    target_class = HashedTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "个人或接入方令牌，格式：Token <令牌>",
+        }
