@@ -25,6 +25,7 @@ class CodeTableSpec:
     name: str
     lookup: dict[str, str]
     labels: dict[str, str]
+    standard: str = ""  # e.g. "GB/T 2261.1-2003"; "本地" for local tables
 
 
 @dataclass(frozen=True)

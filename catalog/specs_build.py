@@ -42,7 +42,7 @@ def build_code_table_spec(table: CodeTable, values: Iterable[CodeValue]) -> Code
         labels[value.code] = value.label
         for form in (*value.aliases, value.label, value.code):  # the code itself wins over any other form
             lookup[normalize_code_text(form)] = value.code
-    return CodeTableSpec(code=table.code, name=table.name, lookup=lookup, labels=labels)
+    return CodeTableSpec(code=table.code, name=table.name, lookup=lookup, labels=labels, standard=table.standard)
 
 
 def _code_table_specs(table_ids: set[int]) -> dict[int, CodeTableSpec]:
