@@ -55,6 +55,8 @@ class Batch(models.Model):
     )
     sheet_name = models.CharField("工作表", max_length=100, blank=True, default="")
     header_row = models.PositiveIntegerField("表头行", null=True, blank=True)
+    # Element key → {"header": text in the file, "index": 0-based column}; lets a cell fix name the right column.
+    column_map = models.JSONField("列对应", default=dict, blank=True)
     group = models.UUIDField("上传批次组", default=uuid.uuid4, db_index=True)
     status = models.CharField(
         "状态", max_length=20, choices=BatchStatus.choices, default=BatchStatus.UPLOADED, db_index=True

@@ -16,6 +16,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+import numpy as np
+import pandas as pd
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -26,8 +28,8 @@ from regions.access import can
 from regions.choices import Action, RegionLevel
 from regions.models import Region
 
-from .choices import BatchStatus
-from .models import Batch, BatchIssue, StagedRow
+from .choices import EDITABLE_STATUSES, BatchStatus
+from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
 from .pipeline.types import DUPLICATE_IN_FILE, ERROR, WARNING, Issue, RejectedFile, VerifiedChunk
 
 log = logging.getLogger(__name__)
@@ -177,12 +179,18 @@ def _create_batch_rows(recognitions, name, original_name, sha256, size, region, 
             catalog_version=version,
             sheet_name=recognition.sheet_name[:100],
             header_row=recognition.header_row,
+            column_map=column_map(recognition),
             group=group,
         )
         batch.file.name = name
         batch.save()
         batches.append(batch)
     return batches
+
+
+def column_map(recognition) -> dict:
+    """Element key → header text and 0-based column of the recognised table (unknown columns left out)."""
+    return {c.item: {"header": c.header, "index": c.index} for c in recognition.columns if c.item}
 
 
 @dataclass
@@ -233,6 +241,7 @@ def verify_batch(batch: Batch) -> Batch:
     try:
         with _stored_copy(batch) as path:
             workbook, recognition = opened or _reopen(batch, path)
+            batch.column_map = column_map(recognition)
             _clear_staged(batch, recognition.issues)
             totals = _Totals()
             expected = _expected_rows(workbook, recognition)
@@ -257,7 +266,13 @@ def _mark_verifying(batch: Batch) -> None:
 
 
 def _finish(batch: Batch, status: str, values: dict, started: float) -> Batch:
-    values = {**values, "status": status, "progress": 100, "finished_at": timezone.now()}
+    values = {
+        **values,
+        "status": status,
+        "progress": 100,
+        "finished_at": timezone.now(),
+        "column_map": batch.column_map,
+    }
     values["verify_seconds"] = round(time.monotonic() - started, 3)
     for name, value in values.items():
         setattr(batch, name, value)
@@ -378,33 +393,38 @@ def _store_chunk(batch: Batch, chunk: VerifiedChunk) -> None:
 def dry_run(path, *, original_name: str, region_code: str, subcategory: str | None = None, user=None) -> list[dict]:
     """The same pipeline as create_batches + verify_batch with nothing stored; one summary per recognised sheet.
 
-    The base-database counts say what a merge would do (when basedb offers a preview), else 0.
+    The base-database counts say what a merge of the valid rows would do (basedb's preview), chunk by chunk.
     """
     from .pipeline.run import process_sheet
 
     region = township_for_upload(region_code, user)
+    preview = _merge_preview()
     with _local_file(path, original_name) as (local, _sha256, _size):
         workbook, recognitions = _recognise(local, original_name, subcategory)
         summaries = []
         for recognition in recognitions:
-            totals, issues, valid_rows = _Totals(), list(recognition.issues), []
+            totals, issues, merge = _Totals(), list(recognition.issues), Counter()
             for chunk in process_sheet(workbook, recognition):
                 totals.add(chunk)
                 issues.extend(chunk.issues)
-                valid_rows.extend((r, v, k) for r, v, k, ok in chunk_records(chunk.frame) if ok)
-            merge = _preview_merge(recognition.spec.code, region, valid_rows)
+                if preview is not None:
+                    # Valid rows have distinct keys (in-file duplicates are errors), so chunk previews add up.
+                    result = preview(recognition.spec.code, region.code, chunk.frame[chunk.frame["_valid"]])
+                    merge.update({name: getattr(result, name) for name in MERGE_COUNTS})
             summaries.append(_summary_dict(None, recognition, region.code, totals, merge, issues))
     return summaries
 
 
-def _preview_merge(subcategory: str, region: Region, valid_rows: list) -> dict:
-    """What merging these valid rows would do, from basedb's preview when it exists (else zeros)."""
+MERGE_COUNTS = ("created", "updated", "unchanged", "conflicts")
+
+
+def _merge_preview():
+    """basedb's `preview_rows(subcategory, region_code, frame) -> MergeResult`, or None before basedb has one."""
     try:
         from basedb.merge import preview_rows
     except ImportError:
-        return {}
-    result = preview_rows(subcategory, region.code, valid_rows)
-    return {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
+        return None
+    return preview_rows
 
 
 def _summary_dict(batch_id, recognition, region_code, totals: _Totals, merge: dict, issues: list[Issue]) -> dict:
@@ -528,3 +548,109 @@ REPORTABLE_STATUSES = frozenset(
         BatchStatus.RETURNED,
     }
 )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fixing a cell in place
+
+
+class FixRefused(Exception):
+    """A cell fix that cannot be made (wrong state, no permission, unknown item); `message` is Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _as_text(value) -> str | None:
+    """A stored (normalised) value as cell text the normaliser accepts again."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedRow:
+    """A collector corrects one cell: the row is re-normalised and re-verified at once, its issues replaced, the
+    batch counts updated, the change recorded (StagedRowEdit); the batch goes back to "pending_review" when no
+    invalid row remains (and to "needs_fix" when the fix made a valid row invalid)."""
+    from .pipeline.verify import verify_chunk
+
+    batch = staged_row.batch
+    spec = _fixable_spec(batch, item, acting_user)
+    texts = {key: _as_text(v) for key, v in staged_row.values.items()}
+    texts[item] = None if value is None or str(value) == "" else str(value)
+    raw = pd.DataFrame({**{k: [t] for k, t in texts.items()}, "_row": [staged_row.row]}, dtype=object)
+    headers, indexes = _headers(batch, spec)
+    chunk = verify_chunk(
+        raw, spec, headers, keys=_other_keys(batch, staged_row), today=timezone.localdate(), column_indexes=indexes
+    )
+    with transaction.atomic():
+        _apply_fix(staged_row, item, texts[item], chunk, acting_user)
+        _recount(batch)
+    return staged_row
+
+
+def _fixable_spec(batch: Batch, item: str, user):
+    from catalog.specs_build import build_table_spec
+
+    if batch.status not in EDITABLE_STATUSES:
+        raise FixRefused(f"批次当前状态为“{batch.get_status_display()}”，不能再修改数据。")
+    if user is not None and not can(user, Action.UPLOAD, batch.region_id):
+        raise FixRefused("您没有修改该批次数据的权限。")
+    spec = build_table_spec(batch.subcategory_code)
+    if item not in {i.key for i in spec.items}:
+        raise FixRefused(f"数据项 {item} 不属于数据子类 {spec.code}。")
+    return spec
+
+
+def _headers(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
+    headers = {i.key: i.name for i in spec.items}
+    headers.update({key: c["header"] for key, c in batch.column_map.items()})
+    return headers, {key: c["index"] for key, c in batch.column_map.items()}
+
+
+def _other_keys(batch: Batch, staged_row: StagedRow):
+    """The dedup keys of the batch's other rows, so a fixed row duplicating one of them is caught."""
+    from .pipeline.dedup import InFileKeys
+
+    keys = InFileKeys()
+    others = batch.staged_rows.exclude(pk=staged_row.pk).exclude(key=None).order_by("row").values_list("key", "row")
+    pairs = list(others)
+    if pairs:
+        keys.register(np.array([k for k, _ in pairs], dtype=object), np.array([r for _, r in pairs], dtype=np.int64))
+    return keys
+
+
+def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: VerifiedChunk, user) -> None:
+    old = staged_row.values.get(item)
+    _row, values, key, valid = chunk_records(chunk.frame)[0]
+    staged_row.values, staged_row.key, staged_row.is_valid = values, key, valid
+    staged_row.errors = sum(1 for i in chunk.issues if i.severity == ERROR)
+    staged_row.warnings = sum(1 for i in chunk.issues if i.severity == WARNING)
+    staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings"])
+    staged_row.issues.all().delete()
+    BatchIssue.objects.bulk_create(_issue_row(staged_row.batch, i, staged_row.pk) for i in chunk.issues)
+    StagedRowEdit.objects.create(
+        batch=staged_row.batch,
+        staged_row=staged_row,
+        item=item,
+        old_value=old,
+        new_value=values.get(item),
+        entered=entered or "",
+        edited_by=user,
+    )
+
+
+def _recount(batch: Batch) -> None:
+    """Recompute a batch's row counts from its staged rows and move it between "needs_fix" and "pending_review"."""
+    counts = batch.staged_rows.aggregate(rows=Count("id"), valid=Count("id", filter=Q(is_valid=True)))
+    batch.rows, batch.valid = counts["rows"], counts["valid"]
+    batch.invalid = batch.rows - batch.valid
+    batch.duplicates_in_file = (
+        batch.issues.filter(rule=DUPLICATE_IN_FILE, severity=ERROR).values("row").distinct().count()
+    )
+    if batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW):
+        batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
+    batch.save(update_fields=["rows", "valid", "invalid", "duplicates_in_file", "status", "updated_at"])
