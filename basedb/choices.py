@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class RecordStatus(models.TextChoices):
+    ACTIVE = "active", "有效"
+    RETIRED = "retired", "已注销"
+
+
+class VersionAction(models.TextChoices):
+    """What a RecordVersion records; the sharing API's change feed reports these."""
+
+    CREATE = "create", "新增"
+    UPDATE = "update", "更新"
+    RETIRE = "retire", "注销"
+    RESTORE = "restore", "恢复"
+    RESOLVE = "resolve", "冲突处理"
+
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", "待处理"
+    RESOLVED = "resolved", "已处理"
+
+
+class Resolution(models.TextChoices):
+    KEEP_EXISTING = "keep_existing", "保留原记录"
+    TAKE_NEW = "take_new", "采用新数据"
+    EDIT = "edit", "人工修改"
+
+
+class MergeRunStatus(models.TextChoices):
+    RUNNING = "running", "入库中"
+    FINISHED = "finished", "已完成"
+    FAILED = "failed", "失败"
+    REVERTED = "reverted", "已撤销"

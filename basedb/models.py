@@ -1,0 +1,255 @@
+"""The base database (基层基础数据库): entities, their records per subcategory, full history and conflicts.
+
+One person, house, enterprise, parcel, object or event is one `Entity` (unique by kind and canonical key); it has one
+`Record` per subcategory that holds it (unique by entity and subcategory), with values as JSON keyed by element key.
+Every change to a record is a `RecordVersion` written explicitly by merge.py, conflicts.py and revert.py; its id is
+the monotonically increasing cursor of the sharing API's change feed.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from regions.access import RegionScopedQuerySet
+
+from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
+
+# Item keys tried in order for an entity's display name.
+DISPLAY_NAME_ITEMS = ("name", "enterprise_name", "org_name", "house_address", "address", "land_name", "event_name")
+
+
+class Entity(models.Model):
+    """A person, house, enterprise, parcel, object or event, once: (kind, key) is unique in the database."""
+
+    REGION_FIELD = "region"
+
+    kind = models.CharField("主体类型", max_length=20)
+    key = models.CharField("主体标识", max_length=200)  # canonical dedup key, e.g. the normalised 公民身份号码
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="首报乡镇（街道）", on_delete=models.PROTECT, related_name="entities"
+    )
+    display_name = models.CharField("名称", max_length=200, blank=True, default="")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "主体"
+        verbose_name_plural = "主体"
+        ordering = ["kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="uniq_entity_kind_key")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name or self.key}（{self.kind}）"
+
+
+class Record(models.Model):
+    """What one subcategory holds about one entity: values keyed by element key, owned by one township."""
+
+    REGION_FIELD = "region"
+
+    # Few indexes on purpose: each one slows the bulk merge; the composite ones below cover these columns.
+    entity = models.ForeignKey(
+        Entity, verbose_name="主体", on_delete=models.PROTECT, related_name="records", db_index=False
+    )
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory",
+        verbose_name="数据子类",
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="records", db_index=False
+    )
+    values = models.JSONField("数据", default=dict)
+    status = models.CharField("状态", max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
+    version = models.PositiveIntegerField("版本", default=1)
+    last_batch = models.ForeignKey(
+        "collection.Batch",
+        verbose_name="最近批次",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "记录"
+        verbose_name_plural = "记录"
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["entity", "subcategory"], name="uniq_record_entity_subcat")]
+        indexes = [
+            # Sharing API: a page of one subcategory in a region subtree, keyset-paginated by id.
+            models.Index(fields=["subcategory", "region", "id"], name="record_subcat_region_id"),
+            # Sharing API: updated_since filters, keyset by id.
+            models.Index(fields=["updated_at", "id"], name="record_updated_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subcategory_id}·{self.entity_id}"
+
+
+class RecordVersion(models.Model):
+    """One change of a record: which items changed from what to what ({item: [old, new]}), by which batch or user.
+
+    The id is global and monotonically increasing: the sharing API's change feed pages by it. subcategory and region
+    are copied from the record at the time of the change so the feed can be scoped without a join.
+    """
+
+    REGION_FIELD = "region"
+
+    record = models.ForeignKey(
+        Record, verbose_name="记录", on_delete=models.CASCADE, related_name="versions", db_index=False
+    )
+    version = models.PositiveIntegerField("版本")
+    action = models.CharField("操作", max_length=10, choices=VersionAction.choices)
+    changes = models.JSONField("变更", default=dict)
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory", verbose_name="数据子类", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    batch = models.ForeignKey(
+        "collection.Batch",
+        verbose_name="批次",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    note = models.CharField("说明", max_length=500, blank=True, default="")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "记录版本"
+        verbose_name_plural = "记录版本"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["record", "version"], name="version_record_version"),
+            models.Index(fields=["batch", "action"], name="version_batch_action"),
+            models.Index(fields=["subcategory", "id"], name="version_subcat_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version} {self.action}"
+
+
+class Conflict(models.Model):
+    """A key already held in a subcategory by another township's record, reported again by a batch.
+
+    It waits for a data officer whose region covers both townships (conflicts.resolve_conflict).
+    Scoped by the incoming township (the review queue of the batch that raised it).
+    """
+
+    REGION_FIELD = "incoming_region"
+
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory", verbose_name="数据子类", on_delete=models.PROTECT, related_name="+"
+    )
+    entity = models.ForeignKey(Entity, verbose_name="主体", on_delete=models.PROTECT, related_name="conflicts")
+    record = models.ForeignKey(Record, verbose_name="已有记录", on_delete=models.CASCADE, related_name="conflicts")
+    batch = models.ForeignKey(
+        "collection.Batch", verbose_name="批次", on_delete=models.CASCADE, related_name="basedb_conflicts"
+    )
+    staged_row = models.ForeignKey(
+        "collection.StagedRow",
+        verbose_name="数据行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    incoming_values = models.JSONField("新数据", default=dict)
+    existing_region = models.ForeignKey(
+        "regions.Region", verbose_name="已有记录所属乡镇", on_delete=models.PROTECT, related_name="+"
+    )
+    incoming_region = models.ForeignKey(
+        "regions.Region", verbose_name="上报乡镇", on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN, db_index=True
+    )
+    resolution = models.CharField("处理结果", max_length=20, choices=Resolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    note = models.TextField("说明", blank=True, default="")
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "跨乡镇冲突"
+        verbose_name_plural = "跨乡镇冲突"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["incoming_region", "status"], name="conflict_incoming_status"),
+            models.Index(fields=["existing_region", "status"], name="conflict_existing_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"冲突 {self.pk}：{self.entity.key}"
+
+
+class MergeRun(models.Model):
+    """The merge of one batch: its checkpoint (last staged row id merged), counts and state, so a killed merge
+    resumes where it stopped and finishes exactly once."""
+
+    REGION_FIELD = "batch__region"
+
+    batch = models.OneToOneField(
+        "collection.Batch", verbose_name="批次", on_delete=models.CASCADE, related_name="merge_run"
+    )
+    status = models.CharField("状态", max_length=10, choices=MergeRunStatus.choices, default=MergeRunStatus.RUNNING)
+    last_row = models.BigIntegerField("已入库至数据行", default=0)  # StagedRow.id checkpoint
+    created = models.PositiveIntegerField("新增", default=0)
+    updated = models.PositiveIntegerField("更新", default=0)
+    unchanged = models.PositiveIntegerField("未变", default=0)
+    conflicts = models.PositiveIntegerField("冲突", default=0)
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    error = models.TextField("错误", blank=True, default="")
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    seconds = models.FloatField("耗时（秒）", null=True, blank=True)
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "入库任务"
+        verbose_name_plural = "入库任务"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"批次 {self.batch_id} 入库（{self.get_status_display()}）"
