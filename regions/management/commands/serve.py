@@ -1,8 +1,11 @@
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -15,38 +18,39 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         address = f"{options['host']}:{options['port']}"
-        web = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "grassroots.wsgi",
-            "--bind",
-            address,
-            "--workers",
-            options["workers"],
-            "--timeout",
-            "300",
-            "--access-logfile",
-            "-",
-        ]
-        worker = [sys.executable, "manage.py", "db_worker", "--queue-name", "default"]
-        procs = [subprocess.Popen(worker), subprocess.Popen(web)]  # noqa: S603 (fixed argv, our own programs)
+        web = [sys.executable, "-m", "gunicorn", "grassroots.wsgi", "--bind", address]
+        web += ["--config", "python:grassroots.gunicorn_config", "--workers", options["workers"], "--timeout", "300"]
+        worker = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--queue-name", "default"]
+        # SIGTERM (e.g. from a service manager) stops both children the same way Ctrl-C does.
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        procs = {"db_worker": subprocess.Popen(worker), "gunicorn": subprocess.Popen(web)}  # noqa: S603 (our argv)
         self.stdout.write(f"平台已启动：http://{address}/ （后台任务进程已启动，按 Ctrl-C 同时停止）")
+        died = None
         try:
-            while all(p.poll() is None for p in procs):
-                try:
-                    procs[1].wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    continue
+            while died is None:
+                died = next((name for name, p in procs.items() if p.poll() is not None), None)
+                time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            for proc in procs:
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            _stop(list(procs.values()))
         self.stdout.write("已停止。")
+        if died:
+            raise CommandError(f"{died} 意外退出（退出码 {procs[died].returncode}），已停止全部进程")
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every child still running, then wait; kill what has not stopped after 15 seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
