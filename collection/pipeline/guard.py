@@ -1,0 +1,188 @@
+"""Upload checks before any parser sees the file: type by magic bytes, size, zip bombs, encryption, XML entities.
+
+Every check reads a bounded number of bytes (the zip central directory, the first kilobytes of small XML parts,
+the CFB directory), so a hostile file is refused in bounded time and memory with a Chinese message and nothing
+stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
+"""
+
+import struct
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from .types import RejectedFile
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
+MAX_ZIP_ENTRIES = 10_000
+XML_PROLOG_BYTES = 64 * 1024  # a DOCTYPE can only sit before the root element: scanning the start is enough
+RATIO_MIN_BYTES = 1024 * 1024  # small parts compress oddly; the ratio matters for big ones
+BIFF_FILEPASS, BIFF_EOF = 0x002F, 0x000A
+
+NOT_EXCEL = (
+    "文件不是有效的 Excel 工作簿（可能是网页、压缩包或其他文件改了扩展名）。"
+    "请用 Excel 或 WPS 打开后“另存为” .xlsx 格式再上传。"
+)
+ENCRYPTED = "工作簿已加密，请取消密码后重新上传（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）。"
+ZIP_BOMB = "文件解压后过大或压缩比异常（疑似压缩炸弹），已拒绝。请上传正常保存的工作簿；数据量很大时请分成多个文件。"
+XML_ENTITIES = "工作簿中含有不允许的 XML 实体声明（DOCTYPE/ENTITY），已拒绝。请用 Excel 重新“另存为” .xlsx 后上传。"
+
+
+@dataclass(frozen=True)
+class GuardedFile:
+    """What the guard learned: the real format (by content, not by name) and the size."""
+
+    format: str  # "xlsx" | "xls" | "csv"
+    size: int
+
+
+def check_upload(path: Path, original_name: str) -> GuardedFile:
+    """Refuse anything that is not a plain, unencrypted, sanely sized spreadsheet; return its real format."""
+    extension = Path(original_name or path.name).suffix.lower()
+    if extension not in EXTENSIONS:
+        shown = extension or "（无扩展名）"
+        raise RejectedFile(f"不支持的文件类型“{shown}”：请上传 .xlsx、.xls 或 .csv 文件。", code="unsupported_type")
+    size = path.stat().st_size
+    if size == 0:
+        raise RejectedFile("文件是空的（0 字节），请检查后重新上传。", code="empty")
+    limit = settings.UPLOAD_MAX_BYTES
+    if size > limit:
+        raise RejectedFile(
+            f"文件过大（{size / 1048576:.1f} MB），上限为 {limit // 1048576} MB。请把数据分成多个文件上传。",
+            code="too_large",
+        )
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(ZIP_MAGIC):
+        check_xlsx(path, size)
+        return GuardedFile("xlsx", size)
+    if head == OLE_MAGIC:
+        check_ole(path)
+        return GuardedFile("xls", size)
+    if EXTENSIONS[extension] == "csv":
+        check_text(path)
+        return GuardedFile("csv", size)
+    raise RejectedFile(NOT_EXCEL, code="not_excel")
+
+
+# ----------------------------------------------------------------------------- xlsx (zip)
+
+
+def _zip_entry_count(path: Path, size: int) -> int:
+    """Entries declared by the end-of-central-directory record, read before zipfile builds one object per entry."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise RejectedFile(NOT_EXCEL, code="not_excel")
+    (entries,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    return entries
+
+
+def check_xlsx(path: Path, size: int) -> None:
+    """Central-directory checks (no extraction): parts present, sizes and ratios, encryption, XML prologs."""
+    if _zip_entry_count(path, size) > MAX_ZIP_ENTRIES:
+        raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _check_zip_sizes(infos)
+            names = {info.filename for info in infos}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                raise RejectedFile(NOT_EXCEL, code="not_excel")
+            if any(info.flag_bits & 0x1 for info in infos):
+                raise RejectedFile(ENCRYPTED, code="encrypted")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    _check_xml_prolog(archive, info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, OSError) as exc:
+        raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
+
+
+def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    ratio = settings.UPLOAD_MAX_COMPRESSION_RATIO
+    if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES or total > ratio * max(packed, RATIO_MIN_BYTES):
+        raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+    for info in infos:
+        if info.file_size > RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
+            raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+
+
+def _check_xml_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse DTDs (entity expansion); the prolog is before the root element, within the first bytes."""
+    with archive.open(info) as part:
+        start = part.read(XML_PROLOG_BYTES)
+    upper = start.upper()
+    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+        raise RejectedFile(XML_ENTITIES, code="xml_entities")
+    if len(start) == XML_PROLOG_BYTES and not _has_root_element(start):
+        raise RejectedFile(XML_ENTITIES, code="xml_entities")  # a prolog this long hides something
+
+
+def _has_root_element(data: bytes) -> bool:
+    at = 0
+    while (at := data.find(b"<", at)) >= 0 and at + 1 < len(data):
+        if data[at + 1 : at + 2] not in (b"?", b"!"):
+            return True
+        at += 1
+    return False
+
+
+# ----------------------------------------------------------------------------- xls / encrypted OOXML (OLE2/CFB)
+
+
+def check_ole(path: Path) -> None:
+    """An OLE2 container is an .xls when it holds a Workbook/Book stream; an encrypted .xlsx is OLE2 too."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
+            if {"EncryptionInfo", "EncryptedPackage"} & streams:
+                raise RejectedFile(ENCRYPTED, code="encrypted")
+            book = next((name for name in ("Workbook", "Book") if name in streams), None)
+            if book is None:
+                raise RejectedFile(NOT_EXCEL, code="not_excel")
+            with ole.openstream(book) as stream:
+                if _biff_has_filepass(stream.read(64 * 1024)):
+                    raise RejectedFile(ENCRYPTED, code="encrypted")
+    except RejectedFile:
+        raise
+    except Exception as exc:  # olefile raises OSError and its own errors on a broken container
+        raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
+
+
+def _biff_has_filepass(data: bytes) -> bool:
+    """A FILEPASS record among the workbook-globals records means the .xls is password protected."""
+    at = 0
+    while at + 4 <= len(data):
+        kind, length = struct.unpack_from("<HH", data, at)
+        if kind == BIFF_FILEPASS:
+            return True
+        if kind == BIFF_EOF:
+            return False
+        at += 4 + length
+    return False
+
+
+# ----------------------------------------------------------------------------- csv
+
+
+def check_text(path: Path) -> None:
+    """A .csv must be text: no NUL bytes and few control characters in its first 64 KB."""
+    with path.open("rb") as fh:
+        start = fh.read(64 * 1024)
+    controls = sum(start.count(bytes([c])) for c in range(32) if c not in (9, 10, 13))
+    if b"\x00" in start or controls > len(start) // 100:
+        raise RejectedFile(
+            "CSV 文件不是文本文件（可能是二进制或其他文件改了扩展名）。请用 Excel 另存为 CSV 或 .xlsx 后重新上传。",
+            code="not_text",
+        )

@@ -1,0 +1,267 @@
+"""Reading workbooks and CSV files as cell text, in chunks of data rows.
+
+Every cell becomes text deliberately, with its type in mind: text cells exactly as written; numbers as integer
+text when integral and below 1e15, else the float's repr (so an ID that went through a number cell is visibly
+"2.22401195703155e+17" and verification can report the lost digits); dates as ISO text; booleans as 是/否.
+Nothing guesses a column's type from its first rows.
+
+Workbooks (.xlsx/.xlsm/.xls) are read with python-calamine: the sheet is parsed once in Rust, then rows are
+pulled as Python objects one chunk at a time, so no per-cell Python object lives for the whole file. (fastexcel
+is faster, but its string mode turns number cells into digit text and dates into datetime text, losing exactly
+the cell type that precision_lost and date checks need; measured in docs/performance.md.)
+CSV is read with pandas (dtype=str, keep_default_na=False) in chunks, after the encoding is found.
+"""
+
+import codecs
+import csv
+import datetime
+import operator
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
+
+from .types import RejectedFile
+
+HEADER_SCAN_ROWS = 20
+TOTAL_PREFIXES = ("合计", "总计", "小计")
+ROW = "_row"
+_WS = " \t\r\n\u3000\xa0"
+_MAYBE_SKIP = frozenset("合总小 \t\r\n\u3000\xa0")  # first characters of a first cell that need a closer look
+
+
+# ----------------------------------------------------------------------------- cell text
+
+
+def cell_text(value) -> str | None:
+    """The text of one calamine cell value, per the raw-frame contract; None for an empty cell."""
+    cls = value.__class__
+    if cls is str:
+        return value or None
+    if cls is float:
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if cls is bool:
+        return "是" if value else "否"
+    if cls is int:
+        return str(value)
+    if cls is datetime.datetime:
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if cls is datetime.date:
+        return value.isoformat()
+    if cls is datetime.time:
+        return value.strftime("%H:%M:%S")
+    if value is None:
+        return None
+    return str(value)
+
+
+def column_text(values) -> list:
+    """cell_text over a column of calamine values; plain text cells (the vast majority) take the fast path."""
+    return [(v or None) if v.__class__ is str else cell_text(v) for v in values]
+
+
+def is_blank_text(text) -> bool:
+    return text is None or (text.__class__ is str and text.strip(_WS) == "")
+
+
+def skip_reason(row) -> str | None:
+    """'blank' for a row with nothing written, 'total' for a 合计/总计/小计 row, else None."""
+    for value in row:
+        text = value if value.__class__ is str else cell_text(value)
+        if is_blank_text(text):
+            continue
+        return "total" if text.strip(_WS).startswith(TOTAL_PREFIXES) else None
+    return "blank"
+
+
+def _needs_look(row) -> bool:
+    """Cheap pre-check: only rows whose first cell is empty or starts like 合/总/小 or whitespace go to skip_reason."""
+    first = row[0] if row else ""
+    return first.__class__ is str and (first == "" or first[0] in _MAYBE_SKIP)
+
+
+# ----------------------------------------------------------------------------- workbooks
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error classes for corrupt containers
+        message = "无法读取工作簿：文件已损坏或不是有效的 Excel 文件，请用 Excel 另存为 .xlsx 后重新上传。"
+        raise RejectedFile(message, code="not_excel") from exc
+
+
+def visible_sheet_names(book: CalamineWorkbook) -> list[str]:
+    """Sheets a person can see; hidden sheets hold dropdown lists or our template metadata, never a table."""
+    return [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+
+
+def load_sheet(book: CalamineWorkbook, name: str) -> CalamineSheet:
+    try:
+        return book.get_sheet_by_name(name)
+    except Exception as exc:
+        raise RejectedFile(f"无法读取工作表“{name}”：文件已损坏，请用 Excel 另存为 .xlsx 后重新上传。") from exc
+
+
+def sheet_origin(sheet: CalamineSheet) -> tuple[int, int]:
+    """0-based (row, column) where calamine's iter_rows starts: python-calamine 0.9 yields rows from row 1 (padding
+    empty rows above the used range) but cells only from the used range's first column."""
+    start = sheet.start
+    return (0, start[1]) if start else (0, 0)
+
+
+def sheet_head(sheet: CalamineSheet, rows: int = HEADER_SCAN_ROWS) -> list[list[str | None]]:
+    """The first `rows` rows from A1 as cell text (leading empty rows and columns included)."""
+    top, left = sheet_origin(sheet)
+    head: list[list[str | None]] = [[] for _ in range(min(top, rows))]
+    for row in sheet.iter_rows():
+        if len(head) >= rows:
+            break
+        head.append([None] * left + column_text(row))
+    return head
+
+
+def sheet_chunks(
+    sheet: CalamineSheet, columns: dict[int, str], data_start_row: int, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """Raw frames of the data rows from `data_start_row` (Excel row number); columns: 0-based sheet index -> key."""
+    top, left = sheet_origin(sheet)
+    positions = [index - left for index in columns]
+    getter = _picker(positions)
+    keys = list(columns.values())
+    picked, numbers = [], []
+    excel_row = top
+    for row in sheet.iter_rows():
+        excel_row += 1
+        if excel_row < data_start_row or (_needs_look(row) and skip_reason(row)):
+            continue
+        picked.append(getter(row))
+        numbers.append(excel_row)
+        if len(picked) >= chunk_size:
+            yield raw_frame(picked, numbers, keys)
+            picked, numbers = [], []
+    if picked:
+        yield raw_frame(picked, numbers, keys)
+
+
+def _picker(positions: list[int]):
+    """A fast row -> tuple of the mapped cells ('' where the row is shorter or the column is left of the range)."""
+    if all(p >= 0 for p in positions) and positions:
+        get = operator.itemgetter(*positions)
+        if len(positions) == 1:
+            return lambda row: (get(row),) if len(row) > positions[0] else ("",)
+        width = max(positions) + 1
+        return lambda row: get(row) if len(row) >= width else tuple(row[p] if p < len(row) else "" for p in positions)
+    return lambda row: tuple(row[p] if 0 <= p < len(row) else "" for p in positions)
+
+
+def raw_frame(picked: list[tuple], numbers: list[int], keys: list[str]) -> pd.DataFrame:
+    """The raw-frame contract: one object column of str/None per item key, plus int '_row'."""
+    data = {}
+    for key, values in zip(keys, zip(*picked, strict=True) if picked else [() for _ in keys], strict=True):
+        data[key] = pd.array(column_text(values), dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(numbers)), dtype=object)  # not pandas' inferred str dtype
+    frame[ROW] = pd.array(numbers, dtype="int64")
+    return frame
+
+
+# ----------------------------------------------------------------------------- CSV
+
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def detect_csv_encoding(path: Path) -> str:
+    """utf-8 (with or without BOM) when the whole file decodes strictly, else gb18030 (a superset of GBK)."""
+    for encoding in _CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise RejectedFile("无法识别 CSV 文件的编码：请用 Excel 另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后重新上传。")
+
+
+def _csv_reader(path: Path, encoding: str, chunk_size: int, width: int):
+    return pd.read_csv(
+        path,
+        encoding=encoding,
+        header=None,
+        names=range(width),  # a title line has fewer fields than the header: fix the width up front
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        skip_blank_lines=False,  # keep line numbers: record i is line i + 1
+        chunksize=chunk_size,
+        engine="c",
+    )
+
+
+def _csv_error(exc: Exception) -> RejectedFile:
+    return RejectedFile(f"CSV 文件格式有误（{str(exc)[:80]}）：请检查分隔符和引号，或另存为 .xlsx 后重新上传。")
+
+
+def csv_head(path: Path, encoding: str, rows: int = HEADER_SCAN_ROWS) -> list[list[str | None]]:
+    """The first `rows` lines as cell text."""
+    return [[v or None for v in record] for record in _csv_records(path, encoding, rows)]
+
+
+def csv_width(path: Path, encoding: str, sample: int = 1000) -> int:
+    """The most fields on one line among the first `sample` lines."""
+    return max((len(record) for record in _csv_records(path, encoding, sample)), default=1)
+
+
+def _csv_records(path: Path, encoding: str, limit: int) -> list[list[str]]:
+    records = []
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            for record in csv.reader(fh):
+                records.append(record)
+                if len(records) >= limit:
+                    break
+    except csv.Error as exc:
+        raise _csv_error(exc) from exc
+    return records
+
+
+def csv_chunks(
+    path: Path, encoding: str, columns: dict[int, str], data_start_row: int, chunk_size: int
+) -> Iterator[pd.DataFrame]:
+    """Raw frames of a CSV's data lines from `data_start_row` (line number, header line 1)."""
+    keys = list(columns.values())
+    width = max(csv_width(path, encoding), max(columns, default=0) + 1)
+    try:
+        reader = _csv_reader(path, encoding, chunk_size, width)
+        for frame in reader:
+            yield from _csv_frame(frame, columns, keys, data_start_row)
+    except pd.errors.EmptyDataError:
+        return
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise _csv_error(exc) from exc
+
+
+def _csv_frame(frame: pd.DataFrame, columns: dict[int, str], keys: list[str], data_start_row: int):
+    frame = frame.fillna("")  # fields missing on short lines
+    numbers = frame.index.to_numpy() + 1
+    filled = frame.apply(lambda col: col.str.strip(_WS) != "")
+    first = frame.where(filled).bfill(axis=1).iloc[:, 0] if frame.shape[1] else pd.Series(dtype=object)
+    keep = (numbers >= data_start_row) & filled.any(axis=1).to_numpy()
+    keep &= ~first.fillna("").str.strip(_WS).str.startswith(TOTAL_PREFIXES).to_numpy()
+    if not keep.any():
+        return
+    kept = frame.loc[keep]
+    data = {}
+    for index, key in zip(columns, keys, strict=True):
+        values = kept[index].tolist() if index in kept.columns else [""] * len(kept)
+        data[key] = pd.array([v or None for v in values], dtype=object)
+    out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)), dtype=object)
+    out[ROW] = pd.array(numbers[keep], dtype="int64")
+    yield out

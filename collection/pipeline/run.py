@@ -1,0 +1,167 @@
+"""The file side of the intake pipeline, end to end: guard -> open -> recognise -> read chunks -> verify.
+
+This is the API the collection app (web, API, CLI) calls; it sees no ORM object. A workbook is opened once: the
+sheet parsed while recognising is kept until its rows are read, so a big sheet is parsed only once.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from catalog.spec import TableSpec
+
+from . import read
+from .guard import check_upload
+from .recognise import (
+    NO_HEADER_MESSAGE,
+    HeaderMatch,
+    best_match,
+    is_instruction_sheet,
+    match_header,
+    to_recognition,
+    wrong_table_message,
+)
+from .types import Recognition, RejectedFile, VerifiedChunk
+
+META_SHEET = "_meta"
+CSV_SHEET = "CSV"
+
+
+@dataclass
+class Workbook:
+    """An opened, guarded upload."""
+
+    path: Path
+    original_name: str
+    format: str  # "xlsx" | "xls" | "csv"
+    sheet_names: list[str]
+    template_meta: dict | None  # hidden metadata of our own templates, if present
+    encoding: str | None = None  # CSV only
+    _book: object = field(default=None, repr=False, compare=False)
+    _sheets: dict = field(default_factory=dict, repr=False, compare=False)
+    _heads: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def sheet(self, name: str):
+        """The parsed sheet (cached until its rows are read)."""
+        if name not in self._sheets:
+            self._sheets.clear()  # keep one parsed sheet at a time: a big sheet costs hundreds of MB
+            self._sheets[name] = read.load_sheet(self._book, name)
+        return self._sheets[name]
+
+    def head(self, name: str) -> list[list]:
+        """The first 20 rows as cell text (kept: recognising several tables reads them several times)."""
+        if name not in self._heads:
+            if self.format == "csv":
+                self._heads[name] = read.csv_head(self.path, self.encoding)
+            else:
+                self._heads[name] = read.sheet_head(self.sheet(name))
+        return self._heads[name]
+
+    def row_count(self, name: str) -> int | None:
+        """Rows of the sheet as far as known without reading it again (for progress bars), else None."""
+        sheet = self._sheets.get(name)
+        if sheet is None:
+            return None
+        return (sheet.start or (0, 0))[0] + sheet.height
+
+
+def open_upload(path: Path, original_name: str) -> Workbook:
+    """Guard the upload (type, size, zip bomb, encryption, XML entities) and open it; raises RejectedFile."""
+    path = Path(path)
+    guarded = check_upload(path, original_name)
+    if guarded.format == "csv":
+        encoding = read.detect_csv_encoding(path)
+        return Workbook(path, original_name, "csv", [CSV_SHEET], None, encoding=encoding)
+    book = read.open_workbook(path)
+    names = read.visible_sheet_names(book)
+    meta = _template_meta(book)
+    return Workbook(path, original_name, guarded.format, names, meta, _book=book)
+
+
+def _template_meta(book) -> dict | None:
+    """Key/value rows of the veryHidden `_meta` sheet our templates carry (written by catalog/templates_xlsx.py)."""
+    if META_SHEET not in book.sheet_names:
+        return None
+    meta = {}
+    for row in read.sheet_head(read.load_sheet(book, META_SHEET), rows=200):
+        cells = [c for c in row if c is not None]
+        if len(cells) >= 2:
+            meta[cells[0]] = cells[1]
+    return meta or None
+
+
+def _meta_subcategory(workbook: Workbook, sheet_name: str) -> str | None:
+    meta = workbook.template_meta or {}
+    return meta.get(f"sheet:{sheet_name}") or meta.get("subcategory")
+
+
+def recognise_tables(
+    workbook: Workbook, specs: Mapping[str, TableSpec], subcategory: str | None = None
+) -> list[Recognition]:
+    """One Recognition per sheet holding a recognisable table; instruction sheets are skipped.
+
+    With `subcategory`, only that table is looked for. Raises RejectedFile when nothing is recognised, when the
+    chosen table's header is not found, or when a required column is missing.
+    """
+    if subcategory is not None and subcategory not in specs:
+        raise RejectedFile(f"未知的数据表编码“{subcategory}”，请从数据目录中选择。", code="unknown_subcategory")
+    candidates = {subcategory: specs[subcategory]} if subcategory else specs
+    matches: list[tuple[str, HeaderMatch]] = []
+    for name in workbook.sheet_names:
+        if len(workbook.sheet_names) > 1 and is_instruction_sheet(name):
+            continue
+        match = _match_sheet(workbook, name, candidates)
+        if match is not None:
+            matches.append((name, match))
+    if subcategory and len(matches) > 1:  # several sheets fit: keep those that fit no other table better
+        preferred = [(name, m) for name, m in matches if _best_code(workbook, name, specs) == subcategory]
+        matches = preferred or matches
+    if not matches:
+        raise RejectedFile(wrong_table_message(specs[subcategory]) if subcategory else NO_HEADER_MESSAGE,
+                           code="no_header")  # fmt: skip
+    return [to_recognition(match, name) for name, match in matches]
+
+
+def _best_code(workbook: Workbook, name: str, specs: Mapping[str, TableSpec]) -> str | None:
+    match = _match_sheet(workbook, name, specs)
+    return match.spec.code if match is not None else None
+
+
+def _match_sheet(workbook: Workbook, name: str, specs: Mapping[str, TableSpec]) -> HeaderMatch | None:
+    head = workbook.head(name)
+    code = _meta_subcategory(workbook, name)
+    if code in specs:
+        match = match_header(head, specs[code])
+        if match is not None:
+            return match
+    return best_match(head, specs, "" if workbook.format == "csv" else name)
+
+
+def read_chunks(workbook: Workbook, recognition: Recognition, chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
+    """The raw frames of a recognised table: mapped item columns as str/None, plus '_row' (see read.py)."""
+    columns = {c.index: c.item for c in recognition.columns if c.item}
+    if workbook.format == "csv":
+        yield from read.csv_chunks(workbook.path, workbook.encoding, columns, recognition.data_start_row, chunk_size)
+        return
+    sheet = workbook.sheet(recognition.sheet_name)
+    try:
+        yield from read.sheet_chunks(sheet, columns, recognition.data_start_row, chunk_size)
+    finally:
+        workbook._sheets.pop(recognition.sheet_name, None)  # free the parsed sheet once read
+
+
+def process_sheet(
+    workbook: Workbook, recognition: Recognition, *, today: date | None = None, chunk_size: int = 50_000
+) -> Iterator[VerifiedChunk]:
+    """Read a recognised table chunk by chunk and verify each chunk; duplicates are tracked across chunks."""
+    from . import verify
+
+    headers = {c.item: c.header for c in recognition.columns if c.item}
+    indexes = {c.item: c.index for c in recognition.columns if c.item}
+    keys = verify.InFileKeys()
+    today = today or date.today()
+    for raw in read_chunks(workbook, recognition, chunk_size):
+        yield verify.verify_chunk(raw, recognition.spec, headers, keys=keys, today=today, column_indexes=indexes)

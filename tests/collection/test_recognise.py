@@ -1,0 +1,110 @@
+"""Recognising the table: header row, two-row headers, header text normalisation, subcategory detection."""
+
+import pytest
+
+from collection.pipeline.recognise import normalise_header
+from collection.pipeline.run import open_upload, recognise_tables
+from collection.pipeline.types import MISSING_COLUMN, UNKNOWN_COLUMN, WARNING, RejectedFile
+from tests.collection.intake_fixtures import DATA, EXPECTED, P0101_HEADER, P0101_ROW, specs, write_xlsx  # noqa: F401
+
+SINGLE = {c["file"]: c["expect"] for c in EXPECTED["files"] if not c["expect"].get("json_list")}
+
+
+def recognise(path, specs, subcategory=None):  # noqa: F811
+    return recognise_tables(open_upload(path, path.name), specs, subcategory)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        (" 姓 名 ", "姓名"),
+        ("*性别", "性别"),
+        ("现居住地址（必填）", "现居住地址"),
+        ("身份证号(18位)", "身份证号"),
+        ("建筑面积（平方米）", "建筑面积"),
+        ("公民身份号码\n(必填)*", "公民身份号码"),
+        ("ＩＤ\u3000号", "ID号"),
+        ("（备注）", "(备注)"),
+    ],
+)
+def test_it_normalises_header_text(text, normalised):
+    assert normalise_header(text) == normalised
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE))
+def test_it_finds_each_sample_table_without_being_told_which(specs, name):  # noqa: F811
+    [recognition] = recognise(DATA / name, specs)
+    assert recognition.spec.code == SINGLE[name]["subcategory"]
+    assert recognition.header_row == SINGLE[name].get("header_row", 1)
+    assert recognition.data_start_row == recognition.header_row + 1
+
+
+def test_it_skips_title_and_group_rows_and_warns_about_unknown_columns(specs):  # noqa: F811
+    [recognition] = recognise(DATA / "sample_p0101_messy.xlsx", specs, "P0101")
+    mapped = {c.header: c.item for c in recognition.columns}
+    assert mapped[" 姓 名 "] == "name" and mapped["*性别"] == "sex"
+    assert mapped["现居住地址（必填）"] == "current_address"
+    assert mapped["手机号"] == "phone" and mapped["身份证号码"] == "id_number"
+    [warning] = recognition.issues
+    assert (warning.rule, warning.severity, warning.row, warning.column) == (UNKNOWN_COLUMN, WARNING, 3, "身高")
+    assert warning.column_index == 14 and "身高" in warning.message
+
+
+def test_it_combines_a_two_row_header_with_names_merged_down(specs, tmp_path):  # noqa: F811
+    top = ["姓名", "公民身份号码", "基本情况", None, "居住信息", None]
+    lower = [None, None, "性别", "出生日期", "现住址", "联系电话"]
+    merge = {"A1:A2": "姓名", "B1:B2": "公民身份号码", "C1:D1": "基本情况", "E1:F1": "居住信息"}
+    path = write_xlsx(tmp_path / "two.xlsx", [top, lower, P0101_ROW[:3] + P0101_ROW[4:5] + P0101_ROW[7:8]], merge=merge)
+    [recognition] = recognise(path, specs, "P0101")
+    assert recognition.header_row == 2 and recognition.data_start_row == 3
+    assert [(c.index, c.item) for c in recognition.columns] == [
+        (0, "name"), (1, "id_number"), (2, "sex"), (3, "birth_date"), (4, "current_address"), (5, "phone")
+    ]  # fmt: skip
+    assert [c.header for c in recognition.columns][:3] == ["姓名", "公民身份号码", "性别"]
+
+
+def test_a_missing_required_column_rejects_the_file_naming_it(specs, tmp_path):  # noqa: F811
+    header = [h for h in P0101_HEADER if h != "现住址"]
+    path = write_xlsx(tmp_path / "m.xlsx", [header, P0101_ROW[:7]])
+    with pytest.raises(RejectedFile, match="缺少必填列：现住址") as caught:
+        recognise(path, specs, "P0101")
+    assert caught.value.code == MISSING_COLUMN
+
+
+def test_instruction_sheets_are_ignored_and_each_table_sheet_is_recognised(specs):  # noqa: F811
+    recognitions = recognise(DATA / "sample_multi_sheet.xlsx", specs)
+    assert [(r.sheet_name, r.spec.code) for r in recognitions] == [("户籍人口", "P0101"), ("流动人口", "P0102")]
+
+
+def test_a_given_subcategory_selects_only_its_sheet(specs):  # noqa: F811
+    [recognition] = recognise(DATA / "sample_multi_sheet.xlsx", specs, "P0102")
+    assert recognition.sheet_name == "流动人口"
+
+
+def test_a_header_of_another_table_is_rejected_naming_the_expected_one(specs):  # noqa: F811
+    with pytest.raises(RejectedFile, match="房屋"):
+        recognise(DATA / "sample_p0101_clean.xlsx", specs, "H0101")
+
+
+def test_a_sheet_without_any_known_header_is_rejected(specs, tmp_path):  # noqa: F811
+    path = write_xlsx(tmp_path / "x.xlsx", [["说明"], ["请按要求填写"], ["甲", "乙", "丙"], ["1", "2", "3"]])
+    with pytest.raises(RejectedFile, match="未找到表头"):
+        recognise(path, specs)
+
+
+def test_an_unknown_subcategory_is_rejected(specs):  # noqa: F811
+    with pytest.raises(RejectedFile, match="未知的数据表"):
+        recognise(DATA / "sample_p0101_clean.xlsx", specs, "X9999")
+
+
+def test_a_sheet_named_after_a_table_decides_between_tables_sharing_columns(specs, tmp_path):  # noqa: F811
+    rows = [["姓名", "公民身份号码", "性别", "现住址"], ["王鸣", "140121195207116272", "男", "烟台市"]]
+    path = write_xlsx(tmp_path / "s.xlsx", rows, sheet="流动人口")
+    [recognition] = recognise(path, specs)
+    assert recognition.spec.code == "P0102"
+
+
+def test_a_header_below_the_first_20_rows_is_not_searched(specs, tmp_path):  # noqa: F811
+    path = write_xlsx(tmp_path / "deep.xlsx", [["备忘"]] * 20 + [P0101_HEADER, P0101_ROW])
+    with pytest.raises(RejectedFile, match="未找到表头"):
+        recognise(path, specs)
