@@ -1,0 +1,84 @@
+"""Resolving cross-township conflicts: a data officer whose region covers both townships decides, and the decision
+is recorded in the record's history (a RecordVersion with action `resolve`)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from collection.choices import MergeState
+from collection.models import StagedRow
+from regions.access import can
+from regions.choices import Action
+
+from .choices import ConflictStatus, RecordStatus, Resolution, VersionAction
+from .merge import diff_values
+from .models import Conflict, Record, RecordVersion
+
+
+def may_resolve(user, conflict: Conflict) -> bool:
+    """Only an officer whose region covers both the existing and the incoming township may resolve."""
+    return can(user, Action.REVIEW, conflict.existing_region_id) and can(
+        user, Action.REVIEW, conflict.incoming_region_id
+    )
+
+
+def write_version(
+    record: Record, action: str, changes: dict, *, acting_user, batch=None, note: str = ""
+) -> RecordVersion:
+    """Bump the record's version and write its history row (the record must be saved by the caller)."""
+    record.version += 1
+    return RecordVersion.objects.create(
+        record=record,
+        version=record.version,
+        action=action,
+        changes=changes,
+        subcategory_id=record.subcategory_id,
+        region_id=record.region_id,
+        batch=batch,
+        acting_user=acting_user,
+        note=note[:500],
+    )
+
+
+def _new_values(conflict: Conflict, decision: str, values: dict | None) -> tuple[dict, str]:
+    """The record's values and owning township after the decision."""
+    record = conflict.record
+    if decision == Resolution.KEEP_EXISTING:
+        return record.values, record.region_id
+    if decision == Resolution.TAKE_NEW:
+        return {**record.values, **conflict.incoming_values}, conflict.incoming_region_id
+    if decision == Resolution.EDIT:
+        if not isinstance(values, dict) or not values:
+            raise ValidationError("人工修改时须填写修改后的数据。")
+        return {**record.values, **values}, record.region_id
+    raise ValidationError(f"未知的处理方式：{decision}")
+
+
+@transaction.atomic
+def resolve_conflict(
+    conflict: Conflict, *, decision: str, acting_user, values: dict | None = None, note: str = ""
+) -> Conflict:
+    """Keep the existing record, take the incoming values (the incoming township takes the record over), or edit;
+    writes a `resolve` RecordVersion with the changed items and closes the conflict."""
+    conflict = Conflict.objects.select_for_update().select_related("record").get(pk=conflict.pk)
+    if not may_resolve(acting_user, conflict):
+        raise PermissionDenied("只有辖区同时覆盖两个乡镇（街道）的数据核验员可以处理此冲突。")
+    if conflict.status != ConflictStatus.OPEN:
+        raise ValidationError("该冲突已处理。")
+    record = Record.objects.select_for_update().get(pk=conflict.record_id)
+    conflict.record = record
+    new_values, region = _new_values(conflict, decision, values)
+    changes = diff_values(record.values, new_values)
+    label = Resolution(decision).label
+    moved = f"，记录改归 {region}" if region != record.region_id else ""
+    record.values, record.region_id, record.status = new_values, region, RecordStatus.ACTIVE
+    write_version(record, VersionAction.RESOLVE, changes, acting_user=acting_user, batch=conflict.batch,
+                  note=f"跨乡镇冲突 {conflict.pk}：{label}{moved}。{note}".strip())  # fmt: skip
+    record.save()
+    conflict.status, conflict.resolution = ConflictStatus.RESOLVED, decision
+    conflict.resolved_by, conflict.resolved_at, conflict.note = acting_user, timezone.now(), note
+    conflict.save()
+    if conflict.staged_row_id:
+        state = MergeState.SKIPPED if decision == Resolution.KEEP_EXISTING else MergeState.MERGED
+        StagedRow.objects.filter(pk=conflict.staged_row_id).update(merge_state=state)
+    return conflict

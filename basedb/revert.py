@@ -1,0 +1,105 @@
+"""Reverting a merged batch: its creates are retired and its updates restored, from the records' history.
+
+Every change made by the revert is itself a RecordVersion (note "撤销批次 N"), so history is never rewritten.
+An item changed again by a later batch keeps the later value: reverting only undoes what is still the batch's.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from collection.choices import BatchStatus, IssueRule, MergeState
+from collection.models import Batch, BatchIssue, StagedRow
+from regions.access import can
+from regions.choices import Action
+
+from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
+from .models import Conflict, MergeRun, Record, RecordVersion
+
+UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.RESTORE, VersionAction.RESOLVE)
+
+
+@dataclass
+class RevertResult:
+    retired: int = 0
+    restored: int = 0
+
+
+def _undo(record: Record, action: str, changes: dict) -> dict | None:
+    """Apply the undo of one version to `record` in memory; returns the undo's changes, or None when nothing to do."""
+    if action == VersionAction.CREATE:
+        if record.status == RecordStatus.RETIRED:
+            return None
+        record.status = RecordStatus.RETIRED
+        return {}
+    undo = {}
+    for item, (old, new) in changes.items():
+        if record.values.get(item) == new:  # still the batch's value
+            undo[item] = [new, old]
+    record.values = {**record.values, **{item: old for item, (_new, old) in undo.items()}}
+    if action == VersionAction.RESTORE:
+        record.status = RecordStatus.RETIRED
+    return undo if undo or action == VersionAction.RESTORE else None
+
+
+def _close_conflicts(batch: Batch, acting_user) -> None:
+    Conflict.objects.filter(batch=batch, status=ConflictStatus.OPEN).update(
+        status=ConflictStatus.RESOLVED,
+        resolution=Resolution.KEEP_EXISTING,
+        resolved_by=acting_user,
+        resolved_at=timezone.now(),
+        note="批次已撤销",
+    )
+    BatchIssue.objects.filter(batch=batch, rule=IssueRule.CONFLICT).delete()
+
+
+@transaction.atomic
+def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
+    """Undo the merge of `batch`: retire its creates, restore its updates, close its open conflicts; the batch goes
+    back to 待审核 and its rows to 待入库, so it can be merged again. acting_user None means the system (CLI)."""
+    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id):
+        raise PermissionDenied("您没有撤销该批次入库的权限。")
+    run = MergeRun.objects.select_for_update().filter(batch=batch).first()
+    if run is None or run.status == MergeRunStatus.REVERTED:
+        raise ValidationError("该批次没有可撤销的入库结果。")
+    versions = list(
+        RecordVersion.objects.filter(batch=batch, action__in=UNDONE_ACTIONS)
+        .order_by("-id")
+        .values_list("record_id", "action", "changes")
+    )
+    records = Record.objects.select_for_update().in_bulk({v[0] for v in versions})
+    result, history, now = RevertResult(), [], timezone.now()
+    for record_id, action, changes in versions:  # newest first, so several versions of one record unwind in order
+        record = records[record_id]
+        undo = _undo(record, action, changes)
+        if undo is None:
+            continue
+        record.version += 1
+        record.updated_at = now
+        retired = record.status == RecordStatus.RETIRED
+        result.retired += retired
+        result.restored += not retired
+        history.append(
+            RecordVersion(
+                record=record,
+                version=record.version,
+                action=VersionAction.RETIRE if retired else VersionAction.UPDATE,
+                changes=undo,
+                subcategory_id=record.subcategory_id,
+                region_id=record.region_id,
+                acting_user=acting_user,
+                note=f"撤销批次 {batch.pk}",
+            )
+        )
+    Record.objects.bulk_update(records.values(), ["values", "status", "version", "updated_at"], batch_size=1000)
+    RecordVersion.objects.bulk_create(history, batch_size=2000)
+    _close_conflicts(batch, acting_user)
+    StagedRow.objects.filter(batch=batch).update(merge_state=MergeState.PENDING)
+    run.status = MergeRunStatus.REVERTED
+    run.save(update_fields=["status"])
+    Batch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.PENDING_REVIEW, created=0, updated=0, unchanged=0, conflicts=0
+    )
+    return result
