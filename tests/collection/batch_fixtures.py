@@ -68,3 +68,33 @@ def intake_counts() -> dict:
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+P0101_HEADERS = ["姓名", "公民身份号码", "性别", "民族", "出生日期", "联系电话", "户籍地址", "现住址"]
+P0101_ROWS = [
+    ["宋诚士", "222401195709185975", "男", "汉族", "1957-09-18", "13148857189", "芝罘区二马路149号", "东山路189号"],
+    ["曲倩芳", "222426195708056861", "女", "汉族", "1957-08-05", "15218347213", "芝罘区二马路149号", "东山路189号"],
+    ["宋纯倩", "370681199208165126", "女", "汉族", "1992-08-16", "13012345678", "芝罘区二马路149号", "东山路189号"],
+]
+BAD_ID = "370681199208165127"  # row 3's ID with a wrong check digit
+
+
+def write_xlsx(path: Path, rows: list[list], headers: list[str] = P0101_HEADERS, sheet: str = "户籍人口") -> Path:
+    """A small workbook: one header row, then `rows`, every cell written as text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    book.save(path)
+    return path
+
+
+def p0101_with_bad_id(path: Path) -> Path:
+    """Three P0101 rows; the third (Excel row 4) has an ID with a wrong check digit."""
+    rows = [list(r) for r in P0101_ROWS]
+    rows[2][1] = BAD_ID
+    return write_xlsx(path, rows)
