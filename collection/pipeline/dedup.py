@@ -12,7 +12,9 @@ class InFileKeys:
     def __init__(self) -> None:
         self._first_rows: dict[str, int] = {}
 
-    def __len__(self) -> int:
+    @property
+    def size(self) -> int:
+        """How many distinct keys were seen (no __len__: an empty register must not be falsy)."""
         return len(self._first_rows)
 
     def first_row(self, key: str) -> int | None:

@@ -128,12 +128,17 @@ def clean_texts(texts: list[str], *, compact: bool) -> tuple[list[str], list[str
         return [], []
     big = _SEP.join(texts)
     if big.count(_SEP) != len(texts) - 1:
-        pairs = [clean_texts([t], compact=compact) for t in texts]
-        return [p[0][0] for p in pairs], [p[1][0] for p in pairs]
+        nfkc = [unicodedata.normalize("NFKC", text) for text in texts]
+        return nfkc, [_clean_one(text, compact) for text in nfkc]
     nfkc = unicodedata.normalize("NFKC", big)
     spaced = _INVISIBLE.sub("", nfkc)
     spaced = _SPACES.sub("", spaced) if compact else _SPACE_AT_SEP.sub(_SEP, _SPACES.sub(" ", spaced)).strip(" ")
     return nfkc.split(_SEP), spaced.split(_SEP)
+
+
+def _clean_one(nfkc: str, compact: bool) -> str:
+    text = _INVISIBLE.sub("", nfkc)
+    return re.sub(r"\s+", "", text) if compact else re.sub(r"\s+", " ", text).strip()
 
 
 def _empty_result(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -247,7 +252,7 @@ def _normalize_phone(value: str, name: str) -> tuple[str, str | None, str | None
     if landline:
         canonical = f"{landline.group(1)}-{landline.group(2)}"
         return canonical, None, None, (PHONE_FORMAT if canonical != value else None)
-    if plain.isdigit() and plain.startswith("1"):
+    if plain.isdigit() and plain.startswith("1") and len(plain) != 11:
         return value, LENGTH, M.phone_length(name, value, len(plain)), None
     return value, PATTERN, M.phone_pattern(name, value), None
 

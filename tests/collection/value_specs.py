@@ -104,4 +104,4 @@ def raw_frame(rows: list[dict], first_row: int = 2) -> pd.DataFrame:
 def verify(spec: TableSpec, rows: list[dict], *, keys: InFileKeys | None = None, first_row: int = 2, **kwargs):
     raw = raw_frame(rows, first_row)
     headers = {item.key: item.name for item in spec.items}
-    return verify_chunk(raw, spec, headers, keys=keys or InFileKeys(), today=TODAY, **kwargs)
+    return verify_chunk(raw, spec, headers, keys=keys if keys is not None else InFileKeys(), today=TODAY, **kwargs)
