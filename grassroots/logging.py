@@ -47,6 +47,7 @@ GUNICORN_LOGCONFIG = {
         "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"},
         "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "access"},
     },
+    "root": {"handlers": ["stdout"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
