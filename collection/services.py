@@ -154,8 +154,9 @@ def create_batches(
         if not Batch.objects.filter(file=name).exists():
             default_storage.delete(name)
         raise
-    for batch, recognition in zip(batches, recognitions, strict=True):
-        batch._opened = (workbook, recognition)  # verify_batch in this process need not read the file again
+    if isinstance(path_or_uploaded_file, str | PurePath):  # a spooled upload's temporary file is gone by now
+        for batch, recognition in zip(batches, recognitions, strict=True):
+            batch._opened = (workbook, recognition)  # verify_batch in this process need not read the file again
     return batches
 
 
