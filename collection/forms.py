@@ -1,0 +1,108 @@
+"""Forms of the intake pages: upload, batch list filters, row filters and the in-place fix of one cell."""
+
+from django import forms
+from django.db.models import Q
+
+from regions.access import restrict
+from regions.choices import Action
+from regions.models import Region
+
+from .choices import BatchStatus, IssueRule, Severity
+
+AUTO = ""
+
+
+def township_choices(user, action: str = Action.UPLOAD) -> list[tuple[str, str]]:
+    """The townships `user` may act on, as select options (a collector sees exactly its own township)."""
+    townships = restrict(Region.objects.townships(), user, action, field="code").select_related("parent")
+    return [(t.code, f"{t.parent.name if t.parent else ''}{t.name}（{t.code}）") for t in townships]
+
+
+def subcategory_choices() -> list[tuple[str, str]]:
+    """Active subcategories of the current catalog, for choosing one instead of automatic recognition."""
+    from catalog.specs_build import current_specs
+
+    return [(code, f"{code} {spec.name}") for code, spec in current_specs().items()]
+
+
+class UploadForm(forms.Form):
+    """数据上报: one file for one township; the subcategory is recognised from the headers unless chosen."""
+
+    file = forms.FileField(
+        label="数据文件",
+        help_text="支持 .xlsx、.xlsm、.xls、.csv；可直接拖入下方区域。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.csv"}),
+    )
+    region = forms.ChoiceField(label="乡镇（街道）")
+    subcategory = forms.ChoiceField(label="数据子类", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = township_choices(user)
+        if len(self.fields["region"].choices) == 1:
+            self.fields["region"].initial = self.fields["region"].choices[0][0]
+        self.fields["subcategory"].choices = [(AUTO, "自动识别（按表头判断）"), *subcategory_choices()]
+
+    @property
+    def can_upload(self) -> bool:
+        return bool(self.fields["region"].choices)
+
+
+class BatchFilterForm(forms.Form):
+    """Filters of the batch list; every choice is already narrowed to what the user may see."""
+
+    status = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *BatchStatus.choices])
+    subcategory = forms.ChoiceField(label="数据子类", required=False)
+    region = forms.ChoiceField(label="乡镇（街道）", required=False)
+    group = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subcategory"].choices = [("", "全部子类"), *subcategory_choices()]
+        self.fields["region"].choices = [("", "全部乡镇（街道）"), *township_choices(user, Action.VIEW)]
+
+    def filter(self, queryset):
+        """The queryset narrowed by the valid filters (invalid ones are ignored, never an error page)."""
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        lookups = {
+            "status": data["status"],
+            "subcategory__code": data["subcategory"],
+            "region_id": data["region"],
+            "group": data["group"],
+        }
+        return queryset.filter(**{k: v for k, v in lookups.items() if v})
+
+
+class RowFilterForm(forms.Form):
+    """Filters of a batch's rows: by rule, column and severity of their issues, or only the invalid rows."""
+
+    rule = forms.ChoiceField(label="规则", required=False, choices=[("", "全部规则"), *IssueRule.choices])
+    column = forms.CharField(label="列", required=False, max_length=200)
+    severity = forms.ChoiceField(label="级别", required=False, choices=[("", "全部级别"), *Severity.choices])
+    only_invalid = forms.BooleanField(label="只看有误的行", required=False)
+
+    def __init__(self, *args, columns: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["column"].widget = forms.Select(choices=[("", "全部列"), *[(c, c) for c in columns if c]])
+
+    def filter(self, rows):
+        """Staged rows narrowed to those holding an issue that matches, or to the invalid ones."""
+        if not self.is_valid():
+            return rows
+        data = self.cleaned_data
+        if data["only_invalid"]:
+            rows = rows.filter(is_valid=False)
+        lookups = {"issues__rule": data["rule"], "issues__column": data["column"], "issues__severity": data["severity"]}
+        lookups = {k: v for k, v in lookups.items() if v}
+        if lookups:
+            return rows.filter(**lookups).distinct()
+        return rows.filter(Q(errors__gt=0) | Q(warnings__gt=0))  # the row's own counters: no join
+
+
+class FixCellForm(forms.Form):
+    """The corrected value of one cell, entered as a person would type it in Excel."""
+
+    item = forms.CharField(max_length=64)
+    value = forms.CharField(required=False, max_length=2000, strip=False)

@@ -1,0 +1,189 @@
+"""Intake pages: 数据上报 (upload), the batch list, the batch page with its progress, rows, fixes and reports.
+
+Every view narrows its querysets with `.restrict(request.user, Action.X)`; a batch of another township is a 404.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from regions.access import can
+from regions.choices import Action
+
+from . import report, services
+from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
+from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
+from .models import Batch, BatchIssue, StagedRow
+from .pipeline.types import RejectedFile
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BATCHES_PER_PAGE = 20
+ROWS_PER_PAGE = 50
+RUNNING = (BatchStatus.UPLOADED, BatchStatus.VERIFYING)
+CORRECTION_KINDS = {
+    "fullwidth": "全角字符转半角",
+    "whitespace": "去除多余空格",
+    "date_format": "日期格式统一",
+    "excel_date": "Excel 日期转换",
+    "excel_serial": "Excel 日期序号转换",
+    "code_label": "名称转为标准代码",
+    "code_alias": "别称转为标准代码",
+    "boolean": "是/否统一",
+    "id_lower_x": "身份证号末位 x 改为 X",
+    "phone_format": "电话号码格式统一",
+    "number_format": "数字格式统一",
+}
+
+
+def _batch(request, pk: int, action: str = Action.VIEW) -> Batch:
+    """The batch if the user may `action` it; a batch of another township does not exist for them."""
+    queryset = Batch.objects.restrict(request.user, action).select_related("region", "subcategory", "uploaded_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def upload(request):
+    """数据上报: drop a file, pick the township (preset) and optionally the subcategory, then see the batch."""
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if not form.can_upload:
+        raise PermissionDenied("您没有上报数据的权限：只有乡镇（街道）采集员可以上报。")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            batches = services.submit_upload(
+                data["file"],
+                original_name=data["file"].name,
+                region_code=data["region"],
+                subcategory=data["subcategory"] or None,
+                user=request.user,
+            )
+        except RejectedFile as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect(_after_upload(batches))
+    context = {"form": form, "max_mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)}
+    return render(request, "collection/upload.html", context, status=400 if form.errors else 200)
+
+
+def _after_upload(batches: list[Batch]) -> str:
+    if len(batches) == 1:
+        return reverse("collection:batch_detail", args=[batches[0].pk])
+    return f"{reverse('collection:batch_list')}?group={batches[0].group}"
+
+
+@login_required
+def batch_list(request):
+    """The batches the user may see, newest first, filtered by status, subcategory, township or upload group."""
+    form = BatchFilterForm(request.GET or None, user=request.user)
+    batches = Batch.objects.restrict(request.user, Action.VIEW).select_related("region", "subcategory", "uploaded_by")
+    page = Paginator(form.filter(batches), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "group": form.data.get("group")}
+    return render(request, "collection/batch_list.html", context)
+
+
+@login_required
+def batch_detail(request, pk: int):
+    """The batch page: summary, issues by rule and column, the rows with their issues, fixes and downloads."""
+    batch = _batch(request, pk)
+    counts = services.issue_counts(batch)
+    rows_form = RowFilterForm(request.GET or None, columns=sorted(counts["by_column"]))
+    rows = StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch)
+    page = Paginator(rows_form.filter(rows).order_by("row"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "batch": batch,
+        "counts": counts,
+        "corrections": correction_kinds(batch),
+        "file_issues": batch.issues.filter(staged_row__isnull=True),  # unknown columns and file-level findings
+        "rows_form": rows_form,
+        "page": page,
+        "query": query.urlencode(),
+        "running": batch.status in RUNNING,
+        "verified": batch.status in VERIFIED_STATUSES,
+        "may_fix": batch.status in EDITABLE_STATUSES and can(request.user, Action.UPLOAD, batch.region_id),
+    }
+    return render(request, "collection/batch_detail.html", context)
+
+
+def correction_kinds(batch: Batch) -> list[tuple[str, int]]:
+    """Automatic corrections of a batch by kind (Chinese label, count), largest first."""
+    totals: dict[str, int] = {}
+    for key, n in (batch.correction_summary or {}).get("counts", {}).items():
+        kind = key.rsplit("/", 1)[-1]
+        label = CORRECTION_KINDS.get(kind, kind)
+        totals[label] = totals.get(label, 0) + n
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
+@login_required
+def batch_progress(request, pk: int):
+    """Small JSON polled by the batch page while the batch is verified in the background."""
+    batch = _batch(request, pk)
+    return JsonResponse(
+        {
+            "status": batch.status,
+            "status_label": batch.get_status_display(),
+            "progress": batch.progress,
+            "rows": batch.rows,
+            "done": batch.status not in RUNNING,
+        }
+    )
+
+
+@login_required
+@require_POST
+def fix_cell(request, pk: int, row_id: int):
+    """Correct one cell of a staged row (collector of the batch's township); the row is re-verified at once."""
+    batch = _batch(request, pk)
+    if not can(request.user, Action.UPLOAD, batch.region_id) or batch.status not in EDITABLE_STATUSES:
+        raise PermissionDenied("只有本乡镇（街道）的采集员可以修正尚未入库的数据。")
+    staged = get_object_or_404(StagedRow.objects.restrict(request.user, Action.UPLOAD), pk=row_id, batch=batch)
+    form = FixCellForm(request.POST)
+    if not form.is_valid():
+        return _fix_reply(request, batch, staged, 400, "请填写要修正的数据项和新值。")
+    try:
+        services.fix_cell(staged, form.cleaned_data["item"], form.cleaned_data["value"], acting_user=request.user)
+    except services.FixRefused as exc:
+        return _fix_reply(request, batch, staged, 400, exc.message)
+    return _fix_reply(request, batch, staged, 200, f"第 {staged.row} 行已修正并重新核验。")
+
+
+def _fix_reply(request, batch: Batch, staged: StagedRow, status: int, message: str):
+    """JSON for the page's script (the row's new issues and the batch counts); a redirect for a plain form."""
+    if request.headers.get("accept", "").startswith("application/json"):
+        batch.refresh_from_db()
+        staged.refresh_from_db()
+        issues = [
+            {**i.as_dict(), "rule_label": report.rule_label(i.rule)} for i in staged.issues.order_by("column_index")
+        ]
+        row = {"id": staged.pk, "row": staged.row, "is_valid": staged.is_valid, "issues": issues}
+        counts = {k: getattr(batch, k) for k in ("rows", "valid", "invalid", "status")}
+        return JsonResponse({"ok": status == 200, "message": message, "row": row, "batch": counts}, status=status)
+    (messages.success if status == 200 else messages.error)(request, message)
+    return redirect(f"{reverse('collection:batch_detail', args=[batch.pk])}#row-{staged.row}")
+
+
+@login_required
+def batch_report(request, pk: int, invalid_only: bool = False):
+    """下载批注版工作簿 / 仅下载有误的行: the township's file annotated at every issue (xlsx)."""
+    batch = _batch(request, pk)
+    if batch.status not in VERIFIED_STATUSES:
+        messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
+        return redirect("collection:batch_detail", pk=batch.pk)
+    response = HttpResponse(report.batch_report(batch, invalid_only=invalid_only), content_type=XLSX)
+    name = report.report_filename(batch, invalid_only=invalid_only)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

@@ -1,0 +1,71 @@
+// The batch page: poll progress while verifying, and save in-place fixes without leaving the page.
+(function () {
+  "use strict";
+
+  var card = document.getElementById("progress-card");
+  if (card) {
+    var url = card.getAttribute("data-progress-url");
+    var bar = document.getElementById("progress-bar");
+    var text = document.getElementById("progress-text");
+    var poll = function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          bar.style.width = data.progress + "%";
+          text.textContent = data.progress + "% · " + data.status_label + (data.rows ? " · 已处理 " + data.rows + " 行" : "");
+          if (data.done) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 500);
+  }
+
+  function setText(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value; }
+  }
+
+  document.querySelectorAll("form.fix-form").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var result = form.querySelector(".fix-result");
+      var button = form.querySelector("button");
+      var item = form.querySelector("input[name=item]").value;
+      button.disabled = true;
+      result.className = "fix-result muted";
+      result.textContent = "正在核验……";
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" },
+        credentials: "same-origin"
+      })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          button.disabled = false;
+          if (!data.ok) {
+            result.className = "fix-result error";
+            result.textContent = data.message;
+            return;
+          }
+          var left = data.row.issues.filter(function (i) { return i.item === item; });
+          var tr = form.closest("tr");
+          if (left.length) {
+            result.className = "fix-result error";
+            result.textContent = left.map(function (i) { return i.rule_label + "：" + i.message; }).join("；");
+          } else {
+            result.className = "fix-result ok";
+            result.textContent = "已修正";
+            if (tr) { tr.classList.add("fixed"); }
+          }
+          setText("count-valid", data.batch.valid);
+          setText("count-invalid", data.batch.invalid);
+        })
+        .catch(function () {
+          button.disabled = false;
+          result.className = "fix-result error";
+          result.textContent = "保存失败，请刷新页面后重试。";
+        });
+    });
+  });
+})();

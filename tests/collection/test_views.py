@@ -1,0 +1,306 @@
+"""Intake pages: permissions on every page, the upload of real messy workbooks, the batch page, fixes, downloads."""
+
+import io
+import json
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from collection.choices import BatchStatus
+from collection.models import Batch, StagedRow
+from collection.report import ISSUES_SHEET
+from regions.choices import Role
+from tests.collection.batch_fixtures import DATA, catalog_loaded, intake_counts, make_batch, media, stored_files
+from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
+from tests.permissions.harness import Case, permission_tests
+
+__all__ = ["catalog_loaded", "media"]  # fixtures used below
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _batch_url(name: str, **extra):
+    def url(ctx):
+        batch = make_batch(ctx.region, ctx.own)
+        kwargs = {"pk": batch.pk}
+        if extra.get("row"):
+            kwargs["row_id"] = batch.staged_rows.get().pk
+        return reverse(f"collection:{name}", kwargs=kwargs)
+
+    return url
+
+
+VIEWERS = {"county_officer": 200, "other_county_officer": 404, "city_officer": 200, "platform_admin": 200}
+
+# Covers: the upload page, the batch list, the batch page, its progress JSON, the fix endpoint and both downloads,
+# for anonymous, wrong role (catalog admin of the township), other township, own township and the officers above.
+test_collection_page_permissions = permission_tests(
+    Case(
+        "upload page",
+        lambda ctx: reverse("collection:batch_upload"),
+        wrong_role_status=403,
+        other_region_status=200,
+        extra={"county_officer": 403, "platform_admin": 200},
+    ),
+    Case("batch list", lambda ctx: reverse("collection:batch_list"), wrong_role_status=200, other_region_status=200),
+    Case("batch page", _batch_url("batch_detail"), extra=VIEWERS),
+    Case("batch progress", _batch_url("batch_progress"), extra=VIEWERS),
+)
+
+# The fix endpoint is a page POST; the harness sends page POSTs with content_type=None, which Django's test client
+# rejects, so its matrix is spelled out here: (principal role, region, expected status).
+FIX_MATRIX = [
+    (None, None, 302),  # anonymous: to the login page
+    (Role.CATALOG_ADMIN, TOWNSHIP_A, 404),  # wrong role: sees no batch
+    (Role.COLLECTOR, TOWNSHIP_B, 404),  # other township
+    (Role.OFFICER, "370602", 403),  # may see, may not fix
+    (Role.OFFICER, "370611", 404),  # other county
+    (Role.COLLECTOR, TOWNSHIP_A, 302),  # own township: an empty form answers with a message and a redirect
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "region", "status"), FIX_MATRIX)
+def test_fix_cell_permissions(client, regions, role, region, status):
+    from tests.conftest import make_user
+
+    batch = make_batch(TOWNSHIP_A, None)
+    if role:
+        client.force_login(make_user("someone", role, region))
+    url = reverse("collection:batch_fix_cell", args=[batch.pk, batch.staged_rows.get().pk])
+    response = client.post(url, {})
+    assert response.status_code == status
+    if status == 302 and role is None:
+        assert "/accounts/login/" in response.url
+
+
+@pytest.fixture
+def logged_in(client, collector_a):
+    client.force_login(collector_a)
+    return client
+
+
+def upload(client, name: str, region: str = TOWNSHIP_A, **extra):
+    with open(DATA / name, "rb") as fh:
+        return client.post(reverse("collection:batch_upload"), {"file": fh, "region": region, **extra})
+
+
+# -- upload page --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_upload_page_presets_the_collectors_township(logged_in, catalog_loaded):
+    page = logged_in.get(reverse("collection:batch_upload")).content.decode()
+    assert 'value="370602002" selected' in page and "370602001" not in page
+    assert "P0101 户籍人口" in page and "自动识别" in page and 'id="dropzone"' in page
+
+
+@pytest.mark.django_db
+def test_uploading_the_messy_sample_shows_its_issue_summary(logged_in, catalog_loaded, media):
+    response = upload(logged_in, "sample_p0101_messy.xlsx")
+    batch = Batch.objects.get()
+    assert response.status_code == 302 and response.url == reverse("collection:batch_detail", args=[batch.pk])
+    page = logged_in.get(response.url).content.decode()
+    assert batch.rows == 120 and batch.invalid in (18, 19) and batch.status == BatchStatus.NEEDS_FIX
+    assert f'id="count-invalid">{batch.invalid}<' in page
+    assert "校验位错误" in page and "数字精度丢失" in page and "文件内重复" in page
+    assert "下载批注版工作簿" in page and "仅下载有误的行" in page
+    assert "“身高”" in page  # the unknown column is reported above the rows
+
+
+@pytest.mark.django_db
+def test_a_multi_sheet_workbook_leads_to_its_group_page(logged_in, catalog_loaded, media):
+    response = upload(logged_in, "sample_multi_sheet.xlsx")
+    batches = list(Batch.objects.order_by("pk"))
+    assert len(batches) == 2 and response.url.endswith(f"?group={batches[0].group}")
+    page = logged_in.get(response.url).content.decode()
+    assert "户籍人口" in page and "流动人口" in page
+
+
+@pytest.mark.django_db
+def test_a_legacy_xls_and_a_gbk_csv_are_accepted_from_the_page(client, regions, catalog_loaded, media):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("collector_c", Role.COLLECTOR, "370602003"))
+    for name in ("sample_p0101_legacy.xls", "sample_p0101_gbk.csv"):
+        assert upload(client, name, region="370602003").status_code == 302
+    assert sorted(Batch.objects.values_list("rows", flat=True)) == [40, 50]
+
+
+@pytest.mark.django_db
+def test_a_rejected_file_shows_the_chinese_message_and_stores_nothing(logged_in, catalog_loaded, media, tmp_path):
+    fake = tmp_path / "名单.xlsx"
+    fake.write_bytes(b"<html><body>not a workbook</body></html>")
+    with open(fake, "rb") as fh:
+        response = logged_in.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "文件未被接收" in page and 'id="upload-errors"' in page
+    assert intake_counts() == {"Batch": 0, "StagedRow": 0, "BatchIssue": 0} and stored_files(media) == []
+
+
+@pytest.mark.django_db
+def test_a_collector_cannot_upload_for_another_township(logged_in, catalog_loaded, media):
+    response = upload(logged_in, "sample_p0101_clean.xlsx", region=TOWNSHIP_B)
+    assert response.status_code == 400 and "选择" in response.content.decode()  # not among the choices
+    assert Batch.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_officer_gets_no_upload_page(client, officer_a):
+    client.force_login(officer_a)
+    assert client.get(reverse("collection:batch_upload")).status_code == 403
+
+
+# -- batch list ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_batch_list_shows_only_the_users_townships(client, collector_a, collector_b, officer_a):
+    mine, theirs = make_batch(TOWNSHIP_A, collector_a), make_batch(TOWNSHIP_B, collector_b)
+    client.force_login(collector_a)
+    page = client.get(reverse("collection:batch_list")).content.decode()
+    assert f"#{mine.pk}<" in page and f"#{theirs.pk}<" not in page
+    client.force_login(officer_a)
+    page = client.get(reverse("collection:batch_list")).content.decode()
+    assert f"#{mine.pk}<" in page and f"#{theirs.pk}<" in page
+
+
+@pytest.mark.django_db
+def test_the_batch_list_filters_by_status_and_township(client, collector_a, collector_b, officer_a):
+    fixing = make_batch(TOWNSHIP_A, collector_a)
+    waiting = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.PENDING_REVIEW)
+    other = make_batch(TOWNSHIP_B, collector_b)
+    client.force_login(officer_a)
+    page = client.get(reverse("collection:batch_list"), {"status": "pending_review"}).content.decode()
+    assert f"#{waiting.pk}<" in page and f"#{fixing.pk}<" not in page
+    page = client.get(reverse("collection:batch_list"), {"region": TOWNSHIP_B}).content.decode()
+    assert f"#{other.pk}<" in page and f"#{fixing.pk}<" not in page
+
+
+@pytest.mark.django_db
+def test_the_batch_list_is_paginated_with_a_fixed_number_of_queries(client, collector_a, django_assert_max_num_queries):
+    for _ in range(25):
+        make_batch(TOWNSHIP_A, collector_a)
+    client.force_login(collector_a)
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("collection:batch_list")).content.decode()
+    assert "第 1 / 2 页，共 25 条" in page
+
+
+# -- batch page, fixes, downloads ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def messy_batch(logged_in, catalog_loaded, media) -> Batch:
+    upload(logged_in, "sample_p0101_messy.xlsx")
+    return Batch.objects.get()
+
+
+def test_the_batch_page_groups_issues_by_rule_and_column(logged_in, messy_batch):
+    page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
+    assert 'id="issues-by-rule"' in page and 'href="?rule=checksum#rows"' in page
+    assert 'id="issues-by-column"' in page and "身份证号码" in page
+
+
+def test_the_rows_filter_by_rule_shows_only_matching_rows(logged_in, messy_batch):
+    url = reverse("collection:batch_detail", args=[messy_batch.pk])
+    page = logged_in.get(url, {"rule": "precision_lost"}).content.decode()
+    assert 'id="row-12"' in page and 'id="row-7"' not in page
+
+
+def test_the_only_invalid_toggle_hides_warning_only_rows(logged_in, messy_batch):
+    url = reverse("collection:batch_detail", args=[messy_batch.pk])
+    invalid_rows = set(StagedRow.objects.filter(batch=messy_batch, is_valid=False).values_list("row", flat=True))
+    page = logged_in.get(url, {"only_invalid": "on"}).content.decode()
+    assert all(f'id="row-{r}"' in page for r in sorted(invalid_rows)[:10])
+
+
+def test_fixing_a_cell_reverifies_the_row_at_once(logged_in, messy_batch):
+    staged = StagedRow.objects.get(batch=messy_batch, row=7)
+    url = reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk])
+    response = logged_in.post(url, {"item": "id_number", "value": "120101195901154755"}, HTTP_ACCEPT="application/json")
+    data = response.json()
+    assert response.status_code == 200 and data["ok"]
+    assert not [i for i in data["row"]["issues"] if i["item"] == "id_number" and i["severity"] == "error"]
+    messy_batch.refresh_from_db()
+    assert data["batch"]["invalid"] == messy_batch.invalid
+
+
+def test_a_fix_that_is_still_wrong_returns_the_new_issue(logged_in, messy_batch):
+    staged = StagedRow.objects.get(batch=messy_batch, row=7)
+    url = reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk])
+    data = logged_in.post(url, {"item": "id_number", "value": "120101195901154751"}, HTTP_ACCEPT="application/json")
+    assert [i["rule"] for i in data.json()["row"]["issues"] if i["item"] == "id_number"] == ["checksum"]
+
+
+def test_a_plain_form_fix_redirects_back_to_the_row(logged_in, messy_batch):
+    staged = StagedRow.objects.get(batch=messy_batch, row=7)
+    url = reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk])
+    response = logged_in.post(url, {"item": "id_number", "value": "120101195901154755"})
+    assert response.status_code == 302 and response.url.endswith("#row-7")
+
+
+def test_an_officer_may_not_fix_cells(client, officer_a, messy_batch):
+    client.force_login(officer_a)
+    staged = StagedRow.objects.get(batch=messy_batch, row=7)
+    url = reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk])
+    assert client.post(url, {"item": "id_number", "value": "x"}).status_code == 403
+
+
+def test_the_annotated_workbook_download_marks_the_errors(logged_in, messy_batch):
+    response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    assert "attachment" in response["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert ISSUES_SHEET in wb.sheetnames
+    sheet = wb.worksheets[0]
+    assert sheet["B7"].fill.fgColor.rgb.endswith("FF9999") and "校验位" in sheet["B7"].comment.text
+    assert sheet["A1"].value == "东山街道户籍人口信息采集表"  # the township's own layout
+
+
+def test_the_invalid_rows_download_holds_only_rows_with_errors(logged_in, messy_batch):
+    response = logged_in.get(reverse("collection:batch_invalid_rows", args=[messy_batch.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    rows = [c.value for c in sheet["A"]][1:]
+    assert rows == sorted(StagedRow.objects.filter(batch=messy_batch, is_valid=False).values_list("row", flat=True))
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_downloads_of_another_townships_batch_are_not_found(client, collector_b, messy_batch):
+    client.force_login(collector_b)
+    for name in ("batch_report", "batch_invalid_rows", "batch_detail", "batch_progress"):
+        assert client.get(reverse(f"collection:{name}", args=[messy_batch.pk])).status_code == 404
+
+
+def test_anonymous_downloads_redirect_to_the_login_page(client, messy_batch):
+    client.logout()
+    response = client.get(reverse("collection:batch_report", args=[messy_batch.pk]))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_the_progress_json_says_when_verification_is_done(logged_in, messy_batch):
+    data = json.loads(logged_in.get(reverse("collection:batch_progress", args=[messy_batch.pk])).content)
+    assert data == {**data, "status": "needs_fix", "progress": 100, "done": True}
+
+
+@pytest.mark.django_db
+def test_a_batch_still_verifying_shows_a_progress_bar_and_no_downloads(client, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.VERIFYING, progress=40)
+    client.force_login(collector_a)
+    page = client.get(reverse("collection:batch_detail", args=[batch.pk])).content.decode()
+    assert 'id="progress-card"' in page and "width: 40%" in page and "下载批注版工作簿" not in page
+    response = client.get(reverse("collection:batch_report", args=[batch.pk]))
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_large_upload_is_queued_and_the_batch_page_polls(client, collector_a, catalog_loaded, media, settings):
+    settings.UPLOAD_INLINE_MAX_BYTES = 0
+    client.force_login(collector_a)
+    with open(DATA / "sample_p0101_clean.xlsx", "rb") as fh:
+        response = client.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
+    batch = Batch.objects.get()
+    assert batch.status == BatchStatus.UPLOADED
+    assert 'data-progress-url="' in client.get(response.url).content.decode()
