@@ -21,7 +21,9 @@ class Command(BaseCommand):
         web = [sys.executable, "-m", "gunicorn", "grassroots.wsgi", "--bind", address]
         web += ["--config", "python:grassroots.gunicorn_config", "--workers", options["workers"], "--timeout", "300"]
         worker = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--queue-name", "default"]
-        # SIGTERM (e.g. from a service manager) stops both children the same way Ctrl-C does.
+        # Ctrl-C and SIGTERM (a service manager) stop both children; set explicitly, since a shell starting us in
+        # the background may have left SIGINT ignored.
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         procs = {"db_worker": subprocess.Popen(worker), "gunicorn": subprocess.Popen(web)}  # noqa: S603 (our argv)
         self.stdout.write(f"平台已启动：http://{address}/ （后台任务进程已启动，按 Ctrl-C 同时停止）")
