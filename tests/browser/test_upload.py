@@ -1,0 +1,78 @@
+"""In a real browser a collector uploads a messy workbook, reads the summary, fixes a cell, downloads the report."""
+
+import base64
+
+import openpyxl
+import pytest
+
+from collection.report import ISSUES_SHEET
+from tests.browser.conftest import login
+from tests.collection.batch_fixtures import DATA, catalog_loaded, media
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+__all__ = ["catalog_loaded", "media"]  # fixtures used below
+
+MESSY = DATA / "sample_p0101_messy.xlsx"
+
+
+def drop_file(page, selector: str, path) -> None:
+    """Drag a file from the desktop onto an element: a drop event carrying the file, as the browser sends it."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name));
+            return transfer;
+        }""",
+        [path.name, data],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+@pytest.fixture
+def on_batch_page(browser_page, live_server, collector_a, catalog_loaded, media):
+    """Signed in as collector_a, the messy sample dropped on the upload page and submitted: the batch page."""
+    page = browser_page
+    login(page, live_server, "collector_a", PASSWORD)
+    page.click("nav.mainnav >> text=数据上报")
+    assert page.locator("#id_region").input_value() == "370602002"
+    drop_file(page, "#dropzone", MESSY)
+    assert "sample_p0101_messy.xlsx" in page.locator("#chosen-file").inner_text()
+    page.click("#upload-submit")
+    page.wait_for_url("**/collection/batches/*/")
+    return page
+
+
+def test_a_collector_uploads_a_messy_workbook_and_sees_the_issue_summary(on_batch_page):
+    page = on_batch_page
+    assert page.locator("#batch-status").inner_text() == "待修正"
+    assert page.locator("#count-rows").inner_text() == "120"
+    assert page.locator("#count-invalid").inner_text() in ("18", "19")
+    by_rule = page.locator("#issues-by-rule").inner_text()
+    assert "校验位错误" in by_rule and "数字精度丢失" in by_rule and "文件内重复" in by_rule
+
+
+def test_the_annotated_workbook_downloads_with_its_issues_sheet(on_batch_page):
+    page = on_batch_page
+    with page.expect_download() as info:
+        page.click("#download-report")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    workbook = openpyxl.load_workbook(download.path())
+    assert ISSUES_SHEET in workbook.sheetnames
+    assert workbook[ISSUES_SHEET].max_row > 18
+    assert workbook.worksheets[0]["B7"].comment is not None
+
+
+def test_fixing_a_cell_in_place_updates_the_counts_without_leaving_the_page(on_batch_page):
+    page = on_batch_page
+    before = int(page.locator("#count-invalid").inner_text())
+    page.goto(page.url + "?rule=checksum#rows")
+    form = page.locator("#row-7 form.fix-form")
+    form.locator("input[name=value]").fill("120101195901154755")
+    form.locator("button").click()
+    page.wait_for_selector("#row-7 .fix-result.ok")
+    assert page.locator("#row-7 .fix-result").inner_text() == "已修正"
+    assert int(page.locator("#count-invalid").inner_text()) == before - 1
