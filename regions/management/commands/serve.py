@@ -21,11 +21,12 @@ class Command(BaseCommand):
         web = [sys.executable, "-m", "gunicorn", "grassroots.wsgi", "--bind", address]
         web += ["--config", "python:grassroots.gunicorn_config", "--workers", options["workers"], "--timeout", "300"]
         worker = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--queue-name", "default"]
-        # Ctrl-C and SIGTERM (a service manager) stop both children; set explicitly, since a shell starting us in
-        # the background may have left SIGINT ignored.
+        # Ctrl-C and SIGTERM (a service manager) reach only this process: the children run in their own sessions
+        # and get exactly one SIGTERM from _stop, which both gunicorn and db_worker treat as "finish, then exit".
+        # Handlers are set explicitly because a shell starting us in the background may have left SIGINT ignored.
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        procs = {"db_worker": subprocess.Popen(worker), "gunicorn": subprocess.Popen(web)}  # noqa: S603 (our argv)
+        procs = {name: _start(argv) for name, argv in [("db_worker", worker), ("gunicorn", web)]}
         self.stdout.write(f"平台已启动：http://{address}/ （后台任务进程已启动，按 Ctrl-C 同时停止）")
         died = None
         try:
@@ -41,18 +42,25 @@ class Command(BaseCommand):
             raise CommandError(f"{died} 意外退出（退出码 {procs[died].returncode}），已停止全部进程")
 
 
+def _start(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(argv, start_new_session=True)  # noqa: S603 (fixed argv of our own programs)
+
+
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """SIGTERM every child still running, then wait; kill what has not stopped after 15 seconds."""
+def _stop(procs: list[subprocess.Popen], grace_seconds: int = 30) -> None:
+    """SIGTERM every child still running and wait; kill what has not stopped in time or on a second Ctrl-C."""
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    deadline = time.monotonic() + grace_seconds
+    try:
+        for proc in procs:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    except (subprocess.TimeoutExpired, KeyboardInterrupt):
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
