@@ -1,11 +1,14 @@
 """The batch API: upload, list, detail, issues and report; region scoping (404 elsewhere), query counts."""
 
+import io
+
 import pytest
 from rest_framework.test import APIClient
 
 from collection.choices import BatchStatus
+from collection.models import Batch
 from regions.choices import Role
-from tests.collection.batch_fixtures import make_batch
+from tests.collection.batch_fixtures import DATA, catalog_loaded, intake_counts, make_batch, media  # noqa: F401 (fixtures)
 from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
 from tests.permissions.harness import Case, permission_tests
 
@@ -114,3 +117,91 @@ def test_the_list_costs_the_same_queries_for_one_batch_or_many(api, officer_a, c
         make_batch(TOWNSHIP_A, collector_a)
     with django_assert_num_queries(2):
         assert client.get("/api/v1/batches/").json()["count"] == 6
+
+
+# ----------------------------------------------------------------------------- uploads
+
+MESSY = DATA / "sample_p0101_messy.xlsx"
+
+
+def upload(client, path, region=TOWNSHIP_A, **extra):
+    with open(path, "rb") as fh:
+        return client.post("/api/v1/batches/", {"file": fh, "region": region, **extra}, format="multipart")
+
+
+@pytest.mark.usefixtures("catalog_loaded", "media")
+class TestUpload:
+    def test_a_collector_uploads_a_workbook_and_gets_the_verified_batch(self, api, collector_a):
+        response = upload(as_user(api, collector_a), MESSY)
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert (body["status"], body["rows"], body["invalid"], body["subcategory"]) == ("needs_fix", 120, 18, "P0101")
+        assert body["uploaded_by"] == "collector_a"
+
+    def test_a_multi_sheet_workbook_answers_a_list_of_batches(self, api, regions):
+        from tests.conftest import make_user
+
+        user = make_user("collector_c", Role.COLLECTOR, "370602003")
+        body = upload(as_user(api, user), DATA / "sample_multi_sheet.xlsx", region="370602003").json()
+        assert sorted(b["subcategory"] for b in body) == ["P0101", "P0102"]
+
+    def test_the_subcategory_may_be_chosen(self, api, collector_a):
+        body = upload(as_user(api, collector_a), MESSY, subcategory="P0101").json()
+        assert body["subcategory"] == "P0101"
+
+    def test_a_rejected_file_answers_400_rejected_file_in_chinese_and_stores_nothing(self, api, collector_a, tmp_path):
+        page = tmp_path / "名单.xlsx"
+        page.write_text("<html><body>not a workbook</body></html>")
+        response = upload(as_user(api, collector_a), page)
+        assert response.status_code == 400
+        assert response.json()["code"] == "rejected_file"
+        assert "Excel" in response.json()["message"]
+        assert intake_counts() == {"Batch": 0, "StagedRow": 0, "BatchIssue": 0}
+
+    def test_uploading_for_another_township_is_403(self, api, collector_b):
+        response = upload(as_user(api, collector_b), MESSY)
+        assert response.status_code == 403
+        assert response.json()["param"] == "region"
+        assert Batch.objects.count() == 0
+
+    def test_an_officer_may_not_upload(self, api, officer_a):
+        assert upload(as_user(api, officer_a), MESSY).status_code == 403
+
+    def test_a_county_code_is_400_invalid_region(self, api, collector_a):
+        response = upload(as_user(api, collector_a), MESSY, region=COUNTY_A)
+        assert (response.status_code, response.json()["code"]) == (400, "invalid_region")
+
+    def test_an_unknown_subcategory_is_400(self, api, collector_a):
+        response = upload(as_user(api, collector_a), MESSY, subcategory="X9999")
+        assert (response.status_code, response.json()["param"]) == (400, "subcategory")
+
+    def test_a_missing_file_is_400_naming_the_parameter(self, api, collector_a):
+        response = as_user(api, collector_a).post("/api/v1/batches/", {"region": TOWNSHIP_A}, format="multipart")
+        assert (response.status_code, response.json()["param"]) == (400, "file")
+
+    def test_anonymous_cannot_upload(self, api, regions):
+        assert upload(api, MESSY).status_code == 401
+
+    def test_the_issues_of_an_uploaded_batch_name_excel_rows(self, api, collector_a):
+        client = as_user(api, collector_a)
+        batch_id = upload(client, MESSY).json()["id"]
+        issues = client.get(f"/api/v1/batches/{batch_id}/issues/", {"rule": "checksum"}).json()["results"]
+        assert issues and all(i["item"] == "id_number" and i["row"] > 3 for i in issues)
+
+    def test_the_report_downloads_as_an_annotated_workbook(self, api, collector_a):
+        from openpyxl import load_workbook
+
+        client = as_user(api, collector_a)
+        batch_id = upload(client, MESSY).json()["id"]
+        response = client.get(f"/api/v1/batches/{batch_id}/report.xlsx")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert "问题清单" in load_workbook(io.BytesIO(response.content)).sheetnames
+
+    def test_collector_b_cannot_download_a_report_of_township_a(self, api, collector_a, collector_b):
+        batch_id = upload(as_user(api, collector_a), MESSY).json()["id"]
+        assert as_user(APIClient(), collector_b).get(f"/api/v1/batches/{batch_id}/report.xlsx").status_code == 404
+
+    def test_a_report_before_verification_is_409(self, api, collector_a):
+        batch = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.VERIFYING)
+        assert as_user(api, collector_a).get(f"/api/v1/batches/{batch.pk}/report.xlsx").status_code == 409
