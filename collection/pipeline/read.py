@@ -15,10 +15,11 @@ CSV is read with pandas (dtype=str, keep_default_na=False) in chunks, after the 
 import codecs
 import csv
 import datetime
-import operator
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
@@ -79,12 +80,6 @@ def skip_reason(row) -> str | None:
     return "blank"
 
 
-def _needs_look(row) -> bool:
-    """Cheap pre-check: only rows whose first cell is empty or starts like 合/总/小 or whitespace go to skip_reason."""
-    first = row[0] if row else ""
-    return first.__class__ is str and (first == "" or first[0] in _MAYBE_SKIP)
-
-
 # ----------------------------------------------------------------------------- workbooks
 
 
@@ -129,45 +124,56 @@ def sheet_head(sheet: CalamineSheet, rows: int = HEADER_SCAN_ROWS) -> list[list[
 def sheet_chunks(
     sheet: CalamineSheet, columns: dict[int, str], data_start_row: int, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Raw frames of the data rows from `data_start_row` (Excel row number); columns: 0-based sheet index -> key."""
+    """Raw frames of the data rows from `data_start_row` (Excel row number); columns: 0-based sheet index -> key.
+
+    Rows are collected as calamine gives them (equal-width lists) and turned into columns once per chunk, in C
+    (numpy), so the per-row Python work is one check of the first cell.
+    """
     top, left = sheet_origin(sheet)
     positions = [index - left for index in columns]
-    getter = _picker(positions)
     keys = list(columns.values())
-    picked, numbers = [], []
-    excel_row = top
-    for row in sheet.iter_rows():
+    rows, numbers = [], []
+    excel_row = top + max(data_start_row - 1 - top, 0)
+    maybe_skip = _MAYBE_SKIP
+    for row in itertools.islice(sheet.iter_rows(), max(data_start_row - 1 - top, 0), None):
         excel_row += 1
-        if excel_row < data_start_row or (_needs_look(row) and skip_reason(row)):
+        first = row[0]
+        if first.__class__ is str and (first == "" or first[0] in maybe_skip) and skip_reason(row):
             continue
-        picked.append(getter(row))
+        rows.append(row)
         numbers.append(excel_row)
-        if len(picked) >= chunk_size:
-            yield raw_frame(picked, numbers, keys)
-            picked, numbers = [], []
-    if picked:
-        yield raw_frame(picked, numbers, keys)
+        if len(rows) >= chunk_size:
+            yield raw_frame(rows, numbers, positions, keys)
+            rows, numbers = [], []
+    if rows:
+        yield raw_frame(rows, numbers, positions, keys)
 
 
-def _picker(positions: list[int]):
-    """A fast row -> tuple of the mapped cells ('' where the row is shorter or the column is left of the range)."""
-    if all(p >= 0 for p in positions) and positions:
-        get = operator.itemgetter(*positions)
-        if len(positions) == 1:
-            return lambda row: (get(row),) if len(row) > positions[0] else ("",)
-        width = max(positions) + 1
-        return lambda row: get(row) if len(row) >= width else tuple(row[p] if p < len(row) else "" for p in positions)
-    return lambda row: tuple(row[p] if 0 <= p < len(row) else "" for p in positions)
+def raw_frame(rows: list[list], numbers: list[int], positions: list[int], keys: list[str]) -> pd.DataFrame:
+    """The raw-frame contract: one object column of str/None per item key, plus int '_row'.
 
-
-def raw_frame(picked: list[tuple], numbers: list[int], keys: list[str]) -> pd.DataFrame:
-    """The raw-frame contract: one object column of str/None per item key, plus int '_row'."""
+    `positions` index into the rows; a position outside them (a mapped column beyond the used range) is empty.
+    """
+    cells = np.array(rows, dtype=object)
+    if cells.ndim != 2:  # ragged rows (never seen from calamine, but cheap to guard)
+        width = max(map(len, rows))
+        cells = np.array([list(row) + [""] * (width - len(row)) for row in rows], dtype=object)
     data = {}
-    for key, values in zip(keys, zip(*picked, strict=True) if picked else [() for _ in keys], strict=True):
-        data[key] = pd.array(column_text(values), dtype=object)
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(numbers)), dtype=object)  # not pandas' inferred str dtype
-    frame[ROW] = pd.array(numbers, dtype="int64")
+    for key, position in zip(keys, positions, strict=True):
+        if 0 <= position < cells.shape[1]:
+            data[key] = object_array(column_text(cells[:, position].tolist()))
+        else:
+            data[key] = np.full(len(rows), None, dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(numbers)), dtype=object, copy=False)
+    frame[ROW] = np.asarray(numbers, dtype=np.int64)
     return frame
+
+
+def object_array(values: list) -> np.ndarray:
+    """A 1-D object array of `values` (np.array would try to build a 2-D array from equal-length strings)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 # ----------------------------------------------------------------------------- CSV
@@ -261,7 +267,7 @@ def _csv_frame(frame: pd.DataFrame, columns: dict[int, str], keys: list[str], da
     data = {}
     for index, key in zip(columns, keys, strict=True):
         values = kept[index].tolist() if index in kept.columns else [""] * len(kept)
-        data[key] = pd.array([v or None for v in values], dtype=object)
-    out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)), dtype=object)
-    out[ROW] = pd.array(numbers[keep], dtype="int64")
+        data[key] = object_array([v or None for v in values])
+    out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)), dtype=object, copy=False)
+    out[ROW] = np.asarray(numbers[keep], dtype=np.int64)
     yield out

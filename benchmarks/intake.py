@@ -1,0 +1,233 @@
+"""Intake benchmark (issue 4): generate N valid P0101 rows as .xlsx, then time, each in its own process so peak
+memory is its own:
+
+  fastexcel     fastexcel.read_excel(...).load_sheet(0) materialised as Arrow (the fastest plain read)
+  openpyxl      pandas.read_excel(engine="openpyxl", dtype=str) (the obvious path; skip with --no-openpyxl)
+  read          our guard + recognise + read_chunks (collection.pipeline.run), all cells as contract text
+  process       read + normalise + verify (process_sheet), chunk by chunk
+  cli           python manage.py import_workbook FILE --region 370602002 --subcategory P0101 --dry-run --json
+                (process start included)
+
+Usage (from the project root):
+    .venv/bin/python benchmarks/intake.py [--rows 100000] [--file OUT.xlsx] [--no-openpyxl] [--keep]
+The CLI run needs a database with regions and the catalog; by default a fresh SQLite file is set up in a temporary
+directory (migrate, load_regions, load_catalog). Pass --database-url to use another one.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+HEADER = ["姓名", "公民身份号码", "性别", "民族", "出生日期", "联系电话", "户籍地址", "现住址", "与户主关系",
+          "文化程度", "婚姻状况", "政治面貌", "所属网格", "备注"]  # fmt: skip
+AREAS = ["370602", "370611", "370612", "370613", "370681", "370682", "370683", "370685", "370686", "370687"]
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩然博文"
+ETHNIC = ["汉族"] * 9 + ["回族", "满族", "蒙古族"]
+EDUCATION = ["小学", "初中", "高中", "大专", "本科", "研究生"]
+MARITAL = ["未婚", "已婚", "离婚", "丧偶"]
+POLITICAL = ["群众", "群众", "中共党员", "共青团员"]
+RELATION = ["户主", "配偶", "子", "女", "父亲", "母亲"]
+STREETS = ["东山路", "烟台山路", "海岸路", "三马路", "虹口路", "大海阳路", "解放路"]
+
+
+def id_number(rng: random.Random, born: datetime.date, male: bool) -> str:
+    order = rng.randrange(0, 500) * 2 + (1 if male else 0)
+    body = f"{rng.choice(AREAS)}{born:%Y%m%d}{order:03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return body + check
+
+
+def generate(path: Path, rows: int, seed: int = 4) -> None:
+    """N valid P0101 rows; unique IDs, dates as date cells, everything else text (shared strings, like Excel)."""
+    import xlsxwriter
+
+    rng = random.Random(seed)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": rows > 300_000})
+    sheet = book.add_worksheet("户籍人口")
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    seen: set[str] = set()
+    for r in range(1, rows + 1):
+        born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(30_000))
+        male = rng.random() < 0.5
+        number = id_number(rng, born, male)
+        while number in seen:
+            number = id_number(rng, born, male)
+        seen.add(number)
+        street = f"{rng.choice(STREETS)}{rng.randrange(1, 200)}号"
+        values = [rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", *GIVEN]), number, "男" if male else "女",
+                  rng.choice(ETHNIC), None, f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                  f"山东省烟台市芝罘区{street}", f"烟台市芝罘区东山街道{street}{rng.randrange(1, 7)}单元",
+                  rng.choice(RELATION), rng.choice(EDUCATION), rng.choice(MARITAL), rng.choice(POLITICAL),
+                  f"东山街道第{rng.randrange(1, 19):02d}网格", ""]  # fmt: skip
+        for c, value in enumerate(values):
+            if c == 4:
+                sheet.write_datetime(r, c, datetime.datetime.combine(born, datetime.time()), date_format)
+            elif value:
+                sheet.write_string(r, c, value)
+    book.close()
+
+
+# ----------------------------------------------------------------------------- measurements (child processes)
+
+
+def _django():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
+    import django
+
+    django.setup()
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(kind: str, path: Path) -> dict:
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
+    rows = 0
+    if kind == "fastexcel":
+        import fastexcel
+
+        sheet = fastexcel.read_excel(str(path)).load_sheet(0)
+        sheet.__arrow_c_array__()  # materialise the Arrow data (no pyarrow needed)
+        rows = sheet.height
+    elif kind == "calamine":
+        from python_calamine import CalamineWorkbook
+
+        rows = sum(1 for _ in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows()) - 1
+    elif kind == "openpyxl":
+        import pandas as pd
+
+        rows = len(pd.read_excel(path, engine="openpyxl", dtype=str))
+    elif kind in ("read", "process"):
+        _django()
+        from catalog.specs_build import current_specs
+        from collection.pipeline.run import open_upload, process_sheet, read_chunks, recognise_tables
+
+        specs = current_specs()
+        started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)  # Django start is in the CLI figure only
+        workbook = open_upload(path, path.name)
+        [recognition] = recognise_tables(workbook, specs, "P0101")
+        if kind == "read":
+            rows = sum(len(frame) for frame in read_chunks(workbook, recognition))
+        else:
+            chunks = process_sheet(workbook, recognition)
+            rows = sum(chunk.rows for chunk in chunks)
+    elif kind == "cli":
+        command = [PY, "manage.py", "import_workbook", str(path), "--region", "370602002", "--subcategory", "P0101",
+                   "--dry-run", "--json"]  # fmt: skip
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"import_workbook exited {done.returncode}: {done.stderr[-400:]}")
+        summary = json.loads(done.stdout)
+        summary = summary[0] if isinstance(summary, list) else summary
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return {"seconds": seconds, "cpu": _cpu(resource.RUSAGE_CHILDREN), "rows": summary["rows"],
+                "valid": summary["valid"], "peak_mib": peak}  # fmt: skip
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "cpu": _cpu(resource.RUSAGE_SELF) - cpu, "rows": rows, "peak_mib": peak}
+
+
+def run_child(kind: str, path: Path, env: dict) -> dict:
+    done = subprocess.run([PY, __file__, "--measure", kind, str(path)], capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout)[-300:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- orchestration
+
+
+def prepare_database(env: dict) -> None:
+    for command in (["migrate", "--no-input", "-v0"], ["load_regions"], ["load_catalog", "-v0"]):
+        subprocess.run([PY, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())  # fmt: skip
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} CPUs ({model}), {ram:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--file", type=Path, help="workbook to write (default: a temporary file)")
+    parser.add_argument("--no-openpyxl", action="store_true", help="skip pandas+openpyxl (minutes at 1M rows)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated workbook and database")
+    parser.add_argument("--database-url", help="database for the CLI run (default: a fresh temporary SQLite)")
+    parser.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("ROWS", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        generate(Path(args.generate[1]), int(args.generate[0]))
+        return 0
+    if args.measure:
+        print(json.dumps(measure(args.measure[0], Path(args.measure[1]))))
+        return 0
+
+    tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
+    path = args.file or tmp / f"p0101_{args.rows}.xlsx"
+    env = dict(os.environ, DATABASE_URL=args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}")
+    print(f"machine: {machine()}")
+    started = time.perf_counter()
+    # in a child: a forked child inherits its parent's peak RSS, which would floor every figure below
+    subprocess.run([PY, __file__, "--generate", str(args.rows), str(path)], check=True)
+    print(f"generated {args.rows:,} rows x {len(HEADER)} columns in {time.perf_counter() - started:.1f} s: "
+          f"{path} ({path.stat().st_size / 2**20:.1f} MiB)")  # fmt: skip
+    if not args.database_url:
+        prepare_database(env)
+    kinds = ["fastexcel", "calamine", *([] if args.no_openpyxl else ["openpyxl"]), "read", "process", "cli"]
+    results = {}
+    for kind in kinds:
+        results[kind] = result = run_child(kind, path, env)
+        if "error" in result:
+            print(f"{kind:10s} failed: {result['error']}")
+            continue
+        rate = result["rows"] / result["seconds"] if result["seconds"] else 0
+        print(f"{kind:10s} {result['seconds']:7.2f} s wall {result['cpu']:7.2f} s CPU {rate:>10,.0f} rows/s (wall)"
+              f"  peak {result['peak_mib']:6.0f} MiB")  # fmt: skip
+    report(results)
+    if not args.keep:
+        for leftover in tmp.iterdir():
+            leftover.unlink()
+        tmp.rmdir()
+    return 0
+
+
+def report(results: dict) -> None:
+    """Ratios on wall time and on CPU time (the fair one when other work shares the machine)."""
+    ok = {kind: r for kind, r in results.items() if "seconds" in r}
+    for name, other, target in (
+        ("fastexcel read", "fastexcel", "<= 3"),
+        ("pandas+openpyxl read", "openpyxl", "<= 0.2"),
+    ):
+        if "cli" in ok and other in ok:
+            wall = ok["cli"]["seconds"] / ok[other]["seconds"]
+            cpu = ok["cli"]["cpu"] / ok[other]["cpu"]
+            print(f"dry run / {name}: {wall:.2f} wall, {cpu:.2f} CPU (target {target})")
+    if "process" in ok and "read" in ok:
+        extra = ok["process"]["seconds"] - ok["read"]["seconds"]
+        print(f"normalise+verify alone: {extra:.2f} s wall ({ok['process']['rows'] / max(extra, 1e-9):,.0f} rows/s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
