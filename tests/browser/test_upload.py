@@ -1,6 +1,7 @@
 """In a real browser a collector uploads a messy workbook, reads the summary, fixes a cell, downloads the report."""
 
 import base64
+import io
 
 import openpyxl
 import pytest
@@ -60,7 +61,7 @@ def test_the_annotated_workbook_downloads_with_its_issues_sheet(on_batch_page):
         page.click("#download-report")
     download = info.value
     assert download.suggested_filename.endswith(".xlsx")
-    workbook = openpyxl.load_workbook(download.path())
+    workbook = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()))  # the path has no .xlsx suffix
     assert ISSUES_SHEET in workbook.sheetnames
     assert workbook[ISSUES_SHEET].max_row > 18
     assert workbook.worksheets[0]["B7"].comment is not None
