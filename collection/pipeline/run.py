@@ -26,7 +26,8 @@ from .recognise import (
 )
 from .types import Recognition, RejectedFile, VerifiedChunk
 
-META_SHEET = "_meta"
+# The hidden metadata of our templates, as catalog/templates_xlsx.py writes it.
+META_SHEET, META_MARKER, META_TABLE_ROW = "_meta", "grassroots_template", 8
 CSV_SHEET = "CSV"
 
 
@@ -82,20 +83,21 @@ def open_upload(path: Path, original_name: str) -> Workbook:
 
 
 def _template_meta(book) -> dict | None:
-    """Key/value rows of the veryHidden `_meta` sheet our templates carry (written by catalog/templates_xlsx.py)."""
+    """The veryHidden `_meta` sheet of our own templates (layout: catalog/templates_xlsx.py, write_meta): key/value
+    pairs in rows 1-7, then from row 9 one row per data sheet (sheet name, subcategory code). Read with calamine,
+    never by parsing XML ourselves; None for a workbook that is not one of our templates."""
     if META_SHEET not in book.sheet_names:
         return None
-    meta = {}
-    for row in read.sheet_head(read.load_sheet(book, META_SHEET), rows=200):
-        cells = [c for c in row if c is not None]
-        if len(cells) >= 2:
-            meta[cells[0]] = cells[1]
-    return meta or None
+    rows = read.sheet_head(read.load_sheet(book, META_SHEET), rows=META_TABLE_ROW + 500)
+    pairs = {str(row[0]): str(row[1] or "") for row in rows[: META_TABLE_ROW - 1] if len(row) >= 2 and row[0]}
+    if META_MARKER not in pairs:
+        return None
+    sheets = {str(row[0]): str(row[1]) for row in rows[META_TABLE_ROW:] if len(row) >= 2 and row[0] and row[1]}
+    return {**pairs, "sheets": sheets}
 
 
 def _meta_subcategory(workbook: Workbook, sheet_name: str) -> str | None:
-    meta = workbook.template_meta or {}
-    return meta.get(f"sheet:{sheet_name}") or meta.get("subcategory")
+    return ((workbook.template_meta or {}).get("sheets") or {}).get(sheet_name)
 
 
 def recognise_tables(

@@ -95,3 +95,25 @@ def test_duplicates_are_found_across_chunk_boundaries(specs):  # noqa: F811
     _, errors, chunks = summarise(workbook, recognition, chunk_size=5)
     assert len(chunks) == 24
     assert any(rule == "duplicate_in_file" for found in errors.values() for _, rule in found)
+
+
+def test_our_template_metadata_decides_the_table(specs, tmp_path):  # noqa: F811
+    from openpyxl import load_workbook
+
+    from catalog.templates_xlsx import build_template, sheet_title
+
+    path = tmp_path / "template.xlsx"
+    build_template([specs["P0102"]], rows=5).save(path)
+    book = load_workbook(path)
+    sheet = book[sheet_title(specs["P0102"])]
+    headers = [cell.value for cell in sheet[1]]
+    values = {"姓名": "王茜聪", "公民身份号码": "340421199212076406", "性别": "女", "现住址": "烟台市芝罘区"}
+    for col, header in enumerate(headers, start=1):
+        sheet.cell(2, col).value = values.get(str(header).lstrip("*"))
+    book.save(path)
+    workbook = open_upload(path, path.name)
+    assert workbook.template_meta["sheets"] == {sheet_title(specs["P0102"]): "P0102"}
+    [recognition] = recognise_tables(workbook, specs)
+    assert recognition.spec.code == "P0102" and recognition.header_row == 1
+    [raw] = list(read_chunks(workbook, recognition))
+    assert raw["id_number"].tolist() == ["340421199212076406"] and raw["_row"].tolist() == [2]
