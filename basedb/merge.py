@@ -243,6 +243,8 @@ def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
         "AND key IS NOT NULL AND key <> '' ORDER BY id ON CONFLICT (key) DO NOTHING",
         [ctx.batch.pk, low, high, MergeState.PENDING],
     )
+    if ctx.sql.pg:
+        cursor.execute("ANALYZE merge_stage")  # temporary tables get no statistics otherwise: bad join plans
 
 
 def _insert_entities(cursor, ctx: _Context, now) -> None:
