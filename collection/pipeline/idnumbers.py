@@ -79,6 +79,21 @@ def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     return np.where((month == 2) & leap, 29, days)
 
 
+_DATE_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
+
+
+def id_birth_numbers(values: np.ndarray) -> np.ndarray:
+    """YYYYMMDD (as an integer) of the birth date inside each (valid) ID number, for comparing whole columns."""
+    points, _ = _as_codepoints(values)
+    return (points[:, 6:14] - 48) @ _DATE_POWERS
+
+
+def iso_date_numbers(values: np.ndarray) -> np.ndarray:
+    """YYYYMMDD (as an integer) of each 'YYYY-MM-DD' text."""
+    points, _ = _as_codepoints(values, width=10)
+    return (points[:, [0, 1, 2, 3, 5, 6, 8, 9]] - 48) @ _DATE_POWERS
+
+
 def id_birth_dates(values: np.ndarray) -> np.ndarray:
     """'YYYY-MM-DD' of the birth date inside each (valid) ID number."""
     texts = np.asarray(values, dtype="U18")

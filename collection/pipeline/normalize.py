@@ -73,16 +73,18 @@ def normalize_column(raw: np.ndarray, item: ItemSpec, today: datetime.date) -> C
     empty = np.append(column.empty, True)
     rules = np.append(column.rules, None)
     msgs = np.append(column.messages, None)
-    kinds = np.empty(len(texts) + 1, dtype=object)
-    kinds[:] = [*column.kinds, ()]
-    row_rules = rules[codes]
+    kinds = np.fromiter([*column.kinds, ()], dtype=object, count=len(texts) + 1)  # tuples kept whole
     row_empty = empty[codes]
+    if np.equal(rules, None).all():  # the usual case: no error in the column, skip two object-array takes
+        row_rules, row_msgs = np.full(len(codes), None, dtype=object), np.full(len(codes), None, dtype=object)
+    else:
+        row_rules, row_msgs = rules[codes], msgs[codes]
     return ColumnResult(
         values=values[codes],
         ok=~row_empty & np.equal(row_rules, None),
         empty=row_empty,
         rules=row_rules,
-        messages=msgs[codes],
+        messages=row_msgs,
         kinds=kinds[codes],
     )
 

@@ -109,11 +109,10 @@ def _id_birth_date(spec: TableSpec, rule: CrossRuleSpec, columns: dict[str, Colu
     id_key, date_key = rule.fields["id"], rule.fields["date"]
     ids, dates = columns[id_key], columns[date_key]
     both = np.flatnonzero(ids.ok & dates.ok)
-    id_dates = idnumbers.id_birth_dates(ids.values[both])
-    bad = both[id_dates != dates.values[both].astype(str)]
-    id_dates = dict(zip(both, id_dates, strict=True))
+    bad = both[idnumbers.id_birth_numbers(ids.values[both]) != idnumbers.iso_date_numbers(dates.values[both])]
+    id_dates = idnumbers.id_birth_dates(ids.values[bad])
     id_name, date_name = spec.item(id_key).name, spec.item(date_key).name
-    messages = [M.id_birth_date(date_name, dates.values[p], id_name, id_dates[p]) for p in bad]
+    messages = [M.id_birth_date(date_name, dates.values[p], id_name, d) for p, d in zip(bad, id_dates, strict=True)]
     return _Finding(date_key, CROSS_FIELD, bad, messages)
 
 

@@ -200,3 +200,33 @@ def test_a_large_chunk_is_checked_column_wise(benchmark_rows=20_000):
     result = verify(P0101, rows)
     assert int(np.sum(result.frame["_valid"])) == 0
     assert len(result.issues) == benchmark_rows
+
+
+def test_columns_that_are_entirely_empty_are_fine_for_every_type():
+    rows = [{item.key: None for item in OTHERS.items}, {item.key: "" for item in OTHERS.items}]
+    result = verify(OTHERS, rows)
+    assert [(i.item, i.rule) for i in result.issues] == [("code_no", "required"), ("code_no", "required")]
+    assert result.frame.drop(columns=["_row", "_valid", "_key"]).isna().all().all()
+
+
+def test_an_empty_chunk_gives_an_empty_frame():
+    raw = raw_frame([row()]).iloc[0:0]
+    result = verify_chunk(raw, P0101, {}, keys=InFileKeys(), today=TODAY)
+    assert result.rows == 0
+    assert result.issues == []
+    assert "_valid" in result.frame
+
+
+def test_normalised_values_fed_back_as_cells_stay_the_same_and_need_no_correction():
+    messy = [
+        row(name=" 于克波 ", sex="女", id_number="37068120031122656x", birth_date="2003年11月22日", phone="+86 157"),
+        row(id_number="222401195709185975", sex="1", birth_date="21081", phone="0535 6212345", education="本科"),
+    ]
+    first = verify(P0101, messy)
+    again_rows = [
+        {k: ("是" if v is True else "否" if v is False else v) for k, v in record.items() if not k.startswith("_")}
+        for record in first.frame.to_dict("records")
+    ]
+    again = verify(P0101, again_rows)
+    assert again.frame.drop(columns=["_row"]).equals(first.frame.drop(columns=["_row"]))
+    assert not again.correction_counts
