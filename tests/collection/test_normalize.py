@@ -4,6 +4,8 @@ import datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.spec import ItemSpec
 from collection.pipeline import normalize as N
@@ -251,3 +253,26 @@ def test_a_column_is_normalised_row_by_row_with_repeats_and_empty_cells():
 def test_today_is_a_parameter():
     assert one(P0101.item("birth_date"), "2025-06-01")[1] == "range"
     assert check_values(["2025-06-01"], P0101.item("birth_date"), datetime.date(2026, 1, 1)).rules[0] is None
+
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789０１２３ xX-/.,年月日号是否男女汉本科+()（）\u3000\t\u200bAe万元层")),
+    max_size=24,
+)
+ALL_ITEMS = [*P0101.items, *OTHERS.items]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(CELL_TEXT, min_size=1, max_size=8, unique=True), st.sampled_from(ALL_ITEMS))
+def test_any_text_is_normalised_without_crashing_and_valid_output_is_stable(texts, item):
+    column = check_values(texts, item, TODAY)
+    assert len(column.values) == len(texts)
+    stable = [
+        ("是" if v is True else "否" if v is False else v)
+        for v, rule, empty in zip(column.values, column.rules, column.empty, strict=True)
+        if rule is None and not empty
+    ]
+    again = check_values(stable, item, TODAY)
+    assert list(again.rules) == [None] * len(stable)
+    assert [("是" if v is True else "否" if v is False else v) for v in again.values] == stable
+    assert all(kinds == () for kinds in again.kinds)
