@@ -79,7 +79,7 @@ class RowFilterForm(forms.Form):
     """Filters of a batch's rows: by rule, column and severity of their issues, or only the invalid rows."""
 
     rule = forms.ChoiceField(label="规则", required=False, choices=[("", "全部规则"), *IssueRule.choices])
-    column = forms.CharField(label="列", required=False, max_length=200)
+    column = forms.CharField(label="列", required=False, max_length=200, strip=False)  # headers as in the file
     severity = forms.ChoiceField(label="级别", required=False, choices=[("", "全部级别"), *Severity.choices])
     only_invalid = forms.BooleanField(label="只看有误的行", required=False)
 

@@ -28,16 +28,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCHES_PER_PAGE = 20
 ROWS_PER_PAGE = 50
 RUNNING = (BatchStatus.UPLOADED, BatchStatus.VERIFYING)
-CORRECTION_KINDS = {
+CORRECTION_KINDS = {  # the kinds of collection/pipeline/normalize.py
     "fullwidth": "全角字符转半角",
     "whitespace": "去除多余空格",
+    "id_lower_x": "身份证号末位 x 改为 X",
+    "uppercase": "字母改为大写",
     "date_format": "日期格式统一",
-    "excel_date": "Excel 日期转换",
     "excel_serial": "Excel 日期序号转换",
     "code_label": "名称转为标准代码",
-    "code_alias": "别称转为标准代码",
-    "boolean": "是/否统一",
-    "id_lower_x": "身份证号末位 x 改为 X",
+    "boolean_label": "是/否统一",
     "phone_format": "电话号码格式统一",
     "number_format": "数字格式统一",
 }
@@ -96,7 +95,7 @@ def batch_detail(request, pk: int):
     """The batch page: summary, issues by rule and column, the rows with their issues, fixes and downloads."""
     batch = _batch(request, pk)
     counts = services.issue_counts(batch)
-    rows_form = RowFilterForm(request.GET or None, columns=sorted(counts["by_column"]))
+    rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
     rows = StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch)
     page = Paginator(rows_form.filter(rows).order_by("row"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)

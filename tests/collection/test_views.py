@@ -129,6 +129,34 @@ def test_a_legacy_xls_and_a_gbk_csv_are_accepted_from_the_page(client, regions, 
 
 
 @pytest.mark.django_db
+def test_the_reports_of_a_csv_and_an_xls_upload_are_xlsx_at_the_same_rows(client, regions, catalog_loaded, media):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("collector_c", Role.COLLECTOR, "370602003"))
+    cells = {"sample_p0101_gbk.csv": "B10", "sample_p0101_legacy.xls": "B30"}  # seeded errors (expected.json)
+    for name, cell in cells.items():
+        batch = Batch.objects.get(pk=upload(client, name, region="370602003").url.split("/")[-2])
+        response = client.get(reverse("collection:batch_report", args=[batch.pk]))
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+        assert sheet[cell].comment is not None and sheet[cell].fill.fgColor.rgb.endswith("FF9999"), name
+
+
+@pytest.mark.django_db
+def test_formula_text_of_an_upload_stays_text_in_both_downloads(logged_in, catalog_loaded, media):
+    batch = Batch.objects.get(pk=upload(logged_in, "sample_formula_text.xlsx").url.split("/")[-2])
+    StagedRow.objects.filter(batch=batch, row=2).update(is_valid=False)
+    batch.issues.create(row=2, column="备注", column_index=13, item="remarks", rule="pattern", severity="error",
+                        message="=1+1", value='=HYPERLINK("http://example.invalid","x")')  # fmt: skip
+    for name in ("batch_report", "batch_invalid_rows"):
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(logged_in.get(reverse(f"collection:{name}", args=[batch.pk])).content)
+        )
+        cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], name
+        assert '=HYPERLINK("http://example.invalid","x")' in {c.value for c in cells}
+
+
+@pytest.mark.django_db
 def test_a_rejected_file_shows_the_chinese_message_and_stores_nothing(logged_in, catalog_loaded, media, tmp_path):
     fake = tmp_path / "名单.xlsx"
     fake.write_bytes(b"<html><body>not a workbook</body></html>")
@@ -208,6 +236,23 @@ def test_the_rows_filter_by_rule_shows_only_matching_rows(logged_in, messy_batch
     url = reverse("collection:batch_detail", args=[messy_batch.pk])
     page = logged_in.get(url, {"rule": "precision_lost"}).content.decode()
     assert 'id="row-12"' in page and 'id="row-7"' not in page
+
+
+def test_the_rows_list_holds_only_rows_with_issues_by_default(logged_in, messy_batch):
+    response = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk]))
+    with_issues = StagedRow.objects.filter(batch=messy_batch).exclude(errors=0, warnings=0).count()
+    assert response.context["page"].paginator.count == with_issues < messy_batch.rows
+
+
+def test_the_rows_filter_by_a_header_with_spaces_keeps_them(logged_in, messy_batch):
+    url = reverse("collection:batch_detail", args=[messy_batch.pk])
+    response = logged_in.get(url, {"column": " 姓 名 "})
+    assert response.context["page"].paginator.count == messy_batch.issues.filter(column=" 姓 名 ").count() > 0
+
+
+def test_the_batch_page_lists_the_automatic_corrections_by_kind(logged_in, messy_batch):
+    page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
+    assert "已自动修正" in page and "日期格式统一" in page and "全角字符转半角" in page
 
 
 def test_the_only_invalid_toggle_hides_warning_only_rows(logged_in, messy_batch):
