@@ -313,6 +313,16 @@ def test_the_invalid_rows_download_holds_only_rows_with_errors(logged_in, messy_
     assert "attachment" in response["Content-Disposition"]
 
 
+def test_the_annotated_workbook_uploaded_again_gives_one_batch_with_the_same_findings(logged_in, messy_batch, tmp_path):
+    annotated = tmp_path / "批注版.xlsx"
+    annotated.write_bytes(logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk])).content)
+    with open(annotated, "rb") as fh:
+        response = logged_in.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
+    again = Batch.objects.exclude(pk=messy_batch.pk).get()
+    assert response.url.endswith(f"/batches/{again.pk}/")
+    assert (again.rows, again.invalid) == (messy_batch.rows, messy_batch.invalid)
+
+
 def test_downloads_of_another_townships_batch_are_not_found(client, collector_b, messy_batch):
     client.force_login(collector_b)
     for name in ("batch_report", "batch_invalid_rows", "batch_detail", "batch_progress"):
