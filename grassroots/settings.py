@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "catalog",
     "collection",
     "basedb",
+    "sharing",
 ]
 
 MIDDLEWARE = [

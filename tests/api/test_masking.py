@@ -1,4 +1,4 @@
-from basedb.masking import allowed, mask_id_number, mask_name, mask_phone, mask_values
+from sharing.masking import allowed, mask_id_number, mask_name, mask_phone, mask_values
 
 ITEMS = {
     "name": ("text", "personal", None),
