@@ -122,6 +122,8 @@ def test_an_uploaded_file_object_goes_through_the_same_pipeline(collector_a):
     assert batch.size_bytes == MESSY.stat().st_size
 
 
+# A real transaction: the worker closes old connections between tasks, as it does in production.
+@pytest.mark.django_db(transaction=True)
 def test_a_large_upload_is_verified_by_the_background_worker(collector_a, settings, django_capture_on_commit_callbacks):
     settings.UPLOAD_INLINE_MAX_BYTES = 0
     upload = SimpleUploadedFile("户籍.xlsx", MESSY.read_bytes())
