@@ -243,8 +243,6 @@ def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
         "AND key IS NOT NULL AND key <> '' ORDER BY id ON CONFLICT (key) DO NOTHING",
         [ctx.batch.pk, low, high, MergeState.PENDING],
     )
-    if ctx.sql.pg:
-        cursor.execute("ANALYZE merge_stage")  # temporary tables get no statistics otherwise: bad join plans
 
 
 def _insert_entities(cursor, ctx: _Context, now) -> None:
@@ -259,6 +257,9 @@ def _insert_entities(cursor, ctx: _Context, now) -> None:
         f"UPDATE merge_stage SET entity_id = e.id FROM {T_ENTITY} AS e WHERE e.kind = %s AND e.key = merge_stage.key",
         [ctx.kind],
     )
+    if ctx.sql.pg:
+        # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
+        cursor.execute("ANALYZE merge_stage")
 
 
 def _link_records(cursor, ctx: _Context) -> None:
@@ -282,18 +283,27 @@ def _fetch_existing(cursor, ctx: _Context, seen: set[int]) -> list[tuple]:
 def _insert_records(cursor, ctx: _Context, now) -> int:
     """Create the records of the rows that have none; returns how many rows are still without a record (they lost
     a race with a concurrent merge and are classified again)."""
-    cursor.execute(
+    insert = (
         f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, "values", status, version, last_batch_id, '
         "created_at, updated_at) SELECT entity_id, %s, %s, vals, %s, 1, %s, %s, %s FROM merge_stage "
-        "WHERE record_id IS NULL ORDER BY entity_id ON CONFLICT (entity_id, subcategory_id) DO NOTHING",
-        [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now],
+        "WHERE record_id IS NULL ORDER BY entity_id ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
     )
-    cursor.execute(
-        f"UPDATE merge_stage SET record_id = r.id, op = %s FROM {T_RECORD} AS r "
-        "WHERE merge_stage.record_id IS NULL AND r.entity_id = merge_stage.entity_id AND r.subcategory_id = %s "
-        "AND r.last_batch_id = %s AND r.version = 1",
-        [CREATE, ctx.subcategory.pk, ctx.batch.pk],
-    )
+    params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now]
+    if ctx.sql.pg:
+        # The new ids come straight back from the insert: no second join over the records table.
+        cursor.execute(
+            f"WITH created AS ({insert} RETURNING id, entity_id) UPDATE merge_stage SET record_id = created.id, "
+            "op = %s FROM created WHERE merge_stage.entity_id = created.entity_id",
+            [*params, CREATE],
+        )
+    else:
+        cursor.execute(insert, params)
+        cursor.execute(
+            f"UPDATE merge_stage SET record_id = r.id, op = %s FROM {T_RECORD} AS r "
+            "WHERE merge_stage.record_id IS NULL AND r.entity_id = merge_stage.entity_id AND r.subcategory_id = %s "
+            "AND r.last_batch_id = %s AND r.version = 1",
+            [CREATE, ctx.subcategory.pk, ctx.batch.pk],
+        )
     cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE record_id IS NULL")
     return cursor.fetchone()[0]
 
