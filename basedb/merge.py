@@ -16,6 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,11 +24,17 @@ from catalog.models import Subcategory
 from catalog.spec import TableSpec
 from collection.choices import BatchStatus, IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
+from regions.access import can
+from regions.choices import Action
 
 from .choices import MergeRunStatus, RecordStatus, VersionAction
 from .models import DISPLAY_NAME_ITEMS, Conflict, Entity, MergeRun, Record, RecordVersion
 
 CHUNK_SIZE = 25_000
+# A batch is merged after verification (rows with errors stay behind); MERGING/MERGED: resume or report.
+MERGEABLE_STATUSES = frozenset(
+    {BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW, BatchStatus.MERGING, BatchStatus.MERGED}
+)
 PREVIEW_KEYS_PER_QUERY = 5_000
 
 CREATE, UPDATE, UNCHANGED, CONFLICT, RESTORE = "create", "update", "unchanged", "conflict", "restore"
@@ -473,10 +480,16 @@ def _finish_run(batch: Batch, run_id: int, started: float) -> MergeRun:
 def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _crash_after_chunks: int | None = None):
     """Merge the valid, pending rows of `batch` into the base database; returns the batch's MergeResult.
 
+    acting_user: the approving officer (their region must cover the batch's) or None for the system (CLI, tasks).
+
     Chunked, each chunk one transaction with the checkpoint; re-running after a crash resumes and finishes exactly
     once, and merging a merged batch again returns its counts without writing. `_crash_after_chunks` is a test-only
     hook: after that many committed chunks the next one raises SimulatedCrash after its writes (rolled back).
     """
+    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id):
+        raise PermissionDenied("您没有将该批次入库的权限。")
+    if batch.status not in MERGEABLE_STATUSES:
+        raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")
     started = time.monotonic()
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
     ctx = _Context(batch, subcategory, _kind(subcategory), getattr(acting_user, "pk", None), _Sql())

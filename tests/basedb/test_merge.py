@@ -173,3 +173,16 @@ def test_an_interrupted_merge_rerun_ends_exactly_as_one_uninterrupted_merge(offi
     straight = scenario(officer_a, crash=False)
     assert crashed == straight
     assert crashed[0] == (24, 0, 0, 5)
+
+
+def test_a_collector_cannot_merge_and_an_unverified_batch_is_refused(collector_a, officer_a):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    batch = staged_batch(TOWNSHIP_A, [person(1)])
+    with pytest.raises(PermissionDenied):
+        merge_batch(batch, acting_user=collector_a)
+    batch.status = BatchStatus.VERIFYING
+    batch.save()
+    with pytest.raises(ValidationError):
+        merge_batch(batch, acting_user=officer_a)
+    assert not Record.objects.exists()
