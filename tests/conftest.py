@@ -6,6 +6,7 @@ collector_b: collector of 向阳街道 (370602001), who must see nothing of A's;
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 
 from regions.choices import Role
 from regions.loader import load_divisions
@@ -16,6 +17,14 @@ TOWNSHIP_B = "370602001"
 COUNTY_A = "370602"
 OTHER_COUNTY = "370611"
 PASSWORD = "Test-pass-2026!"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing():
+    """Argon2 costs ~100 MB and up to a second per hash by design; tests use a fast hasher instead.
+    tests/test_auth.py checks that the project's real setting hashes with Argon2."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
