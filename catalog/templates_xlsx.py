@@ -9,6 +9,7 @@ a veryHidden sheet `_meta`, workbook defined names and custom document propertie
 import io
 import re
 import unicodedata
+from copy import copy
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -34,7 +35,10 @@ META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 META_MARKER = "grassroots_template"
 META_TABLE_ROW = 8  # header row of the sheet table in _meta; one row per data sheet follows
-DEFAULT_ROWS = 2000
+DEFAULT_ROWS = 2000  # data rows pre-formatted and validated in a subcategory template
+# A category workbook holds a dozen sheets or more: fewer pre-formatted cells keep it quick to build and small; the
+# column styles still format every row typed beyond them.
+CATEGORY_ROWS = 500
 REQUIRED_MARK = "*"
 HEADER_ROW, FIRST_DATA_ROW = 1, 2
 NUMBER_FORMATS = {ElementType.DATE: "yyyy-mm-dd", ElementType.INTEGER: "0"}
@@ -174,8 +178,11 @@ class _TemplateWriter:
             return
         # The column style covers rows typed beyond the pre-formatted ones; the cells cover paste and fill-down.
         ws.column_dimensions[letter].number_format = number_format
-        for row in range(FIRST_DATA_ROW, FIRST_DATA_ROW + self.rows):
-            ws.cell(row, col).number_format = number_format
+        first = ws.cell(FIRST_DATA_ROW, col)
+        first.number_format = number_format
+        cells = ws._cells  # bulk: one shared style array instead of a style lookup per cell
+        for row in range(FIRST_DATA_ROW + 1, FIRST_DATA_ROW + self.rows):
+            cells[(row, col)] = Cell(ws, row=row, column=col, style_array=copy(first._style))
 
     def add_validation(self, ws: Worksheet, col: int, item: ItemSpec) -> None:
         if item.type == ElementType.BOOLEAN:
@@ -268,9 +275,14 @@ def build_template(specs: list[TableSpec], *, rows: int = DEFAULT_ROWS) -> Workb
     return _TemplateWriter(specs, rows, label, content_hash).write()
 
 
-def export_template(code: str, *, rows: int = DEFAULT_ROWS) -> tuple[str, bytes]:
-    """The .xlsx template of a subcategory or category code: (file name, content). TemplateError when unknown."""
+def export_template(code: str, *, rows: int | None = None) -> tuple[str, bytes]:
+    """The .xlsx template of a subcategory or category code: (file name, content). TemplateError when unknown.
+
+    `rows` pre-formatted data rows per sheet; by default DEFAULT_ROWS for a subcategory, CATEGORY_ROWS for a category.
+    """
     title, specs = template_specs(code)
+    if rows is None:
+        rows = DEFAULT_ROWS if len(specs) == 1 and specs[0].code == code else CATEGORY_ROWS
     buffer = io.BytesIO()
     build_template(specs, rows=rows).save(buffer)
     return f"{title}_采集模板.xlsx", buffer.getvalue()

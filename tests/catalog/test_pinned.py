@@ -75,7 +75,6 @@ def code_of(spec, key: str, written: str) -> str | None:
     return spec.item(key).code_table.lookup.get(normalize_code_text(written))
 
 
-@pytest.mark.xfail(reason="TEMPORARY: catalog data still being written", strict=False)
 def test_it_holds_6_15_177_2053(catalog):
     assert Domain.objects.count() == 6
     assert Category.objects.count() == 15
