@@ -55,6 +55,10 @@ def scope_for(user, action: str) -> Scope:
     """The scope of `user` for `action`, computed once per request and cached on the user object."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope(False, ())
+    client = getattr(user, "api_client", None)
+    if client is not None:
+        # A sharing API client (sharing.auth.ClientPrincipal) reads its region subtree and does nothing else.
+        return Scope(False, (client.region_id,)) if action == Action.VIEW else Scope(False, ())
     if user.is_superuser:
         return Scope(True, ())
     cache = user.__dict__.setdefault("_region_scope_cache", {})

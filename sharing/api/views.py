@@ -1,0 +1,239 @@
+"""Sharing API endpoints: thin views that parse parameters, call sharing.reads / sharing.webhooks and render.
+
+Every endpoint authenticates API clients only (sharing.auth), is rate-limited per client (sharing.ratelimit), and
+logs reads of personal data (sharing.accesslog) when the response is finalised.
+"""
+
+from datetime import datetime, time
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from grassroots.api import ApiError
+from regions.choices import CODE_LENGTH_LEVEL
+
+from .. import reads, webhooks
+from ..accesslog import log_access
+from ..auth import ClientTokenAuthentication, IsApiClient
+from ..models import Webhook
+from ..query import parse_conditions
+from ..ratelimit import ClientRateThrottle
+from ..scoping import client_subcategory
+from . import serializers as s
+
+ERRORS = {code: OpenApiResponse(s.ErrorSerializer, description=text) for code, text in (
+    (400, "参数有误（param 指出哪个参数）"), (401, "令牌无效、已吊销或已过期"), (404, "不存在或无权访问"),
+    (429, "请求过于频繁"),
+)}  # fmt: skip
+
+
+def _bad(param: str, message: str) -> ApiError:
+    return ApiError("invalid_parameter", f"参数 {param} 有误：{message}", param=param)
+
+
+def int_param(params, name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise _bad(name, f"应为 {low}–{high} 的整数")
+    return int(raw)
+
+
+def region_param(params) -> str | None:
+    region = params.get("region") or None
+    if region is not None and not (region.isdigit() and len(region) in CODE_LENGTH_LEVEL):
+        raise _bad("region", "应为 4、6、9、12 或 15 位行政区划代码")
+    return region
+
+
+def datetime_param(params, name: str) -> datetime | None:
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw) or (parse_date(raw) and datetime.combine(parse_date(raw), time.min))
+    except ValueError:
+        value = None
+    if not value:
+        raise _bad(name, "应为 ISO 8601 日期或时间，如 2026-01-01 或 2026-01-01T08:00:00+08:00")
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def list_param(params, name: str) -> list[str] | None:
+    raw = params.get(name)
+    return [v.strip() for v in raw.split(",") if v.strip()] if raw else None
+
+
+class ClientApiView(APIView):
+    """Base of the sharing endpoints: client tokens only, per-client rate limit, personal-data access log."""
+
+    authentication_classes = [ClientTokenAuthentication]
+    permission_classes = [IsApiClient]
+    throttle_classes = [ClientRateThrottle]
+    endpoint = ""
+
+    def remember(self, read: reads.Read) -> reads.Read:
+        self.request.sharing_read = read
+        return read
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        read = getattr(request, "sharing_read", None)
+        client = getattr(request.user, "api_client", None) if hasattr(request, "_user") else None
+        if read is not None and read.personal and client is not None:
+            log_access(
+                client, endpoint=self.endpoint, method=request.method, query_params=request.query_params,
+                extra=read.log_params, records=read.records if response.status_code < 400 else 0,
+                status=response.status_code,
+            )  # fmt: skip
+        return response
+
+
+PAGE_PARAMS = [
+    OpenApiParameter("cursor", OpenApiTypes.INT, description="上一页返回的 next_cursor；首页不传"),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数，1–100，默认 100"),
+]
+
+
+class RecordListView(ClientApiView):
+    endpoint = "records"
+
+    @extend_schema(
+        summary="按子类、区域分页读取记录",
+        description="数据项筛选：v.<数据项>=值、v.<数据项>__in=a,b、v.<数据项>__gte/gt/lte/lt=（数字、日期）、"
+        "v.<数据项>__isnull=true|false；详见 docs/api.md。",
+        parameters=[
+            OpenApiParameter("subcategory", str, required=True, description="子类代码，如 P0101"),
+            OpenApiParameter("region", str, description="行政区划代码（只返回该区域内且在授权范围内的记录）"),
+            OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="只返回此时间之后更新的记录"),
+            OpenApiParameter("fields", str, description="逗号分隔的数据项，如 name,phone；默认全部"),
+            *PAGE_PARAMS,
+        ],
+        responses={200: s.RecordPageSerializer, **ERRORS},
+    )
+    def get(self, request):
+        params = request.query_params
+        subcategory = params.get("subcategory")
+        if not subcategory:
+            raise _bad("subcategory", "必填，如 subcategory=P0101")
+        _pk, spec = client_subcategory(request.user.api_client, subcategory)
+        fields = list_param(params, "fields")
+        unknown = sorted(set(fields or ()) - {i.key for i in spec.items})
+        if unknown:
+            raise _bad("fields", f"子类 {subcategory} 没有数据项 {'、'.join(unknown)}")
+        read = self.remember(reads.records_page(
+            request.user, subcategory=subcategory, region=region_param(params), fields=fields,
+            updated_since=datetime_param(params, "updated_since"), conditions=parse_conditions(params, spec),
+            after=int_param(params, "cursor", 0, 0, 2**62), size=int_param(params, "page_size", 100, 1, 100),
+        ))  # fmt: skip
+        return Response(read.body)
+
+
+class EntityDetailView(ClientApiView):
+    endpoint = "entities"
+
+    @extend_schema(summary="读取一个主体在授权范围内的全部记录", responses={200: s.EntityDetailSerializer, **ERRORS})
+    def get(self, request, kind: str, key: str):
+        read = self.remember(reads.entity_detail(request.user, kind=kind, key=key))
+        read.log_params = {"kind": kind}
+        if not read.body:
+            raise ApiError("not_found", "主体不存在或无权访问", status_code=404)
+        return Response(read.body)
+
+
+class MatchView(ClientApiView):
+    endpoint = "match"
+
+    @extend_schema(
+        summary="批量比对：哪些标识在哪些子类中",
+        request=s.MatchRequestSerializer,
+        responses={200: s.MatchResponseSerializer, **ERRORS},
+    )
+    def post(self, request):
+        serializer = s.MatchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        for code in data["subcategories"]:
+            client_subcategory(request.user.api_client, code, param="subcategories")
+        read = self.remember(reads.match_keys(request.user, **data))
+        return Response(read.body)
+
+
+class ChangeListView(ClientApiView):
+    endpoint = "changes"
+
+    @extend_schema(
+        summary="增量变更流（新增、更新、注销等），按 cursor 逐页读取，每个变更恰好一次",
+        parameters=[OpenApiParameter("subcategory", str, description="只看一个子类"), *PAGE_PARAMS],
+        responses={200: s.ChangePageSerializer, **ERRORS},
+    )
+    def get(self, request):
+        params = request.query_params
+        read = self.remember(reads.changes_page(
+            request.user, after=int_param(params, "cursor", 0, 0, 2**62),
+            size=int_param(params, "page_size", 100, 1, 100), subcategory=params.get("subcategory") or None,
+        ))  # fmt: skip
+        return Response(read.body)
+
+
+class StatsView(ClientApiView):
+    endpoint = "stats"
+
+    @extend_schema(
+        summary="按乡镇和子类统计有效记录数",
+        parameters=[OpenApiParameter("region", str, description="行政区划代码")],
+        responses={200: s.StatsSerializer, **ERRORS},
+    )
+    def get(self, request):
+        return Response(reads.record_counts(request.user, region=region_param(request.query_params)).body)
+
+
+def _webhook_body(webhook: Webhook, secret: str | None = None) -> dict:
+    body = {k: getattr(webhook, k) for k in ("id", "url", "enabled", "cursor", "created_at")}
+    if secret:
+        body["secret"] = secret
+    return body
+
+
+class WebhookListView(ClientApiView):
+    endpoint = "webhooks"
+
+    @extend_schema(summary="列出本接入方的回调地址", responses={200: s.WebhookSerializer(many=True), **ERRORS})
+    def get(self, request):
+        return Response([_webhook_body(w) for w in request.user.api_client.webhooks.all()])
+
+    @extend_schema(
+        summary="登记回调地址（签名密钥仅此一次返回）",
+        request=s.WebhookSerializer,
+        responses={201: s.WebhookCreatedSerializer, **ERRORS},
+    )
+    def post(self, request):
+        serializer = s.WebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        webhook, secret = webhooks.register_webhook(request.user.api_client, serializer.validated_data["url"])
+        return Response(_webhook_body(webhook, secret), status=status.HTTP_201_CREATED)
+
+
+class WebhookDetailView(ClientApiView):
+    endpoint = "webhooks"
+
+    @extend_schema(summary="删除回调地址", responses={204: None, **ERRORS})
+    def delete(self, request, pk: int):
+        get_object_or_404(request.user.api_client.webhooks, pk=pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookDeliveryListView(ClientApiView):
+    endpoint = "webhooks"
+
+    @extend_schema(summary="回调地址最近 100 次投递记录", responses={200: s.DeliverySerializer(many=True), **ERRORS})
+    def get(self, request, pk: int):
+        webhook = get_object_or_404(request.user.api_client.webhooks, pk=pk)
+        return Response(s.DeliverySerializer(webhook.deliveries.all()[:100], many=True).data)

@@ -1,0 +1,24 @@
+from django.db import models
+
+
+class Sensitivity(models.TextChoices):
+    """The highest item sensitivity a client may read in clear (catalog.spec.SENSITIVITY_ORDER)."""
+
+    PUBLIC = "public", "公开"
+    INTERNAL = "internal", "内部"
+    SENSITIVE = "sensitive", "敏感"
+    PERSONAL = "personal", "个人信息"
+
+
+class ClientAction(models.TextChoices):
+    """What a ClientAuditEvent records."""
+
+    CREATE = "create", "创建"
+    ROTATE = "rotate", "更换令牌"
+    REVOKE = "revoke", "吊销"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "待发送"
+    DELIVERED = "delivered", "已送达"
+    FAILED = "failed", "失败"

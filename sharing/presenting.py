@@ -1,0 +1,62 @@
+"""Turning records, keys and change sets into what a client may see: masked by its highest sensitivity.
+
+Every function here also reports whether the output touches a personal item (masked or not), so the endpoint can
+write the access log.
+"""
+
+from catalog.spec import TableSpec
+
+from .masking import OMIT, allowed, mask_value, mask_values
+
+PERSONAL = "personal"
+
+
+class ItemInfo:
+    """Per-subcategory item metadata in the shape masking.mask_values takes: key -> (type, sensitivity, key_type)."""
+
+    def __init__(self, spec: TableSpec):
+        self.spec = spec
+        self.items = {i.key: (i.type, i.sensitivity, i.key_type) for i in spec.items}
+        key_info = [self.items.get(k, ("text", PERSONAL, None)) for k in spec.key_items]
+        self.key_personal = any(info[1] == PERSONAL for info in key_info)
+        self._key_info = key_info
+
+    def is_personal(self, key: str) -> bool:
+        return self.items.get(key, ("text", PERSONAL, None))[1] == PERSONAL
+
+    def values(self, values: dict, sensitivity: str, fields: list[str] | None = None) -> tuple[dict, bool]:
+        """The record values the client may see (only `fields` if given) and whether a personal item is among them."""
+        chosen = values if fields is None else {k: values[k] for k in fields if k in values}
+        shown = mask_values(chosen, self.items, sensitivity)
+        return shown, any(self.is_personal(k) for k in shown)
+
+    def entity_key(self, key: str, sensitivity: str) -> tuple[str | None, bool]:
+        """The entity's key as the client may see it (masked, or None when no masked form helps)."""
+        if len(self._key_info) != 1:
+            hidden = not all(allowed(info[1], sensitivity) for info in self._key_info)
+            return (None if hidden else key), self.key_personal
+        item_type, item_sensitivity, key_type = self._key_info[0]
+        if allowed(item_sensitivity, sensitivity):
+            return key, self.key_personal
+        masked = mask_value(self.spec.key_items[0], item_type, key, key_type=key_type)
+        return (None if masked is OMIT else masked), self.key_personal
+
+    def one(self, key: str, value, sensitivity: str):
+        """One value as the client may see it, or OMIT."""
+        item_type, item_sensitivity, key_type = self.items.get(key, ("text", PERSONAL, None))
+        if allowed(item_sensitivity, sensitivity):
+            return value
+        return mask_value(key, item_type, value, key_type=key_type)
+
+    def changes(self, changes: dict, sensitivity: str) -> tuple[dict, list[str], bool]:
+        """A version's {item: [old, new]} masked; items with no useful masked form are listed as hidden."""
+        shown, hidden = {}, []
+        for key, pair in changes.items():
+            old, new = [*pair, None, None][:2] if isinstance(pair, list | tuple) else (None, pair)
+            masked = [self.one(key, old, sensitivity), self.one(key, new, sensitivity)]
+            if OMIT in masked:
+                hidden.append(key)
+            else:
+                shown[key] = masked
+        personal = any(self.is_personal(k) for k in shown)
+        return shown, hidden, personal

@@ -1,0 +1,206 @@
+"""The sharing API's reads: records, one entity, batch matching, the change feed and counts.
+
+Each function takes the request's principal (a sharing.auth.ClientPrincipal), scopes through
+regions.access.restrict (regions) and scoping.restrict_subcategories (subcategories), masks through
+presenting.ItemInfo, and returns a `Read`: the body plus what the access log needs (records returned, personal?).
+"""
+
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Count
+
+from basedb.choices import RecordStatus
+from basedb.models import Entity, Record, RecordVersion
+from regions.access import restrict
+from regions.models import prefix_bounds
+
+from .presenting import ItemInfo
+from .query import Condition, apply_conditions
+from .scoping import allowed_subcategories, client_subcategory, restrict_subcategories, spec_for
+
+MAX_PAGE_SIZE = 100
+MAX_MATCH_KEYS = 10_000
+MATCH_KEYS_PER_QUERY = 2_000  # stays under SQLite's bound-parameter limit with room for the scope's own
+
+
+@dataclass
+class Read:
+    """What an endpoint returns and what the access log needs to know about it."""
+
+    body: dict
+    records: int = 0
+    personal: bool = False
+    log_params: dict = field(default_factory=dict)
+
+
+def normalize_key(raw) -> str:
+    """A key as the base database stores it: NFKC, trimmed, upper-case (a trailing x of an ID number becomes X)."""
+    return unicodedata.normalize("NFKC", str(raw)).strip().upper()
+
+
+def _scoped_records(user):
+    return restrict_subcategories(restrict(Record.objects.filter(status=RecordStatus.ACTIVE), user), user.api_client)
+
+
+def _region_filter(queryset, region: str | None, field: str = "region_id"):
+    if not region:
+        return queryset
+    low, high = prefix_bounds(region)
+    return queryset.filter(**{f"{field}__gte": low, f"{field}__lt": high})
+
+
+def records_page(
+    user,
+    *,
+    subcategory: str,
+    region: str | None = None,
+    updated_since: datetime | None = None,
+    fields: list[str] | None = None,
+    conditions: list[Condition] = (),
+    after: int = 0,
+    size: int = MAX_PAGE_SIZE,
+) -> Read:
+    """One keyset page (ordered by record id, after `after`) of the client's records of one subcategory."""
+    client = user.api_client
+    sub_id, spec = client_subcategory(client, subcategory)
+    info = ItemInfo(spec)
+    queryset = _region_filter(_scoped_records(user).filter(subcategory_id=sub_id), region)
+    if updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=updated_since)
+    queryset = apply_conditions(queryset, list(conditions)).filter(id__gt=after).order_by("id")
+    rows = list(
+        queryset.values_list("id", "entity__kind", "entity__key", "region_id", "values", "version", "updated_at")[
+            : size + 1
+        ]
+    )
+    more = len(rows) > size
+    results, personal = [], False
+    for pk, kind, key, region_id, values, version, updated_at in rows[:size]:
+        shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
+        shown, values_personal = info.values(values, client.max_sensitivity, fields)
+        personal = personal or key_personal or values_personal
+        results.append(
+            {
+                "id": pk, "entity": {"kind": kind, "key": shown_key}, "subcategory": subcategory,
+                "region": region_id, "version": version, "updated_at": updated_at, "values": shown,
+            }
+        )  # fmt: skip
+    cursor = results[-1]["id"] if more else None
+    return Read({"results": results, "next_cursor": cursor}, len(results), personal)
+
+
+def entity_detail(user, *, kind: str, key: str) -> Read | None:
+    """One entity with every record the client may see; None (→ 404) when it sees none."""
+    client = user.api_client
+    key = normalize_key(key)
+    entity = Entity.objects.filter(kind=kind, key=key).first()
+    records = [] if entity is None else list(
+        _scoped_records(user).filter(entity=entity).order_by("id")
+        .values_list("id", "subcategory__code", "region_id", "values", "version", "updated_at")
+    )  # fmt: skip
+    personal = False
+    results = []
+    for pk, code, region_id, values, version, updated_at in records:
+        info = ItemInfo(spec_for(code))
+        shown, values_personal = info.values(values, client.max_sensitivity)
+        personal = personal or values_personal or info.key_personal
+        results.append(
+            {"id": pk, "subcategory": code, "region": region_id, "version": version, "updated_at": updated_at,
+             "values": shown}
+        )  # fmt: skip
+    # A lookup of a person's ID number is a read of personal data even when nothing is found.
+    personal = personal or kind == "person"
+    if not results:
+        return Read({}, 0, personal)
+    return Read({"kind": kind, "key": key, "records": results}, len(results), personal)
+
+
+def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[str]) -> Read:
+    """Batch matching: for each key (as sent), which of `subcategories` hold it within scope, and the `fields`."""
+    client = user.api_client
+    subs = {code: client_subcategory(client, code, param="subcategories") for code in subcategories}
+    infos = {code: ItemInfo(spec) for code, (_pk, spec) in subs.items()}
+    code_of = {pk: code for code, (pk, _spec) in subs.items()}
+    normalised = {normalize_key(k) for k in keys}
+    found: dict[str, dict[str, dict]] = defaultdict(dict)
+    personal = any(info.key_personal for info in infos.values())
+    for kind in {spec.kind for _pk, spec in subs.values()}:
+        sub_ids = [pk for pk, spec in subs.values() if spec.kind == kind]
+        ordered = sorted(normalised)
+        for start in range(0, len(ordered), MATCH_KEYS_PER_QUERY):
+            chunk = ordered[start : start + MATCH_KEYS_PER_QUERY]
+            queryset = _scoped_records(user).filter(
+                subcategory_id__in=sub_ids, entity__kind=kind, entity__key__in=chunk
+            )
+            columns = ("entity__key", "subcategory_id", "values") if fields else ("entity__key", "subcategory_id")
+            for row in queryset.values_list(*columns):
+                code = code_of[row[1]]
+                shown = {}
+                if fields:
+                    shown, values_personal = infos[code].values(row[2], client.max_sensitivity, fields)
+                    personal = personal or values_personal
+                found[row[0]][code] = shown
+    results = []
+    for raw in keys:
+        held = found.get(normalize_key(raw), {})
+        entry = {"key": raw, "matched": [c for c in subcategories if c in held]}
+        if fields:
+            entry["records"] = {c: held[c] for c in entry["matched"]}
+        results.append(entry)
+    matched = sum(1 for r in results if r["matched"])
+    body = {"results": results, "matched_keys": matched}
+    log_params = {"keys": len(keys), "subcategories": subcategories, "fields": fields}
+    return Read(body, sum(len(v) for v in found.values()), personal, log_params)
+
+
+def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory: str | None = None) -> Read:
+    """The feed of record versions (create, update, retire, restore, resolve) after version id `after`, in id order."""
+    client = user.api_client
+    queryset = restrict_subcategories(restrict(RecordVersion.objects.all(), user), client)
+    if subcategory:
+        queryset = queryset.filter(subcategory_id=client_subcategory(client, subcategory)[0])
+    rows = list(
+        queryset.filter(id__gt=after).order_by("id").values_list(
+            "id", "record_id", "record__entity__kind", "record__entity__key", "subcategory_id", "region_id",
+            "action", "version", "changes", "created_at",
+        )[: size + 1]
+    )  # fmt: skip
+    more = len(rows) > size
+    code_of = {pk: code for code, pk in allowed_subcategories(client).items()}
+    infos: dict[str, ItemInfo] = {}
+    results, personal = [], False
+    for pk, record_id, kind, key, sub_id, region_id, action, version, changes, created_at in rows[:size]:
+        code = code_of[sub_id]
+        info = infos.get(code) or infos.setdefault(code, ItemInfo(spec_for(code)))
+        shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
+        shown, hidden, changes_personal = info.changes(changes or {}, client.max_sensitivity)
+        personal = personal or key_personal or changes_personal
+        results.append(
+            {
+                "id": pk, "record": record_id, "entity": {"kind": kind, "key": shown_key}, "subcategory": code,
+                "region": region_id, "action": action, "version": version, "changes": shown,
+                "hidden_items": hidden, "time": created_at,
+            }
+        )  # fmt: skip
+    cursor = results[-1]["id"] if results else after
+    return Read({"results": results, "next_cursor": cursor, "has_more": more}, len(results), personal)
+
+
+def record_counts(user, *, region: str | None = None) -> Read:
+    """Active records by township and subcategory within the client's scope."""
+    client = user.api_client
+    code_of = {pk: code for code, pk in allowed_subcategories(client).items()}
+    rows = (
+        _region_filter(_scoped_records(user), region)
+        .values("region_id", "subcategory_id")
+        .annotate(n=Count("id"))
+        .order_by("region_id", "subcategory_id")
+    )
+    counts = [{"region": r["region_id"], "subcategory": code_of[r["subcategory_id"]], "count": r["n"]} for r in rows]
+    by_sub: dict[str, int] = defaultdict(int)
+    for row in counts:
+        by_sub[row["subcategory"]] += row["count"]
+    return Read({"counts": counts, "by_subcategory": dict(sorted(by_sub.items())), "total": sum(by_sub.values())})
