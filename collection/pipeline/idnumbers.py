@@ -22,6 +22,7 @@ ID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
 ID_CHECK_CHARS = "10X98765432"
 _ID_CHECK_POINTS = np.array([ord(c) for c in ID_CHECK_CHARS], dtype=np.int64)
 _ID_CHECK_ARRAY = np.array(list(ID_CHECK_CHARS), dtype="U1")
+DATE_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
@@ -34,13 +35,20 @@ for _p in PROVINCE_CODES:
     _PROVINCE_TABLE[int(_p)] = True
 
 
-def _as_codepoints(values: np.ndarray, width: int = 18) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed-width code point matrix (n x width) of the values and their lengths, without a Python loop per cell."""
+def codepoints(values: np.ndarray, width: int = 18) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-width code point matrix (n x width, uint32; 0 past a value's end) of the values and their lengths,
+    without a Python loop per cell."""
     texts = np.asarray(values, dtype=object)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     fixed = texts.astype(f"U{width}") if len(texts) else np.zeros(0, dtype=f"U{width}")
-    points = fixed.view(np.uint32).reshape(len(texts), width).astype(np.int64)
-    return points, lengths
+    return fixed.view(np.uint32).reshape(len(texts), width), lengths
+
+
+def digit_matrix(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is a digit, digit value or 0) for a code point matrix."""
+    offset = points - np.uint32(48)  # wraps around below '0', so one comparison tests the range
+    is_digit = offset < 10
+    return is_digit, np.where(is_digit, offset, 0).astype(np.int64)
 
 
 def check_id_numbers(values: np.ndarray, today: datetime.date) -> tuple[np.ndarray, np.ndarray]:
@@ -49,20 +57,17 @@ def check_id_numbers(values: np.ndarray, today: datetime.date) -> tuple[np.ndarr
     Order of findings: LENGTH, PATTERN (not 17 digits + digit/X), BAD_DATE (no such day), FUTURE_DATE,
     BAD_PROVINCE (first two digits are no province), CHECKSUM.
     """
-    points, lengths = _as_codepoints(values)
-    n = len(lengths)
-    status = np.full(n, OK, dtype=np.int8)
-    is_digit = (points >= 48) & (points <= 57)
+    points, lengths = codepoints(values)
+    status = np.full(len(lengths), OK, dtype=np.int8)
+    is_digit, digits = digit_matrix(points)
     shaped = is_digit[:, :17].all(axis=1) & (is_digit[:, 17] | (points[:, 17] == ord("X")))
-    digits = np.where(is_digit, points - 48, 0)
-    year = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
-    month = digits[:, 10] * 10 + digits[:, 11]
-    day = digits[:, 12] * 10 + digits[:, 13]
-    real_day = (year >= 1800) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= _days_in_month(year, month))
-    future = (year * 10000 + month * 100 + day) > (today.year * 10000 + today.month * 100 + today.day)
+    birth = digits[:, 6:14] @ DATE_POWERS
+    year, month, day = birth // 10000, birth // 100 % 100, birth % 100
+    real_day = (year >= 1800) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days_in_month(year, month))
+    future = birth > today.year * 10000 + today.month * 100 + today.day
     province_ok = _PROVINCE_TABLE[digits[:, 0] * 10 + digits[:, 1]]
-    expected = _ID_CHECK_POINTS[(digits[:, :17] * ID_WEIGHTS).sum(axis=1) % 11]
-    checksum_ok = points[:, 17] == expected
+    remainders = (digits[:, :17] @ ID_WEIGHTS) % 11
+    checksum_ok = points[:, 17] == _ID_CHECK_POINTS[remainders]
     # Later assignments win, so assign from the least to the most basic finding.
     status[~checksum_ok] = CHECKSUM
     status[~province_ok] = BAD_PROVINCE
@@ -70,28 +75,26 @@ def check_id_numbers(values: np.ndarray, today: datetime.date) -> tuple[np.ndarr
     status[~real_day] = BAD_DATE
     status[~shaped] = PATTERN
     status[lengths != 18] = LENGTH
-    return status, _ID_CHECK_ARRAY[(digits[:, :17] * ID_WEIGHTS).sum(axis=1) % 11]
+    return status, _ID_CHECK_ARRAY[remainders]
 
 
-def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+def days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Days of each month (month outside 1-12 gives 31; callers check the month)."""
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     days = np.array([31, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
     return np.where((month == 2) & leap, 29, days)
 
 
-_DATE_POWERS = 10 ** np.arange(7, -1, -1, dtype=np.int64)
-
-
 def id_birth_numbers(values: np.ndarray) -> np.ndarray:
     """YYYYMMDD (as an integer) of the birth date inside each (valid) ID number, for comparing whole columns."""
-    points, _ = _as_codepoints(values)
-    return (points[:, 6:14] - 48) @ _DATE_POWERS
+    points, _ = codepoints(values)
+    return digit_matrix(points)[1][:, 6:14] @ DATE_POWERS
 
 
 def iso_date_numbers(values: np.ndarray) -> np.ndarray:
     """YYYYMMDD (as an integer) of each 'YYYY-MM-DD' text."""
-    points, _ = _as_codepoints(values, width=10)
-    return (points[:, [0, 1, 2, 3, 5, 6, 8, 9]] - 48) @ _DATE_POWERS
+    points, _ = codepoints(values, width=10)
+    return digit_matrix(points)[1][:, [0, 1, 2, 3, 5, 6, 8, 9]] @ DATE_POWERS
 
 
 def id_birth_dates(values: np.ndarray) -> np.ndarray:
@@ -105,7 +108,7 @@ def id_birth_dates(values: np.ndarray) -> np.ndarray:
 
 def id_sex_codes(values: np.ndarray) -> np.ndarray:
     """GB/T 2261.1 sex code implied by each (valid) ID number: 17th digit odd = "1" (男), even = "2" (女)."""
-    points, _ = _as_codepoints(values)
+    points, _ = codepoints(values)
     return np.where((points[:, 16] - 48) % 2 == 1, "1", "2")
 
 
@@ -124,7 +127,7 @@ def check_usccs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (no I, O, S, V, Z); CHECKSUM: wrong check character. The first two characters (registering authority and
     entity type) may be letters of the set (e.g. N2 for rural collective organisations), unlike stdnum's digits.
     """
-    points, lengths = _as_codepoints(values)
+    points, lengths = codepoints(values)
     n = len(lengths)
     status = np.full(n, OK, dtype=np.int8)
     index = _USCC_INDEX[np.clip(points, 0, 127)]

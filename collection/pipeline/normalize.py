@@ -32,9 +32,12 @@ PHONE_FORMAT, NUMBER_FORMAT = "phone_format", "number_format"
 _SEP = "\x1f"  # joins a column's values for one-pass cleanup; a cell holding it falls back to per-value cleanup
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[^\S\x1f]+")
+_ASCII_SPACES = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _SPACE_AT_SEP = re.compile(r" ?\x1f ?")
 _NUMERIC_CELL = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+|\d+\.\d*")  # an ID that went through a number cell
 
+# Types checked column-wise whose values are mostly distinct (free text repeats often: it is factorised).
+_ROW_WISE_TYPES = {S.ID_CARD, S.USCC, S.PHONE}
 # Types whose cells never hold meaningful spaces: all whitespace is removed rather than collapsed.
 _COMPACT_TYPES = {S.ID_CARD, S.USCC, S.PHONE, S.REGION, S.INTEGER, S.DECIMAL, S.BOOLEAN}
 
@@ -60,12 +63,23 @@ class ColumnResult:
     rules: np.ndarray  # object per row: None or rule
     messages: np.ndarray  # object per row
     kinds: np.ndarray  # object per row: tuple of correction kinds (empty tuple when none)
+    changed: np.ndarray  # bool per row: at least one correction
 
 
 def normalize_column(raw: np.ndarray, item: ItemSpec, today: datetime.date) -> ColumnResult:
     """Normalise and check one column of raw cell text (str or None per row) by the item's type and rules."""
-    codes, uniques = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=True)
-    texts = [str(u) for u in uniques]
+    cells = np.asarray(raw, dtype=object)
+    if _effective_type(item) in _ROW_WISE_TYPES:
+        # Mostly distinct values checked by whole-array code: hashing them first would only cost time.
+        present = ~pd.isna(cells)
+        codes = np.full(len(cells), -1, dtype=np.int64)
+        codes[present] = np.arange(int(present.sum()))
+        uniques = cells[present]
+    else:
+        codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    texts = uniques.tolist() if isinstance(uniques, np.ndarray) else list(uniques)
+    if set(map(type, texts)) - {str}:
+        texts = [str(u) for u in texts]
     column = check_values(texts, item, today)
     # One extra slot for empty cells (code -1).
     codes = np.where(codes < 0, len(texts), codes)
@@ -74,6 +88,7 @@ def normalize_column(raw: np.ndarray, item: ItemSpec, today: datetime.date) -> C
     rules = np.append(column.rules, None)
     msgs = np.append(column.messages, None)
     kinds = np.fromiter([*column.kinds, ()], dtype=object, count=len(texts) + 1)  # tuples kept whole
+    changed = np.fromiter(map(bool, kinds), dtype=bool, count=len(kinds))
     row_empty = empty[codes]
     if np.equal(rules, None).all():  # the usual case: no error in the column, skip two object-array takes
         row_rules, row_msgs = np.full(len(codes), None, dtype=object), np.full(len(codes), None, dtype=object)
@@ -86,20 +101,17 @@ def normalize_column(raw: np.ndarray, item: ItemSpec, today: datetime.date) -> C
         rules=row_rules,
         messages=row_msgs,
         kinds=kinds[codes],
+        changed=changed[codes],
     )
 
 
 def check_values(texts: list[str], item: ItemSpec, today: datetime.date) -> Column:
     """Normalise and check distinct raw texts; the heart of normalize_column, usable on its own for a cell fix."""
-    compact = _effective_type(item) in _COMPACT_TYPES
-    nfkc, cleaned = clean_texts(texts, compact=compact)
     raw = np.array(texts, dtype=object)
-    cleaned_arr = np.array(cleaned, dtype=object)
-    fullwidth = np.array(nfkc, dtype=object) != raw
-    spaces = np.array(nfkc, dtype=object) != cleaned_arr
-    empty = cleaned_arr == ""
+    cleaned, fullwidth, spaces = _clean_column(raw, compact=_effective_type(item) in _COMPACT_TYPES)
+    empty = cleaned == ""
     checker = _CHECKERS.get(_effective_type(item), _check_text)
-    values, rules, msgs, kind = checker(cleaned_arr, item, today)
+    values, rules, msgs, kind = checker(cleaned, item, today)
     invalid = ~np.equal(rules, None)
     kind = np.array(kind, dtype=object)
     changed = (fullwidth | spaces | ~np.equal(kind, None)) & ~invalid & ~empty
@@ -132,10 +144,35 @@ def clean_texts(texts: list[str], *, compact: bool) -> tuple[list[str], list[str
     if big.count(_SEP) != len(texts) - 1:
         nfkc = [unicodedata.normalize("NFKC", text) for text in texts]
         return nfkc, [_clean_one(text, compact) for text in nfkc]
-    nfkc = unicodedata.normalize("NFKC", big)
-    spaced = _INVISIBLE.sub("", nfkc)
-    spaced = _SPACES.sub("", spaced) if compact else _SPACE_AT_SEP.sub(_SEP, _SPACES.sub(" ", spaced)).strip(" ")
-    return nfkc.split(_SEP), spaced.split(_SEP)
+    nfkc = big if big.isascii() else unicodedata.normalize("NFKC", big)  # ASCII is already NFKC
+    return nfkc.split(_SEP), _strip_spaces(nfkc, compact).split(_SEP)
+
+
+def _clean_column(raw: np.ndarray, *, compact: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cleaned values, changed by NFKC, changed by whitespace) of distinct texts; when the joined column does not
+    change at all (the usual case for IDs, phones and codes) no per-value comparison is made."""
+    unchanged = np.zeros(len(raw), dtype=bool)
+    big = _SEP.join(raw)
+    if not len(raw) or big.count(_SEP) != len(raw) - 1:
+        nfkc, cleaned = clean_texts(list(raw), compact=compact)
+        nfkc_arr, cleaned_arr = np.array(nfkc, dtype=object), np.array(cleaned, dtype=object)
+        return cleaned_arr, nfkc_arr != raw, nfkc_arr != cleaned_arr
+    nfkc = big if big.isascii() else unicodedata.normalize("NFKC", big)
+    nfkc_arr = raw if nfkc == big else np.array(nfkc.split(_SEP), dtype=object)
+    spaced = _strip_spaces(nfkc, compact)
+    cleaned_arr = nfkc_arr if spaced == nfkc else np.array(spaced.split(_SEP), dtype=object)
+    fullwidth = unchanged if nfkc_arr is raw else nfkc_arr != raw
+    spaces = unchanged if cleaned_arr is nfkc_arr else cleaned_arr != nfkc_arr
+    return cleaned_arr, fullwidth, spaces
+
+
+def _strip_spaces(big: str, compact: bool) -> str:
+    if big.isascii():
+        if not any(space in big for space in _ASCII_SPACES):
+            return big
+    else:
+        big = _INVISIBLE.sub("", big)
+    return _SPACES.sub("", big) if compact else _SPACE_AT_SEP.sub(_SEP, _SPACES.sub(" ", big)).strip(" ")
 
 
 def _clean_one(nfkc: str, compact: bool) -> str:
@@ -177,13 +214,20 @@ def _check_length_and_pattern(values: np.ndarray, item: ItemSpec, rules: np.ndar
 
 def _check_id_card(values: np.ndarray, item: ItemSpec, today: datetime.date):
     _, rules, msgs, kinds = _empty_result(len(values))
-    upper = np.array(list(map(str.upper, values)), dtype=object)
+    upper = _upper(values)
     status, expected = idnumbers.check_id_numbers(upper, today)
-    for i in np.flatnonzero(upper != values):
+    for i in np.flatnonzero(upper != values) if upper is not values else ():
         kinds[i] = ID_LOWER_X
     for i in np.flatnonzero((status != idnumbers.OK) & (values != "")):
         rules[i], msgs[i] = _id_error(item.name, values[i], upper[i], int(status[i]), expected[i])
     return upper, rules, msgs, kinds
+
+
+def _upper(values: np.ndarray) -> np.ndarray:
+    """Upper-cased values (cleaned values hold no separator, so the joined column splits back exactly)."""
+    joined = _SEP.join(values)
+    upper = joined.upper()
+    return values if upper == joined else np.array(upper.split(_SEP), dtype=object)
 
 
 def _id_error(name: str, raw: str, value: str, status: int, expected: str) -> tuple[str, str]:
@@ -208,9 +252,9 @@ def _id_error(name: str, raw: str, value: str, status: int, expected: str) -> tu
 
 def _check_uscc(values: np.ndarray, item: ItemSpec, today: datetime.date):
     _, rules, msgs, kinds = _empty_result(len(values))
-    upper = np.array(list(map(str.upper, values)), dtype=object)
+    upper = _upper(values)
     status, expected = idnumbers.check_usccs(upper)
-    for i in np.flatnonzero(upper != values):
+    for i in np.flatnonzero(upper != values) if upper is not values else ():
         kinds[i] = UPPERCASE
     for i in np.flatnonzero((status != idnumbers.OK) & (values != "")):
         value = upper[i]
@@ -235,7 +279,7 @@ _LANDLINE = re.compile(r"(0(?:10|2\d|[3-9]\d{2}))-?([1-9]\d{6,7})")
 
 def _check_phone(values: np.ndarray, item: ItemSpec, today: datetime.date):
     out, rules, msgs, kinds = _empty_result(len(values))
-    points, lengths = idnumbers._as_codepoints(values, width=11)
+    points, lengths = idnumbers.codepoints(values, width=11)
     digits = (points >= 48) & (points <= 57)
     canonical = (lengths == 11) & digits.all(axis=1) & (points[:, 0] == 49) & (points[:, 1] >= 51)
     out[canonical] = values[canonical]
@@ -298,13 +342,21 @@ def _looks_like_year(digits: str) -> bool:
 def _check_date(values: np.ndarray, item: ItemSpec, today: datetime.date):
     out, rules, msgs, kinds = _empty_result(len(values))
     minimum = datetime.date.fromisoformat(item.min_date) if item.min_date else None
-    for i, value in enumerate(values):
-        if not value:
-            continue
-        date, kinds[i], error = parse_date(value)
+    iso = _real_iso_dates(values)
+    numbers = _date_number(values[iso]) if iso.any() else np.zeros(0, dtype=np.int64)
+    late = numbers > _date_int(today) if item.not_future else np.zeros(len(numbers), dtype=bool)
+    early = numbers < _date_int(minimum) if minimum else np.zeros(len(numbers), dtype=bool)
+    fine = np.flatnonzero(iso)
+    out[fine[~late & ~early]] = values[fine[~late & ~early]]
+    for i in fine[late]:
+        rules[i], msgs[i] = RANGE, M.date_future(item.name)
+    for i in fine[early & ~late]:
+        rules[i], msgs[i] = RANGE, M.date_before(item.name, item.min_date)
+    for i in np.flatnonzero(~iso & (values != "")):  # other formats, serial numbers and errors: per value
+        date, kinds[i], error = parse_date(values[i])
         if error:
             message = {"impossible": M.date_impossible, "partial": M.date_missing_day}.get(error, M.date_type)
-            rules[i], msgs[i] = TYPE, message(item.name, value)
+            rules[i], msgs[i] = TYPE, message(item.name, values[i])
         elif item.not_future and date > today:
             rules[i], msgs[i] = RANGE, M.date_future(item.name)
         elif minimum and date < minimum:
@@ -312,6 +364,28 @@ def _check_date(values: np.ndarray, item: ItemSpec, today: datetime.date):
         else:
             out[i] = date.isoformat()
     return out, rules, msgs, kinds
+
+
+_ISO_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9]
+
+
+def _real_iso_dates(values: np.ndarray) -> np.ndarray:
+    """Which values are already 'YYYY-MM-DD' of a real day (what date cells give), checked column-wise."""
+    points, lengths = idnumbers.codepoints(values, width=10)
+    is_digit, digits = idnumbers.digit_matrix(points)
+    shaped = (lengths == 10) & is_digit[:, _ISO_POSITIONS].all(axis=1) & (points[:, 4] == 45) & (points[:, 7] == 45)
+    number = digits[:, _ISO_POSITIONS] @ idnumbers.DATE_POWERS
+    year, month, day = number // 10000, number // 100 % 100, number % 100
+    month_ok = (month >= 1) & (month <= 12)
+    return shaped & (year >= 1) & month_ok & (day >= 1) & (day <= idnumbers.days_in_month(year, month))
+
+
+def _date_number(values: np.ndarray) -> np.ndarray:
+    return idnumbers.iso_date_numbers(values)
+
+
+def _date_int(date: datetime.date) -> int:
+    return date.year * 10000 + date.month * 100 + date.day
 
 
 # --- numbers ------------------------------------------------------------------------------------------------------

@@ -54,9 +54,7 @@ def verify_chunk(
 ) -> VerifiedChunk:
     """Normalise and verify one chunk of raw rows (str/None cells, '_row' = Excel row) of one sheet."""
     rows = raw["_row"].to_numpy(dtype=np.int64)
-    raw_columns = {
-        item.key: raw[item.key].to_numpy(dtype=object, na_value=None) for item in spec.items if item.key in raw
-    }
+    raw_columns = {item.key: _cells(raw[item.key]) for item in spec.items if item.key in raw}
     columns = {key: normalize_column(values, spec.item(key), today) for key, values in raw_columns.items()}
     findings = _cell_findings(spec, columns)
     findings += _cross_findings(spec, columns)
@@ -75,6 +73,13 @@ def verify_chunk(
     issues = _issues(findings, rows, raw_columns, headers, column_indexes or {})
     corrections, counts = _corrections(spec, columns, raw_columns, rows, headers, max_corrections_kept)
     return VerifiedChunk(frame=frame, issues=issues, corrections=corrections, correction_counts=counts)
+
+
+def _cells(column: pd.Series) -> np.ndarray:
+    """The column's cells as an object array with None for empty cells (an object column is taken as it is)."""
+    if column.dtype == object:
+        return column.to_numpy()
+    return column.to_numpy(dtype=object, na_value=None)
 
 
 def _cell_findings(spec: TableSpec, columns: dict[str, ColumnResult]) -> list[_Finding]:
@@ -185,7 +190,7 @@ def _issues(findings, rows, raw_columns, headers, column_indexes) -> list[Issue]
                     rule=finding.rule,
                     severity=ERROR,
                     message=message,
-                    value="" if value is None else str(value),
+                    value=value if isinstance(value, str) else "" if pd.isna(value) else str(value),
                     column_index=index,
                 )
             )
@@ -201,7 +206,7 @@ def _corrections(spec, columns, raw_columns, rows, headers, cap: int) -> tuple[l
     sample: list[Correction] = []
     for key, column in columns.items():
         table = spec.item(key).code_table
-        changed = np.flatnonzero(np.fromiter(map(len, column.kinds), dtype=np.int64, count=len(column.kinds)))
+        changed = np.flatnonzero(column.changed)
         if not len(changed):
             continue
         for kinds, n in pd.Series(column.kinds[changed]).value_counts().items():

@@ -230,3 +230,12 @@ def test_normalised_values_fed_back_as_cells_stay_the_same_and_need_no_correctio
     again = verify(P0101, again_rows)
     assert again.frame.drop(columns=["_row"]).equals(first.frame.drop(columns=["_row"]))
     assert not again.correction_counts
+
+
+def test_the_key_register_names_the_first_row_within_and_across_chunks():
+    keys = InFileKeys()
+    first = keys.register(np.array(["a", None, "b", "a", "a"], dtype=object), np.array([2, 3, 4, 5, 6]))
+    second = keys.register(np.array(["b", "c", "c", None], dtype=object), np.array([7, 8, 9, 10]))
+    assert list(first) == [0, 0, 0, 2, 2]
+    assert list(second) == [4, 0, 8, 0]
+    assert (keys.size, keys.first_row("c")) == (3, 8)
