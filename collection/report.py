@@ -1,20 +1,25 @@
 """Annotated workbooks: what a township downloads to see, at the cell, every issue found in its upload.
 
-`annotate_workbook` returns the township's own file (xlsx kept as it is; xls and csv converted to xlsx with the
-same cell text at the same row numbers) with error cells filled red, warning cells yellow, a comment on each
-explaining what to fix, and an issues sheet 问题清单. `invalid_rows_workbook` returns only the header and the rows
-with errors, annotated the same way, with the original row numbers in a first column 原行号.
+`annotate_workbook` returns the township's own file with error cells filled red, warning cells yellow, a comment on
+each explaining what to fix, and an issues sheet 问题清单. An .xlsx up to LAYOUT_MAX_BYTES is loaded with openpyxl
+and keeps its layout (merged title, styles, widths); .xls, .csv and larger .xlsx files are converted, streamed, to
+a new .xlsx with the same cell values at the same row numbers (openpyxl would need minutes and gigabytes there).
+`invalid_rows_workbook` returns only the header and the rows with errors, annotated the same way, with the
+original row numbers in a first column 原行号.
 
 Every cell this module writes that holds text looking like a formula (=, +, -, @) is written as text.
 """
 
 import csv
+import datetime
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
+import xlsxwriter
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
@@ -22,16 +27,20 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from collection.pipeline import read
 from collection.pipeline.types import ERROR, WARNING
 
 ISSUES_SHEET = "问题清单"
 ORIGINAL_ROW = "原行号"
 AUTHOR = "基层数据归集平台"
 ISSUE_HEADERS = ("行号", "列", "数据项", "规则", "级别", "说明", "原值")
-ERROR_FILL = PatternFill("solid", start_color="FFFF9999", end_color="FFFF9999")
-WARNING_FILL = PatternFill("solid", start_color="FFFFEB84", end_color="FFFFEB84")
-HEADER_FILL = PatternFill("solid", start_color="FFDDE5F0", end_color="FFDDE5F0")
+ISSUE_WIDTHS = (8, 22, 14, 16, 8, 60, 28)
+ERROR_RGB, WARNING_RGB, HEADER_RGB = "FF9999", "FFEB84", "DDE5F0"
+ERROR_FILL = PatternFill("solid", start_color=f"FF{ERROR_RGB}", end_color=f"FF{ERROR_RGB}")
+WARNING_FILL = PatternFill("solid", start_color=f"FF{WARNING_RGB}", end_color=f"FF{WARNING_RGB}")
+HEADER_FILL = PatternFill("solid", start_color=f"FF{HEADER_RGB}", end_color=f"FF{HEADER_RGB}")
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+LAYOUT_MAX_BYTES = 1_000_000  # ≈ 20,000 rows: openpyxl keeps the layout in about 20 s; above, stream instead
 
 RULE_LABELS = {
     "required": "必填项为空",
@@ -81,16 +90,27 @@ def annotate_workbook(
     header_row: int,
     *,
     item_names: dict[str, str] | None = None,
+    keep_layout: bool | None = None,
 ) -> bytes:
-    """The township's own workbook with every issue marked at its cell, plus the 问题清单 sheet (xlsx bytes)."""
-    issues = sorted(issues, key=_issue_order)
-    workbook, sheet = _open_as_workbook(Path(original_path), fmt, sheet_name)
+    """The township's own workbook with every issue marked at its cell, plus the 问题清单 sheet (xlsx bytes).
+
+    keep_layout: None decides by format and size (see the module docstring); True/False forces it (xlsx only).
+    """
+    path, issues, names = Path(original_path), sorted(issues, key=_issue_order), item_names or {}
+    if keep_layout is None:
+        keep_layout = fmt in ("xlsx", "xlsm") and path.stat().st_size <= LAYOUT_MAX_BYTES
+    if not (keep_layout and fmt in ("xlsx", "xlsm")):
+        return _streamed_copy(path, fmt, sheet_name, issues, names)
+    workbook = load_workbook(path, rich_text=False)
+    sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
     _clear_previous_annotations(workbook)
     for (row, col), cell_issues in _by_cell(issues).items():
         _annotate(_anchor(sheet, row, col + 1), cell_issues)
-    _add_issues_sheet(workbook, issues, item_names or {})
+    _add_issues_sheet(workbook, issues, names)
     workbook.active = workbook.worksheets.index(sheet)
-    return _save(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def invalid_rows_workbook(
@@ -105,21 +125,20 @@ def invalid_rows_workbook(
     """A fresh workbook holding the header and only the rows with errors, annotated, with 原行号 first."""
     issues = sorted(issues, key=_issue_order)
     bad_rows = sorted({i.row for i in issues if i.severity == ERROR and i.row and i.row > header_row})
-    header, rows = _pick_rows(Path(original_path), fmt, sheet_name, header_row, set(bad_rows))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _safe_title(sheet_name or "有误的行")
-    _write_row(sheet, 1, [ORIGINAL_ROW, *header], bold=True)
-    new_row_of = {}
-    for n, original_row in enumerate(bad_rows, start=2):
-        _write_row(sheet, n, [original_row, *rows.get(original_row, [])])
-        new_row_of[original_row] = n
-    for (row, col), cell_issues in _by_cell(issues).items():
-        if row in new_row_of:
-            _annotate(sheet.cell(new_row_of[row], col + 2), cell_issues)
-    sheet.freeze_panes = "B2"
-    _add_issues_sheet(workbook, [i for i in issues if i.row in new_row_of or not i.row], item_names or {})
-    return _save(workbook)
+    header, upper, rows = _pick_rows(Path(original_path), fmt, sheet_name, header_row, set(bad_rows))
+    header = _complete_header(header, upper, issues)
+    cells = _by_cell(issues)
+    book = _FreshBook()
+    sheet = book.add_sheet(sheet_name or "有误的行")
+    book.write_row(sheet, 0, [ORIGINAL_ROW, *header], style="header")
+    for n, original_row in enumerate(bad_rows, start=1):
+        values = rows.get(original_row, [])
+        marks = {col + 1: found for (row, col), found in cells.items() if row == original_row}
+        book.write_row(sheet, n, [original_row, *values], marks=marks)
+    sheet.freeze_panes(1, 1)
+    kept = set(bad_rows)
+    book.add_issues_sheet([i for i in issues if i.row in kept or not i.row], item_names or {})
+    return book.close()
 
 
 def batch_report(batch, *, invalid_only: bool = False) -> bytes:
@@ -129,6 +148,29 @@ def batch_report(batch, *, invalid_only: bool = False) -> bytes:
     names = _item_names(batch)
     build = invalid_rows_workbook if invalid_only else annotate_workbook
     return build(path, sniff_format(path), batch.sheet_name or None, issues, batch.header_row or 1, item_names=names)
+
+
+def cached_batch_report(batch, *, invalid_only: bool = False) -> bytes:
+    """`batch_report`, kept in the storage until the batch or its issues change (a fix, a re-verification), so
+    downloading a large batch's report again is instant."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db.models import Count, Max
+
+    found = batch.issues.aggregate(n=Count("id"), last=Max("id"))
+    kind = "invalid" if invalid_only else "annotated"
+    folder = f"reports/batch-{batch.pk}"
+    name = f"{folder}/{kind}-{batch.updated_at:%Y%m%d%H%M%S%f}-{found['n']}-{found['last']}.xlsx"
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as fh:
+            return fh.read()
+    data = batch_report(batch, invalid_only=invalid_only)
+    with suppress(FileNotFoundError, NotImplementedError):
+        for stale in default_storage.listdir(folder)[1]:
+            if stale.startswith(f"{kind}-"):
+                default_storage.delete(f"{folder}/{stale}")
+    default_storage.save(name, ContentFile(data))
+    return data
 
 
 def report_filename(batch, *, invalid_only: bool = False) -> str:
@@ -149,37 +191,30 @@ def sniff_format(path: Path) -> str:
     return "csv"
 
 
-# -- writing cells -------------------------------------------------------------------------------------------
+def comment_text(cell_issues: list[IssueLike]) -> str:
+    """One comment for all issues of a cell: 【错误·校验位错误】message, one line each."""
+    return "\n".join(f"【{severity_label(i.severity)}·{rule_label(i.rule)}】{i.message}" for i in cell_issues)
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+# -- the township's own xlsx, kept as it is (openpyxl) --------------------------------------------------------
 
 
 def set_text_safe(cell: Cell, value: Any) -> None:
     """Assign a value; text that looks like a formula stays text (never evaluated when the file is opened)."""
     cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if is_formula_like(value):
         cell.data_type = "s"
         cell.quotePrefix = True
-
-
-def _write_row(sheet: Worksheet, row: int, values: list, *, bold: bool = False) -> None:
-    for col, value in enumerate(values, start=1):
-        cell = sheet.cell(row, col)
-        set_text_safe(cell, _plain(value))
-        if bold:
-            cell.font = Font(bold=True)
-            cell.fill = HEADER_FILL
-
-
-def _plain(value: Any) -> Any:
-    """Values openpyxl can write: formulas of the original become their text."""
-    if value is None or isinstance(value, (str, int, float, bool)) or hasattr(value, "isoformat"):
-        return value
-    return str(value)
 
 
 def _annotate(cell: Cell, cell_issues: list[IssueLike]) -> None:
     has_error = any(i.severity == ERROR for i in cell_issues)
     cell.fill = ERROR_FILL if has_error else WARNING_FILL
-    text = "\n".join(f"【{severity_label(i.severity)}·{rule_label(i.rule)}】{i.message}" for i in cell_issues)
+    text = comment_text(cell_issues)
     if cell.comment is not None and cell.comment.author != AUTHOR:
         text = f"{cell.comment.text}\n———\n{text}"  # keep the township's own note
     comment = Comment(text, AUTHOR)
@@ -217,22 +252,149 @@ def _is_our_fill(fill) -> bool:
 
 def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: dict[str, str]) -> None:
     sheet = workbook.create_sheet(ISSUES_SHEET)
-    _write_row(sheet, 1, list(ISSUE_HEADERS), bold=True)
-    for n, issue in enumerate(issues, start=2):
+    for n, values in enumerate([list(ISSUE_HEADERS), *_issue_rows(issues, item_names)], start=1):
+        for col, value in enumerate(values, start=1):
+            set_text_safe(sheet.cell(n, col), value)
+        if n == 1:
+            for cell in sheet[1]:
+                cell.font, cell.fill = Font(bold=True), HEADER_FILL
+        else:
+            sheet.cell(n, 5).fill = ERROR_FILL if issues[n - 2].severity == ERROR else WARNING_FILL
+            sheet.cell(n, 6).alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in enumerate(ISSUE_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:G{max(1, len(issues) + 1)}"
+
+
+# -- fresh workbooks, streamed (xlsxwriter in constant-memory mode) -------------------------------------------
+
+
+class _FreshBook:
+    """A new xlsx written row by row: text always as text, dates as dates, marked cells filled and commented."""
+
+    def __init__(self):
+        self.out = io.BytesIO()
+        options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                   "strings_to_urls": False, "nan_inf_to_errors": True}  # fmt: skip
+        self.book = xlsxwriter.Workbook(self.out, options)
+        self.book.set_properties({"author": AUTHOR})
+        self._formats: dict[tuple, Any] = {}
+
+    def add_sheet(self, name: str):
+        return self.book.add_worksheet(_safe_title(name))
+
+    def style(self, fill: str | None = None, kind: str | None = None, bold: bool = False, wrap: bool = False):
+        key = (fill, kind, bold, wrap)
+        if key == (None, None, False, False):
+            return None
+        if key not in self._formats:
+            props: dict[str, Any] = {"bold": bold, "text_wrap": wrap, "valign": "top" if wrap else "bottom"}
+            if fill:
+                props.update(pattern=1, bg_color=f"#{fill}")
+            if kind == "date":
+                props["num_format"] = "yyyy-mm-dd"
+            elif kind == "datetime":
+                props["num_format"] = "yyyy-mm-dd hh:mm:ss"
+            elif kind == "time":
+                props["num_format"] = "hh:mm:ss"
+            elif kind == "quote":
+                props["quote_prefix"] = True
+            self._formats[key] = self.book.add_format(props)
+        return self._formats[key]
+
+    def write_row(self, sheet, row: int, values: list, *, marks: dict | None = None, style: str = "") -> None:
+        """Write one row (0-based); `marks`: 0-based column → the issues of that cell."""
+        if not marks and not style:  # the common case, kept lean: most rows of a big file have no issue
+            for col, value in enumerate(values):
+                if value is not None:
+                    self.write(sheet, row, col, value)
+            return
+        marks = marks or {}
+        for col in range(max(len(values), max(marks, default=-1) + 1)):
+            value = values[col] if col < len(values) else None
+            found = marks.get(col)
+            fill = (ERROR_RGB if any(i.severity == ERROR for i in found) else WARNING_RGB) if found else None
+            if style == "header":
+                fill = fill or HEADER_RGB
+            self.write(sheet, row, col, value, fill, bold=style == "header")
+            if found:
+                sheet.write_comment(row, col, comment_text(found), _comment_options(len(found)))
+
+    def write(self, sheet, row: int, col: int, value: Any, fill: str | None = None, *, bold=False, wrap=False):
+        if value is None or value == "":
+            if fill:
+                sheet.write_blank(row, col, None, self.style(fill, None, bold, wrap))
+        elif isinstance(value, str):
+            kind = "quote" if is_formula_like(value) else None
+            sheet.write_string(row, col, value, self.style(fill, kind, bold, wrap))
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, col, value, self.style(fill, None, bold, wrap))
+        elif isinstance(value, int | float):
+            sheet.write_number(row, col, value, self.style(fill, None, bold, wrap))
+        elif isinstance(value, datetime.datetime | datetime.date | datetime.time | datetime.timedelta):
+            sheet.write_datetime(row, col, value, self.style(fill, _date_kind(value), bold, wrap))
+        else:
+            sheet.write_string(row, col, str(value), self.style(fill, None, bold, wrap))
+
+    def add_issues_sheet(self, issues: list[IssueLike], item_names: dict[str, str]) -> None:
+        sheet = self.add_sheet(ISSUES_SHEET)
+        for col, width in enumerate(ISSUE_WIDTHS):
+            sheet.set_column(col, col, width)
+        for col, title in enumerate(ISSUE_HEADERS):
+            self.write(sheet, 0, col, title, HEADER_RGB, bold=True)
+        for n, (issue, values) in enumerate(zip(issues, _issue_rows(issues, item_names), strict=True), start=1):
+            for col, value in enumerate(values):
+                fill = (ERROR_RGB if issue.severity == ERROR else WARNING_RGB) if col == 4 else None
+                self.write(sheet, n, col, value, fill, wrap=col == 5)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(len(issues), 1), len(ISSUE_HEADERS) - 1)
+
+    def close(self) -> bytes:
+        self.book.close()
+        return self.out.getvalue()
+
+
+def _comment_options(n: int) -> dict:
+    return {"author": AUTHOR, "x_scale": 2.5, "y_scale": 1 + 0.6 * n}
+
+
+def _date_kind(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return "date" if value.time() == datetime.time() else "datetime"
+    return "date" if isinstance(value, datetime.date) else "time"
+
+
+def _streamed_copy(path: Path, fmt: str, sheet_name: str | None, issues: list, item_names: dict) -> bytes:
+    """The original's cell values at the same row numbers in a new xlsx, annotated, without loading it whole."""
+    cells = _by_cell(issues)
+    rows_with_marks = defaultdict(dict)
+    for (row, col), found in cells.items():
+        rows_with_marks[row][col] = found
+    book = _FreshBook()
+    sheet = book.add_sheet(sheet_name or "数据")
+    last = 0
+    for row_number, values in _iter_rows(path, fmt, sheet_name):
+        book.write_row(sheet, row_number - 1, values, marks=rows_with_marks.get(row_number))
+        last = row_number
+    for pending in sorted(r for r in rows_with_marks if r > last):  # marks below the last row the file holds
+        book.write_row(sheet, pending - 1, [], marks=rows_with_marks[pending])
+    book.add_issues_sheet(issues, item_names)
+    return book.close()
+
+
+# -- shared --------------------------------------------------------------------------------------------------
+
+
+def _issue_rows(issues: list[IssueLike], item_names: dict[str, str]) -> Iterator[list]:
+    """The 问题清单 rows: 行号, 列 (header and letter), 数据项 (Chinese name), 规则, 级别, 说明, 原值."""
+    for issue in issues:
         column = issue.column or ""
         if issue.column_index is not None:
             column = f"{column}（{get_column_letter(issue.column_index + 1)}列）"
         item = item_names.get(issue.item, issue.item) if issue.item else ""
-        severity = SEVERITY_LABELS.get(issue.severity, issue.severity)
-        values = [issue.row, column, item, rule_label(issue.rule), severity, issue.message, issue.value or ""]
-        _write_row(sheet, n, values)
-        sheet.cell(n, 5).fill = ERROR_FILL if issue.severity == ERROR else WARNING_FILL
-    for letter, width in zip("ABCDEFG", (8, 22, 14, 16, 8, 60, 28), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for cell in sheet["F"]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:G{max(1, len(issues) + 1)}"
+        yield [issue.row, column, item, rule_label(issue.rule), severity_label(issue.severity), issue.message,
+               issue.value or ""]  # fmt: skip
 
 
 def _by_cell(issues: list[IssueLike]) -> dict[tuple[int, int], list[IssueLike]]:
@@ -247,71 +409,46 @@ def _issue_order(issue: IssueLike) -> tuple:
     return (issue.row or 0, issue.column_index if issue.column_index is not None else -1, issue.rule)
 
 
-def _save(workbook: Workbook) -> bytes:
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
 def _safe_title(name: str) -> str:
     for ch in "[]:*?/\\":
         name = name.replace(ch, "_")
     return name[:31] or "数据"
 
 
-# -- reading the original ------------------------------------------------------------------------------------
-
-
-def _open_as_workbook(path: Path, fmt: str, sheet_name: str | None) -> tuple[Workbook, Worksheet]:
-    """The original as an openpyxl workbook: xlsx loaded with its layout, xls/csv converted cell by cell."""
-    if fmt in ("xlsx", "xlsm"):
-        workbook = load_workbook(path, rich_text=False)
-        sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
-        return workbook, sheet
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _safe_title(sheet_name or "数据")
-    for row_number, values in _iter_rows(path, fmt, sheet_name):
-        for col, value in enumerate(values, start=1):
-            if value not in (None, ""):
-                set_text_safe(sheet.cell(row_number, col), _plain(value))
-    return workbook, sheet
+# -- reading the original (calamine for workbooks, csv for CSV; streamed) -------------------------------------
 
 
 def _pick_rows(
     path: Path, fmt: str, sheet_name: str | None, header_row: int, wanted: set[int]
-) -> tuple[list, dict[int, list]]:
-    """The header texts and the values of the wanted rows, streamed (the whole file is never held)."""
+) -> tuple[list, list, dict[int, list]]:
+    """The header row, the row above it and the values of the wanted rows; stops after the last one."""
+    upper: list = []
     header: list = []
     rows: dict[int, list] = {}
     last = max(wanted, default=header_row)
     for row_number, values in _iter_rows(path, fmt, sheet_name):
-        if row_number == header_row:
-            header = list(values)
+        if row_number == header_row - 1:
+            upper = values
+        elif row_number == header_row:
+            header = values
         elif row_number in wanted:
-            rows[row_number] = list(values)
+            rows[row_number] = values
         if row_number >= last:
             break
-    if fmt in ("xlsx", "xlsm"):
-        header = _fill_header_from_merges(path, sheet_name, header_row, header)
-    return _trim(header), rows
+    return header, upper, rows
 
 
-def _fill_header_from_merges(path: Path, sheet_name: str | None, header_row: int, header: list) -> list:
-    """A header cell merged vertically with the row above holds its text in the upper cell: use it."""
-    if all(h not in (None, "") for h in header):
-        return header
-    workbook = load_workbook(path, read_only=False)
-    sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
+def _complete_header(header: list, upper: list, issues: list[IssueLike]) -> list:
+    """Header texts; where the header row is empty, the header the issues name, else the cell above (a two-row
+    header whose cell is merged vertically keeps its text in the upper row)."""
     header = list(header)
-    for merged in sheet.merged_cells.ranges:
-        if merged.min_row < header_row <= merged.max_row:
-            for col in range(merged.min_col, merged.max_col + 1):
-                while len(header) < col:
-                    header.append(None)
-                if header[col - 1] in (None, ""):
-                    header[col - 1] = sheet.cell(merged.min_row, merged.min_col).value
-    return header
+    for issue in issues:
+        if issue.column_index is not None and issue.column:
+            header.extend([None] * (issue.column_index + 1 - len(header)))
+            if header[issue.column_index] in (None, ""):
+                header[issue.column_index] = issue.column
+    header = [h if h not in (None, "") or i >= len(upper) else upper[i] for i, h in enumerate(header)]
+    return _trim(header)
 
 
 def _trim(values: list) -> list:
@@ -322,42 +459,27 @@ def _trim(values: list) -> list:
 
 
 def _iter_rows(path: Path, fmt: str, sheet_name: str | None) -> Iterator[tuple[int, list]]:
-    """(Excel row number, cell values) for every row of the sheet; CSV: (line number, fields)."""
-    if fmt in ("xlsx", "xlsm"):
-        workbook = load_workbook(path, read_only=True, data_only=False)
-        try:
-            sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
-            for row_number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield row_number, list(values)
-        finally:
-            workbook.close()
-    elif fmt == "xls":
-        yield from _iter_xls(path, sheet_name)
-    else:
-        yield from enumerate(csv.reader(io.StringIO(_decode_csv(path.read_bytes()))), start=1)
+    """(Excel row number, cell values from column A) of every row of the sheet; CSV: (line number, fields)."""
+    if fmt == "csv":
+        with path.open(encoding=read.detect_csv_encoding(path), newline="") as fh:
+            yield from enumerate(csv.reader(fh), start=1)
+        return
+    book = read.open_workbook(path)
+    names = book.sheet_names
+    sheet = read.load_sheet(book, sheet_name if sheet_name in names else names[0])
+    top, left = read.sheet_origin(sheet)
+    pad = [None] * left
+    for row_number, values in enumerate(sheet.iter_rows(), start=top + 1):
+        yield row_number, pad + [_cell_value(v) for v in values]
 
 
-def _iter_xls(path: Path, sheet_name: str | None) -> Iterator[tuple[int, list]]:
-    from python_calamine import CalamineWorkbook
-
-    workbook = CalamineWorkbook.from_path(str(path))
-    name = sheet_name if sheet_name in workbook.sheet_names else workbook.sheet_names[0]
-    for row_number, values in enumerate(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False), 1):
-        yield row_number, [_xls_value(v) for v in values]
-
-
-def _xls_value(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+def _cell_value(value: Any) -> Any:
+    """A calamine value as written back: empty → None, whole floats → int (ids as numbers keep their float form)."""
+    if value == "":
+        return None
+    if value.__class__ is float and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
-
-
-def _decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK), as the pipeline reads it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030", errors="replace")
 
 
 def _item_names(batch) -> dict[str, str]:

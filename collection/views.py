@@ -182,7 +182,7 @@ def batch_report(request, pk: int, invalid_only: bool = False):
     if batch.status not in VERIFIED_STATUSES:
         messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
         return redirect("collection:batch_detail", pk=batch.pk)
-    response = HttpResponse(report.batch_report(batch, invalid_only=invalid_only), content_type=XLSX)
+    response = HttpResponse(report.cached_batch_report(batch, invalid_only=invalid_only), content_type=XLSX)
     name = report.report_filename(batch, invalid_only=invalid_only)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

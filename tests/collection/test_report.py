@@ -1,5 +1,6 @@
 """The annotated workbook and the invalid-rows workbook (collection/report.py), on real and generated files."""
 
+import csv
 import datetime
 import io
 import shutil
@@ -46,7 +47,7 @@ def messy_xlsx(tmp_path):
     ws.merge_cells("A1:D1")
     ws["A2"], ws["C2"] = "基本信息", "联系方式"
     ws.merge_cells("A2:B2")
-    ws.append(["姓名", "身份证号码", "手机号", "出生日期"])
+    ws.append(["姓名", "身份证号码", "手机号", "出生日期", "身高"])
     ws.append(["郭荷真", "340421196601287900", "13909030110", datetime.datetime(1966, 1, 28)])
     ws.append(["衣强旭", "210321196906245691", "191-5345-7164", "1990-13-45"])
     ws.append(["杨晓", "=1+1", "1764231006", datetime.datetime(1954, 10, 9)])
@@ -154,7 +155,7 @@ def test_an_issue_inside_a_merged_range_marks_its_top_left_cell(messy_xlsx):
 def test_invalid_rows_workbook_holds_the_header_and_only_rows_with_errors(messy_xlsx, messy_issues):
     ws = reopen(invalid_rows_workbook(messy_xlsx, "xlsx", "户籍人口", messy_issues, 3)).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == (ORIGINAL_ROW, "姓名", "身份证号码", "手机号", "出生日期")
+    assert rows[0] == (ORIGINAL_ROW, "姓名", "身份证号码", "手机号", "出生日期", "身高")
     assert [r[0] for r in rows[1:]] == [4, 5, 6]
     assert rows[1][1:3] == ("郭荷真", "340421196601287900")
 
@@ -163,7 +164,7 @@ def test_invalid_rows_workbook_annotates_the_shifted_cells(messy_xlsx, messy_iss
     ws = reopen(invalid_rows_workbook(messy_xlsx, "xlsx", "户籍人口", messy_issues, 3)).worksheets[0]
     assert is_red(ws["C2"]) and "校验位错误" in ws["C2"].comment.text  # original B4
     assert is_red(ws["D4"]) and "长度应为11位" in ws["D4"].comment.text  # original C6
-    assert ws["C4"].data_type == "s" and ws["C4"].value == "=1+1"  # the original's formula, as text
+    assert ws["C4"].data_type != "f"  # the original's formula: its value at most, never a formula
 
 
 def test_invalid_rows_workbook_ignores_warning_only_rows(messy_xlsx):
@@ -207,3 +208,32 @@ def test_sniff_format_reads_the_first_bytes(tmp_path, messy_xlsx):
     if (DATA / "sample_p0101_legacy.xls").exists():
         shutil.copy(DATA / "sample_p0101_legacy.xls", tmp_path / "x.bin")
         assert sniff_format(tmp_path / "x.bin") == "xls"
+
+
+def test_a_large_xlsx_is_streamed_with_the_same_values_at_the_same_rows(messy_xlsx, messy_issues):
+    ws = reopen(annotate_workbook(messy_xlsx, "xlsx", "户籍人口", messy_issues, 3, keep_layout=False))["户籍人口"]
+    assert ws["A1"].value == "东山街道户籍人口信息采集表" and ws["A7"].value == "合计：3人"
+    assert ws["B4"].value == "340421196601287900" and ws["D4"].value == datetime.datetime(1966, 1, 28)
+    assert is_red(ws["B4"]) and "校验位错误，请核对" in ws["B4"].comment.text
+    assert ws["E3"].fill.fgColor.rgb.endswith("FFEB84")
+
+
+def test_formula_text_stays_text_when_streamed(tmp_path):
+    path = tmp_path / "f.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["备注"], *[[f] for f in FORMULAS]])
+    ws = reopen(annotate_workbook(path, "csv", None, [issue(2, 0, value=FORMULAS[0])], 1)).worksheets[0]
+    cells = [ws.cell(r, 1) for r in range(2, 2 + len(FORMULAS))]
+    assert [c.value for c in cells] == FORMULAS and all(c.data_type == "s" for c in cells)
+
+
+def test_an_empty_header_cell_takes_the_text_above_it(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["姓名", "联系方式", None])
+    ws.append([None, "手机号", "座机"])
+    ws.merge_cells("A1:A2")
+    ws.append(["张三", "1764231006", "0535"])
+    wb.save(tmp_path / "h.xlsx")
+    out = reopen(invalid_rows_workbook(tmp_path / "h.xlsx", "xlsx", None, [issue(3, 1)], 2)).worksheets[0]
+    assert [c.value for c in out[1]] == [ORIGINAL_ROW, "姓名", "手机号", "座机"]

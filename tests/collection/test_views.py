@@ -313,6 +313,19 @@ def test_the_invalid_rows_download_holds_only_rows_with_errors(logged_in, messy_
     assert "attachment" in response["Content-Disposition"]
 
 
+def test_a_report_is_built_once_and_rebuilt_after_a_fix(logged_in, messy_batch, media):
+    url = reverse("collection:batch_report", args=[messy_batch.pk])
+    first = logged_in.get(url).content
+    kept = sorted((media / "reports").rglob("annotated-*.xlsx"))
+    assert len(kept) == 1 and kept[0].read_bytes() == first and logged_in.get(url).content == first
+    staged = StagedRow.objects.get(batch=messy_batch, row=7)
+    logged_in.post(reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk]),
+                   {"item": "id_number", "value": "120101195901154755"})  # fmt: skip
+    sheet = openpyxl.load_workbook(io.BytesIO(logged_in.get(url).content)).worksheets[0]
+    assert sheet["B7"].comment is None  # fixed online: no longer marked
+    assert len(sorted((media / "reports").rglob("annotated-*.xlsx"))) == 1
+
+
 def test_the_annotated_workbook_uploaded_again_gives_one_batch_with_the_same_findings(logged_in, messy_batch, tmp_path):
     annotated = tmp_path / "批注版.xlsx"
     annotated.write_bytes(logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk])).content)
