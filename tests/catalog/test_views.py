@@ -80,3 +80,12 @@ def test_search_finds_item_labels(catalog):
 def test_the_search_page_says_when_nothing_matches(client, catalog, collector_a):
     client.force_login(collector_a)
     assert "没有找到" in client.get("/catalog/search/?q=不存在的东西").content.decode()
+
+
+def test_the_admin_shows_the_catalog_read_only(client, catalog, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", password="x-Pass-2026!")
+    client.force_login(admin_user)
+    assert client.get("/admin/catalog/subcategory/").status_code == 200
+    pk = client.get("/admin/catalog/subcategory/?q=P0101").context["cl"].result_list[0].pk
+    assert client.get(f"/admin/catalog/subcategory/{pk}/change/").status_code == 200
+    assert client.get("/admin/catalog/subcategory/add/").status_code == 403
