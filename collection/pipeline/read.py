@@ -138,8 +138,11 @@ def sheet_chunks(
     rows, numbers = [], []
     excel_row = top + max(data_start_row - 1 - top, 0)
     maybe_skip = _MAYBE_SKIP
+    merges = MergedCells(sheet, data_start_row, left)
     for row in itertools.islice(sheet.iter_rows(), max(data_start_row - 1 - top, 0), None):
         excel_row += 1
+        if merges:
+            merges.fill(row, excel_row)
         first = row[0]
         if first.__class__ is str and (first == "" or first[0] in maybe_skip) and skip_reason(row):
             continue
@@ -150,6 +153,36 @@ def sheet_chunks(
             rows, numbers = [], []
     if rows:
         yield raw_frame(rows, numbers, positions, keys)
+
+
+class MergedCells:
+    """Cells merged down over data rows (a household's address written once for its members): every row the
+    merge covers reads the merged cell's value, as a person sees it in Excel."""
+
+    def __init__(self, sheet: CalamineSheet, data_start_row: int, left: int):
+        self.tops: dict[int, list[int]] = {}  # Excel row of a merge's top cell -> positions
+        self.below: dict[int, list[tuple[int, int]]] = {}  # Excel row -> [(position, top Excel row)]
+        self.values: dict[tuple[int, int], object] = {}
+        for (r1, c1), (r2, _c2) in _merged_ranges(sheet):
+            if r2 > r1 and r1 + 1 >= data_start_row:
+                self.tops.setdefault(r1 + 1, []).append(c1 - left)
+                for excel_row in range(r1 + 2, r2 + 2):
+                    self.below.setdefault(excel_row, []).append((c1 - left, r1 + 1))
+
+    def __bool__(self) -> bool:
+        return bool(self.tops)
+
+    def fill(self, row: list, excel_row: int) -> None:
+        for position in self.tops.get(excel_row, ()):
+            if 0 <= position < len(row):
+                self.values[excel_row, position] = row[position]
+        for position, top in self.below.get(excel_row, ()):
+            if 0 <= position < len(row) and row[position] == "":
+                row[position] = self.values.get((top, position), "")
+
+
+def _merged_ranges(sheet: CalamineSheet) -> list:
+    return sheet.merged_cell_ranges or []  # 0-based ((first row, first column), (last row, last column))
 
 
 def raw_frame(rows: list[list], numbers: list[int], positions: list[int], keys: list[str]) -> pd.DataFrame:

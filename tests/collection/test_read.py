@@ -137,3 +137,15 @@ def test_a_csv_in_neither_utf8_nor_gb18030_is_rejected(tmp_path):
     path.write_bytes("姓名\n".encode() + b"\x81\x30\xff\xff\n")
     with pytest.raises(RejectedFile, match="编码"):
         read.detect_csv_encoding(path)
+
+
+def test_a_cell_merged_down_over_data_rows_is_read_on_every_row_it_covers(tmp_path):
+    rows = [["姓名", "户籍地址"], ["甲", "芝罘区幸福路1号"], ["乙", None], ["丙", None], ["丁", "芝罘区2号"]]
+    sheet = sheet_of(write_xlsx(tmp_path / "m.xlsx", rows, merge={"B2:B4": "芝罘区幸福路1号"}))
+    frame = next(read.sheet_chunks(sheet, {0: "name", 1: "household_address"}, 2, 10))
+    assert frame["household_address"].tolist() == ["芝罘区幸福路1号"] * 3 + ["芝罘区2号"]
+
+
+def test_merged_title_group_and_total_rows_do_not_spill_into_data():
+    frame, _ = messy_frame()
+    assert frame.set_index("_row").at[126, "name"] == "杨林涛" and 127 not in set(frame["_row"])
