@@ -19,10 +19,11 @@ def township_choices(user, action: str = Action.UPLOAD) -> list[tuple[str, str]]
 
 
 def subcategory_choices() -> list[tuple[str, str]]:
-    """Active subcategories of the current catalog, for choosing one instead of automatic recognition."""
-    from catalog.specs_build import current_specs
+    """Active subcategories of the catalog, for choosing one instead of automatic recognition (one query)."""
+    from catalog.models import Subcategory
 
-    return [(code, f"{code} {spec.name}") for code, spec in current_specs().items()]
+    subcategories = Subcategory.objects.filter(is_active=True).order_by("order", "code").values_list("code", "name")
+    return [(code, f"{code} {name}") for code, name in subcategories]
 
 
 class UploadForm(forms.Form):

@@ -52,8 +52,8 @@ def _batch(request, pk: int, action: str = Action.VIEW) -> Batch:
 def upload(request):
     """数据上报: drop a file, pick the township (preset) and optionally the subcategory, then see the batch."""
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
-    if not form.can_upload:
-        raise PermissionDenied("您没有上报数据的权限：只有乡镇（街道）采集员可以上报。")
+    if not form.can_upload:  # officers and others: say why, and where their batches are
+        return render(request, "collection/no_upload.html", status=403)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
