@@ -210,3 +210,22 @@ def test_summary_has_exactly_the_cli_keys(bad_id_batch):
 def test_collector_b_sees_nothing_of_a_batch_of_township_a(bad_id_batch, collector_b):
     assert not Batch.objects.restrict(collector_b).exists()
     assert bad_id_batch.region_id != TOWNSHIP_B
+
+
+def test_rows_as_json_is_the_json_of_each_rows_values():
+    import json
+
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "name": pd.Series(['张"三', "李\\四\n", None, "=1+1"], dtype=object),
+            "flag": pd.Series([True, False, None, True], dtype=object),
+            "_row": [2, 3, 4, 5],
+            "_valid": [True, True, False, True],
+            "_key": pd.Series(["a", None, None, "d"], dtype=object),
+        }
+    )
+    expected = [values for _row, values, _key, _ok in services.chunk_records(frame)]
+    assert [json.loads(text) for text in services.rows_as_json(frame)] == expected
+    assert expected[0] == {"name": '张"三', "flag": True} and expected[2] == {"name": None, "flag": None}
