@@ -4,7 +4,7 @@ Used by the Excel templates (instructions sheet, header comments) and the catalo
 """
 
 from .choices import ElementType
-from .spec import ItemSpec
+from .spec import CrossRuleSpec, ItemSpec
 
 TYPE_LABELS = dict(ElementType.choices)
 # Examples with valid check digits (GB 11643, GB 32100) so a copied example passes verification.
@@ -108,3 +108,17 @@ def example_for(item: ItemSpec) -> str:
         value = low + 1 if item.min_exclusive or low == 0 else low
         return f"{value:g}" if kind == ElementType.INTEGER else f"{value + 0.5:g}"
     return ""
+
+
+def describe_cross_rule(rule: CrossRuleSpec, names: dict[str, str]) -> str:
+    """A cross-field rule in Chinese, naming the columns by their headers (`names`: element key -> header)."""
+    if rule.message:
+        return rule.message
+    field = {k: names.get(v, v) for k, v in rule.fields.items()}
+    if rule.rule == "id_birth_date":
+        return f"{field['date']}须与{field['id']}中的出生日期一致"
+    if rule.rule == "id_sex":
+        return f"{field['sex']}须与{field['id']}中的性别一致"
+    if rule.rule == "date_not_before":
+        return f"{field['field']}不能早于{field['other']}"
+    return f"{rule.rule}（{'、'.join(field.values())}）"

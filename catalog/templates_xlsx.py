@@ -24,7 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .choices import ElementType
-from .describe import TEXT_TYPES, describe_rules, describe_values, example_for, type_label
+from .describe import TEXT_TYPES, describe_cross_rule, describe_rules, describe_values, example_for, type_label
 from .models import Category, Subcategory
 from .spec import ItemSpec, TableSpec
 from .specs_build import build_table_specs, current_version
@@ -151,6 +151,11 @@ class _TemplateWriter:
                 ]
                 for c, value in enumerate(values, start=1):
                     put_text(ws.cell(row, c), value)
+                row += 1
+            names = {i.key: i.name for i in spec.items}
+            for rule in spec.cross_rules:
+                put_text(ws.cell(row, 1), sheet_title(spec))
+                put_text(ws.cell(row, 6), f"跨字段校验：{describe_cross_rule(rule, names)}")
                 row += 1
         for col, width in enumerate([24, 6, 22, 6, 16, 40, 40, 22, 30], start=1):
             ws.column_dimensions[get_column_letter(col)].width = width

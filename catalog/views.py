@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 
-from .describe import describe_rules, describe_values, type_label
+from .describe import describe_cross_rule, describe_rules, describe_values, type_label
 from .models import Category, CodeTable, DataElement, DataItem, Domain, Subcategory
 from .specs_build import build_table_spec, current_version
 from .templates_xlsx import TemplateError, export_template
@@ -48,13 +48,15 @@ def subcategory_detail(request, code: str):
         {"spec": item, "type": type_label(item), "rules": describe_rules(item), "values": describe_values(item)}
         for item in spec.items
     ]
-    context = {"subcategory": subcategory, "spec": spec, "rows": rows, "key_names": _key_names(spec)}
-    return render(request, "catalog/subcategory_detail.html", context)
-
-
-def _key_names(spec) -> list[str]:
     names = {i.key: i.name for i in spec.items}
-    return [names.get(k, k) for k in spec.key_items]
+    context = {
+        "subcategory": subcategory,
+        "spec": spec,
+        "rows": rows,
+        "key_names": [names.get(k, k) for k in spec.key_items],
+        "cross_rules": [describe_cross_rule(rule, names) for rule in spec.cross_rules],
+    }
+    return render(request, "catalog/subcategory_detail.html", context)
 
 
 @login_required

@@ -95,7 +95,9 @@ def test_metadata_falls_back_to_defined_names_when_the_meta_sheet_is_lost(catalo
 
 def test_the_instructions_sheet_lists_every_column_with_an_example(catalog):
     ws = open_template("P0101", rows=5)[INSTRUCTIONS_SHEET]
-    rows = {r[2]: r for r in ws.iter_rows(min_row=5, values_only=True)}
+    rows = {r[2]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[2]}
+    notes = [r[5] for r in ws.iter_rows(min_row=5, values_only=True) if not r[2]]
+    assert "跨字段校验：性别须与公民身份号码中的性别一致" in notes
     assert rows["*公民身份号码"][3:5] == ("是", "公民身份号码")
     assert rows["*公民身份号码"][7] == "370602199001011239"
     assert "男性" in rows["*性别"][6]

@@ -50,6 +50,7 @@ def test_the_subcategory_page_lists_items_with_rules_in_chinese(client, catalog,
     page = client.get("/catalog/subcategories/H0101/").content.decode()
     assert "房屋地址" in page and "1 至 200" in page and "大于 0" in page
     page = client.get("/catalog/subcategories/P0101/").content.decode()
+    assert "出生日期须与公民身份号码中的出生日期一致" in page
     assert "个人敏感" in page and "身份证号码" in page and 'href="/catalog/code-tables/GB_T_2261_1/"' in page
 
 
