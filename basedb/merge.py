@@ -231,38 +231,45 @@ class _Context:
     sql: _Sql
 
 
-def _display_name_sql() -> str:
-    names = ", ".join(f"vals ->> '{item}'" for item in DISPLAY_NAME_ITEMS)
+def _display_name_sql(column: str) -> str:
+    names = ", ".join(f"{column} ->> '{item}'" for item in DISPLAY_NAME_ITEMS)
     return f"SUBSTR(COALESCE({names}, ''), 1, 200)"
 
 
-def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
-    """Copy the chunk's valid, pending rows with a key into merge_stage (first row of a key wins)."""
-    ctx.sql.create_temp(
-        cursor,
-        "merge_stage",
-        f"staged_row_id {ctx.sql.id} PRIMARY KEY, row integer, key text NOT NULL UNIQUE, vals {ctx.sql.json}, "
-        f"entity_id {ctx.sql.id}, record_id {ctx.sql.id}, op varchar(10)",
-    )
-    cursor.execute(
-        f'INSERT INTO merge_stage (staged_row_id, row, key, vals) SELECT id, row, key, "values" FROM {T_STAGED} '
-        "WHERE batch_id = %s AND id > %s AND id <= %s AND is_valid AND merge_state = %s "
-        "AND key IS NOT NULL AND key <> '' ORDER BY id ON CONFLICT (key) DO NOTHING",
-        [ctx.batch.pk, low, high, MergeState.PENDING],
-    )
+SR_VALUES = 'sr."values"'
+# The chunk's rows that may merge: valid, not merged yet, with a key.
+CHUNK_ROWS = (
+    "sr.batch_id = %s AND sr.id > %s AND sr.id <= %s AND sr.is_valid AND sr.merge_state = %s "
+    "AND sr.key IS NOT NULL AND sr.key <> ''"
+)
 
 
-def _insert_entities(cursor, ctx: _Context, now) -> None:
+def _insert_entities(cursor, ctx: _Context, low: int, high: int, now) -> None:
     # Sorted inserts: two concurrent merges wait on each other instead of deadlocking.
     cursor.execute(
         f"INSERT INTO {T_ENTITY} (kind, key, region_id, display_name, created_at, updated_at) "
-        f"SELECT %s, key, %s, {_display_name_sql()}, %s, %s FROM merge_stage WHERE true ORDER BY key "
-        "ON CONFLICT (kind, key) DO NOTHING",
-        [ctx.kind, ctx.batch.region_id, now, now],
+        f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES)}, %s, %s FROM {T_STAGED} AS sr "
+        f"WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
+        [ctx.kind, ctx.batch.region_id, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
+    )
+
+
+def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
+    """merge_stage: one narrow row per mergeable staged row of the chunk (the first row of a key wins), with its
+    entity and, when the subcategory already holds it, its record. Values stay in collection_stagedrow."""
+    ctx.sql.create_temp(
+        cursor,
+        "merge_stage",
+        f"staged_row_id {ctx.sql.id} PRIMARY KEY, row integer, key text NOT NULL UNIQUE, "
+        f"entity_id {ctx.sql.id}, record_id {ctx.sql.id}, op varchar(10)",
     )
     cursor.execute(
-        f"UPDATE merge_stage SET entity_id = e.id FROM {T_ENTITY} AS e WHERE e.kind = %s AND e.key = merge_stage.key",
-        [ctx.kind],
+        "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id) "
+        f"SELECT sr.id, sr.row, sr.key, e.id, r.id FROM {T_STAGED} AS sr "
+        f"JOIN {T_ENTITY} AS e ON e.kind = %s AND e.key = sr.key "
+        f"LEFT JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
+        f"WHERE {CHUNK_ROWS} ORDER BY sr.id ON CONFLICT (key) DO NOTHING",
+        [ctx.kind, ctx.subcategory.pk, ctx.batch.pk, low, high, MergeState.PENDING],
     )
     if ctx.sql.pg:
         # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
@@ -270,6 +277,7 @@ def _insert_entities(cursor, ctx: _Context, now) -> None:
 
 
 def _link_records(cursor, ctx: _Context) -> None:
+    """Link rows to records inserted meanwhile by a concurrent merge (after losing an insert race)."""
     cursor.execute(
         f"UPDATE merge_stage SET record_id = r.id FROM {T_RECORD} AS r "
         "WHERE merge_stage.record_id IS NULL AND r.entity_id = merge_stage.entity_id AND r.subcategory_id = %s",
@@ -277,12 +285,24 @@ def _link_records(cursor, ctx: _Context) -> None:
     )
 
 
+def _mark_identical(cursor, ctx: _Context) -> int:
+    """The fast path of a re-import: rows whose values equal their record's (same township, active) are unchanged
+    without leaving the database. Rows that differ only in form (e.g. key order) go through diff_values."""
+    cursor.execute(
+        f"UPDATE merge_stage SET op = %s FROM {T_RECORD} AS r, {T_STAGED} AS sr "
+        "WHERE merge_stage.op IS NULL AND r.id = merge_stage.record_id AND sr.id = merge_stage.staged_row_id "
+        'AND r.region_id = %s AND r.status = %s AND r."values" = sr."values"',
+        [UNCHANGED, ctx.batch.region_id, RecordStatus.ACTIVE],
+    )
+    return cursor.rowcount
+
+
 def _fetch_existing(cursor, ctx: _Context, seen: set[int]) -> list[tuple]:
     """Rows whose key already has a record in the subcategory, with both values, locked on PostgreSQL."""
     cursor.execute(
-        f'SELECT s.staged_row_id, s.row, s.key, s.entity_id, s.vals, r.id, r.region_id, r.status, r."values", '
+        f'SELECT s.staged_row_id, s.row, s.key, s.entity_id, sr."values", r.id, r.region_id, r.status, r."values", '
         f"r.version FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
-        f"WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}"
+        f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}"
     )
     return [row for row in cursor.fetchall() if row[0] not in seen]
 
@@ -292,8 +312,9 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
     a race with a concurrent merge and are classified again)."""
     insert = (
         f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, "values", status, version, last_batch_id, '
-        "created_at, updated_at) SELECT entity_id, %s, %s, vals, %s, 1, %s, %s, %s FROM merge_stage "
-        "WHERE record_id IS NULL ORDER BY entity_id ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
+        f'created_at, updated_at) SELECT s.entity_id, %s, %s, sr."values", %s, 1, %s, %s, %s FROM merge_stage AS s '
+        f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id WHERE s.record_id IS NULL ORDER BY s.entity_id "
+        "ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
     )
     params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now]
     if ctx.sql.pg:
@@ -318,8 +339,9 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
 def _insert_create_versions(cursor, ctx: _Context, now) -> int:
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
-        f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {ctx.sql.changes_of_create('s.vals')}, "
-        "%s, %s, %s, %s, '', %s FROM merge_stage AS s WHERE s.op = %s ORDER BY s.staged_row_id",
+        f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {ctx.sql.changes_of_create(SR_VALUES)}, "
+        f"%s, %s, %s, %s, '', %s FROM merge_stage AS s JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id "
+        "WHERE s.op = %s ORDER BY s.staged_row_id",
         [VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now, CREATE],
     )
     return cursor.rowcount
@@ -415,10 +437,12 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
     now, result = connection.ops.adapt_datetimefield_value(timezone.now()), MergeResult()
     changed, conflicts, seen = [], [], set()
     with connection.cursor() as cursor:
+        _insert_entities(cursor, ctx, low, high, now)
         _stage_chunk(cursor, ctx, low, high)
-        _insert_entities(cursor, ctx, now)
-        for _attempt in range(5):
-            _link_records(cursor, ctx)
+        for attempt in range(5):
+            if attempt:
+                _link_records(cursor, ctx)
+            result.unchanged += _mark_identical(cursor, ctx)
             for row in _fetch_existing(cursor, ctx, seen):
                 staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version = row
                 seen.add(staged_id)
