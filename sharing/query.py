@@ -10,18 +10,22 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import FloatField, Q
+from django.db.models import Case, FloatField, Q, TextField, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from catalog.spec import DATE, DECIMAL, INTEGER, TableSpec
+from catalog.spec import DATE, DECIMAL, ID_CARD, INTEGER, USCC, TableSpec
 from grassroots.api import ApiError
+
+from .masking import allowed
 
 PREFIX = "v."
 OPERATORS = ("eq", "in", "gte", "gt", "lte", "lt", "isnull")
 RANGE_OPERATORS = ("gte", "gt", "lte", "lt")
 NUMERIC = (INTEGER, DECIMAL)
 MAX_IN_VALUES = 1000
+# Only text that looks like a number is cast: a stray non-numeric value must not make PostgreSQL's cast fail.
+NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 @dataclass(frozen=True)
@@ -40,14 +44,19 @@ def _convert(param: str, item_type: str, raw: str):
     """A filter value converted to the item's type, so ranges compare numbers and dates, not text."""
     if item_type in NUMERIC:
         try:
-            return float(Decimal(raw))
+            number = Decimal(raw.strip())
         except InvalidOperation as exc:
             raise _bad(param, f"“{raw}”不是数字") from exc
+        if not number.is_finite() or abs(number) > Decimal("1e15"):
+            raise _bad(param, f"“{raw}”不是有效的数字")
+        return float(number)
     if item_type == DATE:
         try:
             return date.fromisoformat(raw).isoformat()
         except ValueError as exc:
             raise _bad(param, f"“{raw}”不是 YYYY-MM-DD 格式的日期") from exc
+    if item_type in (ID_CARD, USCC):
+        return raw.strip().upper()  # as the intake stores them (a trailing x becomes X)
     return raw
 
 
@@ -81,20 +90,21 @@ def _value_for(param: str, operator: str, item_type: str, raw: str):
         values = [v for v in raw.split(",") if v != ""]
         if not values or len(values) > MAX_IN_VALUES:
             raise _bad(param, f"应为 1–{MAX_IN_VALUES} 个以逗号分隔的值")
-        return [_convert(param, item_type, v) if item_type in NUMERIC else v for v in values]
+        return [_convert(param, item_type, v) for v in values]
     return _convert(param, item_type, raw)
 
 
 def condition_q(condition: Condition, field: str = "values") -> tuple[dict, Q]:
     """(annotations, Q) implementing one condition on the JSON column `field`."""
     path = f"{field}__{condition.item}"
-    text = KT(path)
+    text = Cast(KT(path), TextField())  # compared as text, not with the JSON field's own lookups
     if condition.operator == "isnull":
         present = Q(**{f"{path}__isnull": False}) & ~Q(**{path: None}) & ~Q(**{path: ""})
         return {}, ~present if condition.value else present
     if condition.item_type in NUMERIC:
         alias = f"_num_{condition.item}"
-        annotation = {alias: Cast(text, FloatField())}
+        number = Case(When(**{f"{alias}_text__regex": NUMBER_TEXT}, then=Cast(text, FloatField())), default=None)
+        annotation = {f"{alias}_text": text, alias: number}
         lookup = "exact" if condition.operator == "eq" else condition.operator
         return annotation, Q(**{f"{alias}__{lookup}": condition.value})
     alias = f"_txt_{condition.item}"
@@ -111,3 +121,18 @@ def apply_conditions(queryset, conditions: list[Condition], field: str = "values
             queryset = queryset.alias(**annotations)
         queryset = queryset.filter(q)
     return queryset
+
+
+def check_readable(conditions: list[Condition], spec: TableSpec, sensitivity: str) -> None:
+    """Refuse filters on items the client may not read in clear: a range filter would reveal a hidden value.
+
+    Equality and lists on the subcategory's key items stay allowed: they disclose no more than /match does.
+    """
+    items = {item.key: item for item in spec.items}
+    for condition in conditions:
+        if allowed(items[condition.item].sensitivity, sensitivity):
+            continue
+        if condition.item in spec.key_items and condition.operator in ("eq", "in"):
+            continue
+        param = f"{PREFIX}{condition.item}" + ("" if condition.operator == "eq" else f"__{condition.operator}")
+        raise ApiError("item_not_readable", f"无权按数据项 {condition.item} 筛选（超出可读敏感级别）", param=param)

@@ -22,7 +22,7 @@ from .. import reads, webhooks
 from ..accesslog import log_access
 from ..auth import ClientTokenAuthentication, IsApiClient
 from ..models import Webhook
-from ..query import parse_conditions
+from ..query import check_readable, parse_conditions
 from ..ratelimit import ClientRateThrottle
 from ..scoping import client_subcategory
 from . import serializers as s
@@ -128,9 +128,11 @@ class RecordListView(ClientApiView):
         unknown = sorted(set(fields or ()) - {i.key for i in spec.items})
         if unknown:
             raise _bad("fields", f"子类 {subcategory} 没有数据项 {'、'.join(unknown)}")
+        conditions = parse_conditions(params, spec)
+        check_readable(conditions, spec, request.user.api_client.max_sensitivity)
         read = self.remember(reads.records_page(
             request.user, subcategory=subcategory, region=region_param(params), fields=fields,
-            updated_since=datetime_param(params, "updated_since"), conditions=parse_conditions(params, spec),
+            updated_since=datetime_param(params, "updated_since"), conditions=conditions,
             after=int_param(params, "cursor", 0, 0, 2**62), size=int_param(params, "page_size", 100, 1, 100),
         ))  # fmt: skip
         return Response(read.body)

@@ -17,7 +17,8 @@ from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
 A_PEOPLE = (1, 2, 3, 4, 5)
 B_PEOPLE = (6, 7, 8)
 OTHER_PEOPLE = (9, 10)
-DIBAO = ((1, 500), (2, 800), (6, 650))  # (person, monthly amount) of the 低保 records
+# (person, monthly amount, birth date) of the 低保 (P0301) records
+DIBAO = ((1, 500, "1950-03-01"), (2, 800, "1985-07-15"), (6, 650, "2001-12-31"))
 
 
 def id_of(n: int) -> str:
@@ -35,7 +36,9 @@ def base_data(catalog_loaded, city_officer):  # noqa: F811
         "p_a": staged_batch(TOWNSHIP_A, [person(n) for n in A_PEOPLE]),
         "p_b": staged_batch(TOWNSHIP_B, [person(n) for n in B_PEOPLE]),
         "p_other": staged_batch(other_township(), [person(n) for n in OTHER_PEOPLE]),
-        "dibao": staged_batch(TOWNSHIP_A, [person(n, monthly_amount=a) for n, a in DIBAO], subcategory="P0301"),
+        "dibao": staged_batch(
+            TOWNSHIP_A, [person(n, monthly_amount=a, birth_date=d) for n, a, d in DIBAO], subcategory="P0301"
+        ),
         "disabled": staged_batch(TOWNSHIP_A, [person(3)], subcategory="P0209"),
     }
     for batch in batches.values():
