@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 from json.encoder import encode_basestring  # C-accelerated; keeps non-ASCII text as is
 from pathlib import Path, PurePath
@@ -711,3 +712,18 @@ def _recount(batch: Batch) -> None:
     if batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW):
         batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
     batch.save(update_fields=["rows", "valid", "invalid", "duplicates_in_file", "status", "updated_at"])
+
+
+def resume_stalled_batches(*, older_than_minutes: int = 30) -> list[Batch]:
+    """Queue again the batches whose verification never finished (a worker died, the machine restarted).
+
+    A batch still "uploaded" or "verifying" whose last change is older than `older_than_minutes` is re-run from its
+    stored file; verify_batch is idempotent, so a batch that was half stored ends exactly as a clean run.
+    """
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = list(
+        Batch.objects.filter(status__in=[BatchStatus.UPLOADED, BatchStatus.VERIFYING], updated_at__lt=cutoff)
+    )
+    for batch in stalled:
+        enqueue_verification(batch)
+    return stalled

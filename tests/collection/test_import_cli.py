@@ -189,3 +189,10 @@ def test_the_plain_output_is_one_chinese_line_per_sheet():
     assert code == 0
     assert len(out.strip().splitlines()) == 2
     assert "有效" in out
+
+
+def test_report_and_dry_run_together_is_a_usage_error(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        run(CLEAN, "--region", TOWNSHIP_A, "--dry-run", "--report", tmp_path / "x.xlsx")

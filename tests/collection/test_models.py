@@ -59,3 +59,16 @@ def test_a_row_number_is_unique_within_a_batch(collector_a):
     batch = make_batch(TOWNSHIP_A, collector_a)
     with pytest.raises(IntegrityError):
         StagedRow.objects.create(batch=batch, row=2, values={})
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_and_opens_batches_issues_and_rows(admin_client, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a)
+    for url in (
+        "/admin/collection/batch/",
+        f"/admin/collection/batch/{batch.pk}/change/",
+        "/admin/collection/batchissue/",
+        "/admin/collection/stagedrow/",
+        "/admin/collection/stagedrowedit/",
+    ):
+        assert admin_client.get(url).status_code == 200, url

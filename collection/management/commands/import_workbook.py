@@ -31,6 +31,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(options["path"])
+        if options["dry_run"] and options["report"]:
+            raise CommandError("--report 需要保存批次，不能与 --dry-run 同时使用")
         try:
             user = self._user(options["user"])
             if not path.is_file():
