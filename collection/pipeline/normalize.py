@@ -343,7 +343,7 @@ def _check_date(values: np.ndarray, item: ItemSpec, today: datetime.date):
     out, rules, msgs, kinds = _empty_result(len(values))
     minimum = datetime.date.fromisoformat(item.min_date) if item.min_date else None
     iso = _real_iso_dates(values)
-    numbers = _date_number(values[iso]) if iso.any() else np.zeros(0, dtype=np.int64)
+    numbers = idnumbers.iso_date_numbers(values[iso]) if iso.any() else np.zeros(0, dtype=np.int64)
     late = numbers > _date_int(today) if item.not_future else np.zeros(len(numbers), dtype=bool)
     early = numbers < _date_int(minimum) if minimum else np.zeros(len(numbers), dtype=bool)
     fine = np.flatnonzero(iso)
@@ -378,10 +378,6 @@ def _real_iso_dates(values: np.ndarray) -> np.ndarray:
     year, month, day = number // 10000, number // 100 % 100, number % 100
     month_ok = (month >= 1) & (month <= 12)
     return shaped & (year >= 1) & month_ok & (day >= 1) & (day <= idnumbers.days_in_month(year, month))
-
-
-def _date_number(values: np.ndarray) -> np.ndarray:
-    return idnumbers.iso_date_numbers(values)
 
 
 def _date_int(date: datetime.date) -> int:

@@ -61,6 +61,7 @@ def verify_chunk(
     row_keys = _dedup_keys(spec, columns, len(rows))
     findings += _duplicate_findings(spec, row_keys, rows, keys)
 
+    headers = {**{item.key: item.name for item in spec.items}, **headers}  # a missing header: the item's name
     invalid = np.zeros(len(rows), dtype=bool)
     for finding in findings:
         invalid[finding.positions] = True

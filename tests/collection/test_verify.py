@@ -239,3 +239,8 @@ def test_the_key_register_names_the_first_row_within_and_across_chunks():
     assert list(first) == [0, 0, 0, 2, 2]
     assert list(second) == [4, 0, 8, 0]
     assert (keys.size, keys.first_row("c")) == (3, 8)
+
+
+def test_an_item_without_a_header_is_named_by_its_chinese_name():
+    result = verify_chunk(raw_frame([row(phone="abc")]), P0101, {}, keys=InFileKeys(), today=TODAY)
+    assert result.issues[0].column == "联系电话"
