@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -66,6 +67,9 @@ def browser_page(chromium_executable, tmp_path, monkeypatch):
             yield page
         finally:
             context.close()
+            # The test body ran while Playwright's event loop was active, so Django's context-local connection
+            # handler opened a separate connection for it; close it here, or PostgreSQL cannot drop the test DB.
+            connections.close_all()
     shutil.rmtree(profile, ignore_errors=True)
 
 
