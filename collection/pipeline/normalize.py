@@ -386,16 +386,30 @@ def _date_int(date: datetime.date) -> int:
 
 # --- numbers ------------------------------------------------------------------------------------------------------
 
-_UNITS = ("平方米", "m2", "m²", "万元", "元", "层", "人", "户", "间", "个", "岁")
+# A trailing unit is dropped only when it is the item's own unit (or a common way of writing it), so that 5000000元
+# in a 万元 column is an error rather than a number 10,000 times too large; counts may carry a counting word.
+_UNIT_FORMS = {"平方米": ("平方米", "平米", "m2"), "万元": ("万元", "万"), "米": ("米", "m"), "人": ("人", "名")}
+_COUNT_WORDS = ("层", "人", "户", "间", "个", "岁", "辆", "台", "名", "次")
+
+
+def number_units(item: ItemSpec) -> tuple[str, ...]:
+    """The trailing units accepted (and dropped) in the item's cells, longest first."""
+    unit = lookup_key(getattr(item, "unit", "") or "")
+    units = (*_UNIT_FORMS.get(unit, ()), unit) if unit else ()
+    if item.type == S.INTEGER:
+        units += _COUNT_WORDS
+    return tuple(sorted(set(units), key=len, reverse=True))
+
+
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
-def parse_number(value: str, unit: str = "") -> tuple[Decimal | None, str | None]:
+def parse_number(value: str, units: tuple[str, ...] = ()) -> tuple[Decimal | None, str | None]:
     """(number, correction kind) of one cleaned number text (a trailing unit and thousands separators are dropped
     and counted); None when it is not a number."""
     kind = None
     text = value
-    for suffix in (unit, *_UNITS) if unit else _UNITS:
+    for suffix in units:
         if text.endswith(suffix) and len(text) > len(suffix):
             text, kind = text[: -len(suffix)], NUMBER_FORMAT
             break
@@ -418,10 +432,11 @@ def canonical_number(number: Decimal) -> str:
 def _check_number(values: np.ndarray, item: ItemSpec, today: datetime.date):
     out, rules, msgs, kinds = _empty_result(len(values))
     integer = item.type == S.INTEGER or getattr(item, "key_type", None) == S.INTEGER
+    units = number_units(item)
     for i, value in enumerate(values):
         if not value:
             continue
-        number, kinds[i] = parse_number(value, lookup_key(getattr(item, "unit", "") or ""))
+        number, kinds[i] = parse_number(value, units)
         if number is None:
             rules[i], msgs[i] = TYPE, (M.not_integer if integer else M.not_number)(item.name, value)
             continue

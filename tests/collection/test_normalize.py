@@ -276,3 +276,12 @@ def test_any_text_is_normalised_without_crashing_and_valid_output_is_stable(text
     assert list(again.rules) == [None] * len(stable)
     assert [("是" if v is True else "否" if v is False else v) for v in again.values] == stable
     assert all(kinds == () for kinds in again.kinds)
+
+
+def test_only_the_items_own_unit_is_dropped():
+    capital = ItemSpec("registered_capital", "注册资本（万元）", (), "decimal", min_value=0, unit="万元")
+    assert one(capital, "500万")[:2] == ("500", None)
+    assert one(capital, "500万元")[:2] == ("500", None)
+    assert one(capital, "5000000元")[1] == "type"  # not silently 10,000 times too large
+    assert one(OTHERS.item("floor_area"), "88.5㎡")[:2] == ("88.5", None)
+    assert one(OTHERS.item("floor_area"), "88.5层")[1] == "type"
