@@ -145,6 +145,10 @@ class TestUpload:
         body = upload(as_user(api, user), DATA / "sample_multi_sheet.xlsx", region="370602003").json()
         assert sorted(b["subcategory"] for b in body) == ["P0101", "P0102"]
 
+    def test_a_utf8_csv_upload_is_verified_from_the_stored_file(self, api, collector_a):
+        body = upload(as_user(api, collector_a), DATA / "sample_p0101_utf8bom.csv").json()
+        assert (body["status"], body["rows"], body["valid"]) == ("pending_review", 25, 25)
+
     def test_the_subcategory_may_be_chosen(self, api, collector_a):
         body = upload(as_user(api, collector_a), MESSY, subcategory="P0101").json()
         assert body["subcategory"] == "P0101"
