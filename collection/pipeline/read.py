@@ -139,9 +139,10 @@ def sheet_chunks(
     excel_row = top + max(data_start_row - 1 - top, 0)
     maybe_skip = _MAYBE_SKIP
     merges = MergedCells(sheet, data_start_row, left)
+    has_merges = bool(merges)
     for row in itertools.islice(sheet.iter_rows(), max(data_start_row - 1 - top, 0), None):
         excel_row += 1
-        if merges:
+        if has_merges:
             merges.fill(row, excel_row)
         first = row[0]
         if first.__class__ is str and (first == "" or first[0] in maybe_skip) and skip_reason(row):
