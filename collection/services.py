@@ -90,6 +90,7 @@ def _recognise(path: Path, original_name: str, subcategory: str | None):
     """Open the file (guarded) and find its tables: (workbook, recognitions); RejectedFile when none is found."""
     from .pipeline.run import open_upload, recognise_tables
 
+    subcategory = (subcategory or "").strip().upper() or None  # "p0101 " as typed is P0101
     specs = _specs(subcategory)
     workbook = open_upload(path, original_name)
     recognitions = recognise_tables(workbook, specs, subcategory=subcategory or None)

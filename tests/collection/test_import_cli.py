@@ -196,3 +196,8 @@ def test_report_and_dry_run_together_is_a_usage_error(tmp_path):
 
     with pytest.raises(CommandError):
         run(CLEAN, "--region", TOWNSHIP_A, "--dry-run", "--report", tmp_path / "x.xlsx")
+
+
+def test_a_subcategory_code_may_be_typed_in_lower_case():
+    code, out, _err = run(CLEAN, "--region", TOWNSHIP_A, "--subcategory", "p0101", "--dry-run", "--json")
+    assert (code, json.loads(out)["subcategory"]) == (0, "P0101")
