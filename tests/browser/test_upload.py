@@ -37,12 +37,13 @@ def on_batch_page(browser_page, live_server, collector_a, catalog_loaded, media)
     """Signed in as collector_a, the messy sample dropped on the upload page and submitted: the batch page."""
     page = browser_page
     login(page, live_server, "collector_a", PASSWORD)
-    page.click("nav.mainnav >> text=数据上报")
+    with page.expect_navigation(wait_until="load"):  # the drop handler is attached once the page has loaded
+        page.click("nav.mainnav >> text=数据上报")
     assert page.locator("#id_region").input_value() == "370602002"
     drop_file(page, "#dropzone", MESSY)
-    assert "sample_p0101_messy.xlsx" in page.locator("#chosen-file").inner_text()
-    page.click("#upload-submit")
-    page.wait_for_url("**/collection/batches/*/")
+    page.wait_for_selector("#chosen-file:has-text('sample_p0101_messy.xlsx')")
+    with page.expect_navigation(url="**/collection/batches/*/"):
+        page.click("#upload-submit")
     return page
 
 
@@ -77,3 +78,21 @@ def test_fixing_a_cell_in_place_updates_the_counts_without_leaving_the_page(on_b
     page.wait_for_selector("#row-7 .fix-result.ok")
     assert page.locator("#row-7 .fix-result").inner_text() == "已修正"
     assert int(page.locator("#count-invalid").inner_text()) == before - 1
+
+
+def test_the_batch_page_follows_a_background_verification_and_reloads_when_done(browser_page, live_server, collector_a):
+    from collection.choices import BatchStatus
+    from collection.models import Batch
+    from tests.collection.batch_fixtures import make_batch
+
+    batch = make_batch("370602002", collector_a, status=BatchStatus.VERIFYING, progress=30)
+    page = browser_page
+    login(page, live_server, "collector_a", PASSWORD)
+    page.goto(f"{live_server.url}/collection/batches/{batch.pk}/")
+    assert page.locator("#progress-bar").get_attribute("style") == "width: 30%"
+    Batch.objects.filter(pk=batch.pk).update(progress=70)
+    page.wait_for_function("document.getElementById('progress-bar').style.width === '70%'")
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.NEEDS_FIX, progress=100)
+    page.wait_for_selector("#download-report")  # reloaded: verified, the downloads appear
+    assert page.locator("#progress-card").count() == 0
+    assert page.locator("#batch-status").inner_text() == "待修正"
