@@ -242,6 +242,8 @@ def verify_batch(batch: Batch) -> Batch:
     from .pipeline.run import process_sheet
 
     opened = batch.__dict__.pop("_opened", None)
+    if batch.status in (BatchStatus.MERGING, BatchStatus.MERGED):
+        raise ValueError(f"batch {batch.pk} is {batch.status}: its staged rows belong to the base database's history")
     _mark_verifying(batch)
     started = time.monotonic()
     try:

@@ -249,3 +249,11 @@ def test_a_batch_left_verifying_by_a_dead_worker_is_queued_again_and_finished_on
     batch.refresh_from_db()
     assert (batch.status, batch.progress) == ("needs_fix", 100)
     assert snapshot(batch) == expected
+
+
+def test_a_merged_batch_is_never_verified_again():
+    batch = verified(MESSY)
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED)
+    with pytest.raises(ValueError):
+        services.verify_batch(Batch.objects.get(pk=batch.pk))
+    assert batch.staged_rows.count() == 120
