@@ -233,10 +233,19 @@ def detect_csv_encoding(path: Path) -> str:
     raise RejectedFile("无法识别 CSV 文件的编码：请用 Excel 另存为“CSV UTF-8（逗号分隔）”或 .xlsx 后重新上传。")
 
 
+def csv_delimiter(path: Path, encoding: str) -> str:
+    """',' unless the first lines clearly use tabs or semicolons instead (exports of other systems named .csv)."""
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    counts = {sep: sample.count(sep) for sep in (",", "\t", ";")}
+    return "," if counts[","] else max(counts, key=counts.get) if any(counts.values()) else ","
+
+
 def _csv_reader(path: Path, encoding: str, chunk_size: int, width: int):
     return pd.read_csv(
         path,
         encoding=encoding,
+        sep=csv_delimiter(path, encoding),
         header=None,
         names=range(width),  # a title line has fewer fields than the header: fix the width up front
         dtype=str,
@@ -265,8 +274,9 @@ def csv_width(path: Path, encoding: str, sample: int = 1000) -> int:
 def _csv_records(path: Path, encoding: str, limit: int) -> list[list[str]]:
     records = []
     try:
+        delimiter = csv_delimiter(path, encoding)
         with path.open(encoding=encoding, newline="") as fh:
-            for record in csv.reader(fh):
+            for record in csv.reader(fh, delimiter=delimiter):
                 records.append(record)
                 if len(records) >= limit:
                     break

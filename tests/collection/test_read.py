@@ -149,3 +149,11 @@ def test_a_cell_merged_down_over_data_rows_is_read_on_every_row_it_covers(tmp_pa
 def test_merged_title_group_and_total_rows_do_not_spill_into_data():
     frame, _ = messy_frame()
     assert frame.set_index("_row").at[126, "name"] == "杨林涛" and 127 not in set(frame["_row"])
+
+
+def test_a_tab_separated_file_named_csv_is_read_by_its_tabs(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("姓名\t公民身份号码\n王五\t110101199003074593\n", encoding="utf-8")
+    assert read.csv_head(path, "utf-8-sig")[0] == ["姓名", "公民身份号码"]
+    [frame] = list(read.csv_chunks(path, "utf-8-sig", {0: "name", 1: "id_number"}, 2, 10))
+    assert frame.to_dict("records") == [{"name": "王五", "id_number": "110101199003074593", "_row": 2}]
