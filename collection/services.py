@@ -293,10 +293,12 @@ def _finish(batch: Batch, status: str, values: dict, started: float) -> Batch:
 def _stored_copy(batch: Batch) -> Iterator[Path]:
     """A local path of the batch's stored file (remote storages are copied to a temporary file)."""
     try:
-        yield Path(batch.file.path)
+        local = Path(batch.file.path)
+    except NotImplementedError:  # a storage without local paths (S3 and the like)
+        local = None
+    if local is not None:
+        yield local
         return
-    except NotImplementedError:
-        pass
     with batch.file.open("rb") as src, tempfile.NamedTemporaryFile(suffix=PurePath(batch.file.name).suffix) as tmp:
         shutil.copyfileobj(src, tmp)
         tmp.flush()
