@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sharing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.client_list, name="client_list"),
+    path("clients/new/", views.client_create, name="client_create"),
+    path("clients/<int:pk>/", views.client_detail, name="client_detail"),
+    path("clients/<int:pk>/rotate/", views.client_rotate, name="client_rotate"),
+    path("clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
+    path("access-log/", views.access_log, name="access_log"),
+]

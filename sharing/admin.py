@@ -1,0 +1,49 @@
+from django.contrib import admin
+
+from .models import AccessLog, ApiClient, ClientAuditEvent, Webhook, WebhookDelivery
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Read-mostly: tokens are issued, rotated and revoked through sharing.clients (the 数据共享 pages or the CLI)."""
+
+    list_display = ("name", "department", "region", "max_sensitivity", "rate_limit", "enabled", "expires_at",
+                    "revoked_at", "last_used_at")  # fmt: skip
+    list_filter = ("enabled", "max_sensitivity")
+    search_fields = ("name", "department", "token_prefix")
+    readonly_fields = ("token_prefix", "token_hash", "created_by", "created_at", "revoked_at", "last_used_at")
+    filter_horizontal = ("subcategories",)
+
+
+@admin.register(ClientAuditEvent)
+class ClientAuditEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "client", "action", "acting_user", "token_prefix", "note")
+    list_filter = ("action",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "client", "endpoint", "records", "status")
+    list_filter = ("endpoint", "client")
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ("client", "url", "enabled", "cursor", "created_at")
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("id", "webhook", "status", "attempts", "response_status", "created_at", "delivered_at")
+    list_filter = ("status",)

@@ -1,0 +1,58 @@
+from django import forms
+
+from catalog.models import Subcategory
+from regions.models import Region
+
+from .choices import Sensitivity
+from .models import ApiClient
+
+
+class ApiClientForm(forms.Form):
+    """Create a client: subcategories are typed as codes (177 of them make a poor select box)."""
+
+    name = forms.CharField(label="名称", max_length=100)
+    department = forms.CharField(label="所属部门", max_length=100, required=False)
+    contact = forms.CharField(label="联系人及电话", max_length=200, required=False)
+    subcategories = forms.CharField(label="可读子类", help_text="子类代码，逗号分隔，如 P0301,P0209")
+    region = forms.CharField(label="可读区域", max_length=15, help_text="行政区划代码，如 370602")
+    max_sensitivity = forms.ChoiceField(label="最高可读敏感级别", choices=Sensitivity.choices, initial="internal")
+    rate_limit = forms.IntegerField(label="每分钟请求上限", min_value=1, max_value=100_000, initial=600)
+    expires_days = forms.IntegerField(label="有效天数", min_value=1, max_value=3650, required=False,
+                                      help_text="留空表示长期有效")  # fmt: skip
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if ApiClient.objects.filter(name=name).exists():
+            raise forms.ValidationError("该名称已被使用")
+        return name
+
+    def clean_subcategories(self):
+        codes = [c.strip().upper() for c in self.cleaned_data["subcategories"].replace("，", ",").split(",")]
+        codes = [c for c in codes if c]
+        found = list(Subcategory.objects.filter(code__in=codes))
+        missing = sorted(set(codes) - {s.code for s in found})
+        if missing or not found:
+            raise forms.ValidationError(f"未知的子类代码：{'、'.join(missing) or '（未填写）'}")
+        return found
+
+    def clean_region(self):
+        code = self.cleaned_data["region"].strip()
+        if not Region.objects.filter(pk=code).exists():
+            raise forms.ValidationError("未知的行政区划代码")
+        return code
+
+
+class AccessLogFilterForm(forms.Form):
+    client = forms.ModelChoiceField(label="接入方", queryset=ApiClient.objects.none(), required=False,
+                                    empty_label="全部接入方")  # fmt: skip
+    endpoint = forms.ChoiceField(
+        label="接口", required=False,
+        choices=[("", "全部接口"), ("records", "records"), ("entities", "entities"), ("match", "match"),
+                 ("changes", "changes")],
+    )  # fmt: skip
+    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, clients=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients if clients is not None else ApiClient.objects.none()

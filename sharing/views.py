@@ -1,0 +1,142 @@
+"""数据共享 pages for administrators: API clients (create with the token shown once, rotate, revoke) and the
+personal-data access log (search, export to xlsx). Access is the platform administrator's (Action.ADMINISTER),
+scoped by the client's region through regions.access like everything else."""
+
+import io
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from collection.report import set_text_safe
+from regions.access import can, restrict, scope_for
+from regions.choices import Action
+
+from .clients import create_client, revoke_client, rotate_token
+from .forms import AccessLogFilterForm, ApiClientForm
+from .models import AccessLog, ApiClient
+
+EXPORT_LIMIT = 100_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LOG_COLUMNS = ("时间", "接入方", "接口", "方法", "参数", "返回记录数", "状态码")
+
+
+def _require_admin(user) -> None:
+    if scope_for(user, Action.ADMINISTER).empty:
+        raise PermissionDenied("只有平台管理员可以管理数据共享")
+
+
+def _clients(user):
+    return restrict(ApiClient.objects.all(), user, Action.ADMINISTER)
+
+
+def _client(user, pk: int) -> ApiClient:
+    return get_object_or_404(_clients(user), pk=pk)
+
+
+@login_required
+def client_list(request):
+    _require_admin(request.user)
+    clients = _clients(request.user).select_related("region").prefetch_related("subcategories")
+    return render(request, "sharing/client_list.html", {"clients": clients})
+
+
+@login_required
+def client_create(request):
+    _require_admin(request.user)
+    form = ApiClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if not can(request.user, Action.ADMINISTER, data["region"]):
+            form.add_error("region", "超出您的管理范围")
+        else:
+            days = data.pop("expires_days")
+            client, token = create_client(
+                **data, acting_user=request.user, expires_at=timezone.now() + timedelta(days=days) if days else None
+            )
+            return render(request, "sharing/token.html", {"client": client, "token": token})
+    return render(request, "sharing/client_form.html", {"form": form})
+
+
+@login_required
+def client_detail(request, pk: int):
+    _require_admin(request.user)
+    client = _client(request.user, pk)
+    audit = client.audit.select_related("acting_user")[:50]
+    return render(request, "sharing/client_detail.html", {"client": client, "audit": audit})
+
+
+@login_required
+@require_POST
+def client_rotate(request, pk: int):
+    _require_admin(request.user)
+    client = _client(request.user, pk)
+    token = rotate_token(client, acting_user=request.user)
+    return render(request, "sharing/token.html", {"client": client, "token": token, "rotated": True})
+
+
+@login_required
+@require_POST
+def client_revoke(request, pk: int):
+    _require_admin(request.user)
+    revoke_client(_client(request.user, pk), acting_user=request.user, note=request.POST.get("note", "")[:500])
+    return redirect("sharing:client_detail", pk=pk)
+
+
+def _log_entries(request, form: AccessLogFilterForm):
+    entries = restrict(AccessLog.objects.select_related("client"), request.user, Action.ADMINISTER, "client__region")
+    if not form.is_valid():
+        return entries.none()
+    data = form.cleaned_data
+    if data["client"]:
+        entries = entries.filter(client=data["client"])
+    if data["endpoint"]:
+        entries = entries.filter(endpoint=data["endpoint"])
+    tz = timezone.get_current_timezone()
+    if data["date_from"]:
+        entries = entries.filter(created_at__gte=datetime.combine(data["date_from"], time.min, tz))
+    if data["date_to"]:
+        entries = entries.filter(created_at__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz))
+    return entries.order_by("-id")
+
+
+@login_required
+def access_log(request):
+    _require_admin(request.user)
+    form = AccessLogFilterForm(request.GET, clients=_clients(request.user))
+    entries = _log_entries(request, form)
+    if request.GET.get("export") == "xlsx":
+        return _export(entries)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "sharing/access_log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _export(entries) -> HttpResponse:
+    """The log as xlsx; every text cell that looks like a formula is written as text."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "访问日志"
+    sheet.append(LOG_COLUMNS)
+    for e in entries[:EXPORT_LIMIT]:
+        row = (timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.client.name, e.endpoint, e.method,
+               _params_text(e.params), e.records, e.status)  # fmt: skip
+        sheet.append([None] * len(row))
+        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            set_text_safe(cell, value)
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename=access-log.xlsx"
+    return response
+
+
+def _params_text(params: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in params.items())
