@@ -178,6 +178,10 @@ class _Reader:
             self.error(where, f"第{order}个代码值缺少 code 或 label")
             return
         code, label = _text(value["code"]), _text(value["label"])
+        if not isinstance(value["code"], str):
+            self.source.warnings.append(
+                f'{where}：代码 {code} 未加引号，YAML 会把它读成数字（前导零会丢失），请写成 "{code}"'
+            )
         if (table, code) in self.source.code_values:
             self.error(where, f"代码值 {code} 重复")
             return

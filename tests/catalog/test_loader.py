@@ -155,3 +155,10 @@ def test_the_command_reports_in_chinese_and_fails_on_errors(small_source, tmp_pa
     assert "目录无变化" in capsys.readouterr().out
     with pytest.raises(Exception, match="目录源文件有 1 处错误"):
         call_command("load_catalog", "--path", str(tmp_path / "missing"))
+
+
+def test_an_unquoted_numeric_code_is_a_warning(tmp_path):
+    tables = SMALL["code_tables.yaml"].replace('{code: "10", label: 住宅}', "{code: 10, label: 住宅}")
+    report = load_catalog(write_source(tmp_path / "c", {**SMALL, "code_tables.yaml": tables}))
+    assert any("代码 10 未加引号" in w for w in report.warnings)
+    assert CodeValue.objects.filter(table__code="USE", code="10").exists()
