@@ -25,7 +25,7 @@ import pandas as pd
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from regions.access import can
@@ -479,6 +479,8 @@ def dry_run(path, *, original_name: str, region_code: str, subcategory: str | No
 
 
 MERGE_COUNTS = ("created", "updated", "unchanged", "conflicts")
+# Issues in the order a person reads the sheet: file-level issues first (on every database), then by row and column.
+ISSUE_ORDER = (F("row").asc(nulls_first=True), F("column_index").asc(nulls_first=True), "id")
 
 
 def _merge_preview():
@@ -508,9 +510,7 @@ def _summary_dict(batch_id, recognition, region_code, totals: _Totals, merge: di
 
 def summary(batch: Batch) -> dict:
     """The batch as the CLI's JSON output: counts, status and every issue in row order."""
-    issues = batch.issues.order_by("row", "column_index", "id").values(
-        "row", "column", "item", "rule", "severity", "message", "value"
-    )
+    issues = batch.issues.order_by(*ISSUE_ORDER).values("row", "column", "item", "rule", "severity", "message", "value")
     return {
         "batch": batch.pk,
         "subcategory": batch.subcategory_code,

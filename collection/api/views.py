@@ -98,7 +98,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=BatchIssueSerializer, filter_backends=[])
     def issues(self, request, pk=None):
         batch = self.get_object()
-        filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by("row", "column_index", "id"))
+        filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by(*services.ISSUE_ORDER))
         if not filters.is_valid():
             raise ValidationError(filters.errors)
         queryset = filters.qs
