@@ -7,6 +7,7 @@ stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
 
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
 MAX_ZIP_ENTRIES = 10_000
 XML_PROLOG_BYTES = 64 * 1024  # a DOCTYPE can only sit before the root element: scanning the start is enough
 RATIO_MIN_BYTES = 1024 * 1024  # small parts compress oddly; the ratio matters for big ones
+VERIFY_MIN_PACKED = 16 * 1024  # deflate expands at most ~1032x: a smaller part cannot hide more than ~17 MB
 BIFF_FILEPASS, BIFF_EOF = 0x002F, 0x000A
 
 NOT_EXCEL = (
@@ -99,7 +101,8 @@ def check_xlsx(path: Path, size: int) -> None:
             for info in infos:
                 if info.filename.endswith((".xml", ".rels", ".vml")):
                     _check_xml_prolog(archive, info)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, OSError) as exc:
+        _check_real_sizes(path, infos)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
         raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
 
 
@@ -114,6 +117,36 @@ def _check_zip_sizes(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         if info.file_size > RATIO_MIN_BYTES and info.file_size > ratio * max(info.compress_size, 1):
             raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+
+
+def _check_real_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """The declared sizes may lie (calamine's zip reader trusts the data, not the header): inflate each big part
+    with the output capped just above its declared size, so a bomb stops after at most that many bytes."""
+    with path.open("rb") as fh:
+        for info in infos:
+            big = info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > VERIFY_MIN_PACKED
+            if big and _inflated_size(fh, info, cap=info.file_size + 1) > info.file_size:
+                raise RejectedFile(ZIP_BOMB, code="zip_bomb")
+
+
+def _inflated_size(fh, info: zipfile.ZipInfo, cap: int) -> int:
+    fh.seek(info.header_offset)
+    local = fh.read(30)
+    if local[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    fh.seek(info.header_offset + 30 + name_length + extra_length)
+    inflater, produced, left = zlib.decompressobj(-15), 0, info.compress_size
+    while produced < cap and not inflater.eof:
+        if inflater.unconsumed_tail:
+            data = inflater.unconsumed_tail
+        else:
+            data = fh.read(min(left, 1 << 20))
+            left -= len(data)
+            if not data:
+                break
+        produced += len(inflater.decompress(data, min(cap - produced, 1 << 20)))
+    return produced
 
 
 def _check_xml_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:

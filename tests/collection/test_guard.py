@@ -3,6 +3,7 @@ within bounded memory. The hostile files are generated here (see tests/data/bad/
 
 import io
 import os
+import struct
 import time
 import tracemalloc
 import zipfile
@@ -111,6 +112,21 @@ def test_a_zip_bomb_is_refused_by_its_compression_ratio(tmp_path):
             for _ in range(64):  # 64 MB of zeros, about 64 KB compressed: a ratio near 1000
                 part.write(zeros)
     assert path.stat().st_size < 256 * 1024
+    assert "压缩炸弹" in rejected(path, code="zip_bomb")
+
+
+def test_a_zip_bomb_whose_headers_lie_about_its_size_is_refused(tmp_path, good_xlsx):
+    path = rezip(good_xlsx, tmp_path / "liar.xlsx", {"xl/worksheets/sheet2.xml": b"<x/>" + b" " * (64 << 20)})
+    data = bytearray(path.read_bytes())
+    lie = struct.pack("<I", 5_000_000)  # declare 5 MB for the 64 MB part, in both headers
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = -1
+        while (at := data.find(signature, at + 1)) >= 0:
+            name_at = at + (30 if offset == 22 else 46)
+            if data[name_at : name_at + 24] == b"xl/worksheets/sheet2.xml":
+                data[at + offset : at + offset + 4] = lie
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).getinfo("xl/worksheets/sheet2.xml").file_size == 5_000_000
     assert "压缩炸弹" in rejected(path, code="zip_bomb")
 
 
