@@ -1,8 +1,9 @@
 """Upload checks before any parser sees the file: type by magic bytes, size, zip bombs, encryption, XML entities.
 
-Every check reads a bounded number of bytes (the zip central directory, the first kilobytes of small XML parts,
-the CFB directory), so a hostile file is refused in bounded time and memory with a Chinese message and nothing
-stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
+Every check reads a bounded number of bytes (the zip central directory, the first kilobytes of each XML part,
+the CFB directory; big zip parts are inflated in 1 MB steps and stopped just past their declared size, which has
+already passed the limits), so a hostile file is refused in bounded time and memory with a Chinese message and
+nothing stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
 """
 
 import struct
