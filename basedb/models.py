@@ -24,8 +24,14 @@ class Entity(models.Model):
 
     kind = models.CharField("主体类型", max_length=20)
     key = models.CharField("主体标识", max_length=200)  # canonical dedup key, e.g. the normalised 公民身份号码
+    # References to reference data (regions, subcategories) carry no database constraint in the bulk-written tables:
+    # PostgreSQL would run a deferred check per inserted row at commit; Django still enforces PROTECT on delete.
     region = models.ForeignKey(
-        "regions.Region", verbose_name="首报乡镇（街道）", on_delete=models.PROTECT, related_name="entities"
+        "regions.Region",
+        verbose_name="首报乡镇（街道）",
+        on_delete=models.PROTECT,
+        related_name="entities",
+        db_constraint=False,
     )
     display_name = models.CharField("名称", max_length=200, blank=True, default="")
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -49,6 +55,7 @@ class Record(models.Model):
     REGION_FIELD = "region"
 
     # Few indexes on purpose: each one slows the bulk merge; the composite ones below cover these columns.
+    # No database constraint towards reference data (see Entity.region).
     entity = models.ForeignKey(
         Entity, verbose_name="主体", on_delete=models.PROTECT, related_name="records", db_index=False
     )
@@ -58,9 +65,15 @@ class Record(models.Model):
         on_delete=models.PROTECT,
         related_name="records",
         db_index=False,
+        db_constraint=False,
     )
     region = models.ForeignKey(
-        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="records", db_index=False
+        "regions.Region",
+        verbose_name="乡镇（街道）",
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,
+        db_constraint=False,
     )
     values = models.JSONField("数据", default=dict)
     status = models.CharField("状态", max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
@@ -73,6 +86,7 @@ class Record(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -110,11 +124,23 @@ class RecordVersion(models.Model):
     version = models.PositiveIntegerField("版本")
     action = models.CharField("操作", max_length=10, choices=VersionAction.choices)
     changes = models.JSONField("变更", default=dict)
+    # Provenance copies, written in bulk by the merge: no database FK constraint (Django still applies on_delete), so
+    # PostgreSQL does not run a deferred referential check per version row at commit.
     subcategory = models.ForeignKey(
-        "catalog.Subcategory", verbose_name="数据子类", on_delete=models.PROTECT, related_name="+", db_index=False
+        "catalog.Subcategory",
+        verbose_name="数据子类",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     region = models.ForeignKey(
-        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+", db_index=False
+        "regions.Region",
+        verbose_name="乡镇（街道）",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     batch = models.ForeignKey(
         "collection.Batch",
@@ -124,6 +150,7 @@ class RecordVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     acting_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -133,6 +160,7 @@ class RecordVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     note = models.CharField("说明", max_length=500, blank=True, default="")
     created_at = models.DateTimeField("时间", auto_now_add=True)

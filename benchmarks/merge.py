@@ -1,0 +1,265 @@
+"""Merge benchmark (issue 5): merge N new P0101 rows into a base database already holding M records, then merge
+the same N rows again (all unchanged), next to a plain COPY of the same rows into an empty table.
+
+Steps, on a freshly created database (dropped and recreated each run):
+  prefill   M entities + M P0101 records + M create versions, bulk-loaded (COPY on PostgreSQL, executemany on
+            SQLite), spread over all townships; then ANALYZE
+  stage     a batch of township 370602002 with N valid staged rows (as intake leaves them)
+  copy      the reference: COPY (PostgreSQL) / executemany (SQLite) of the same N (row, key, values) into an
+            empty table with no index
+  merge     basedb.merge.merge_batch(batch) — all N rows are new
+  remerge   a second batch with the same N rows in another order — all unchanged
+Peak memory is the resident set size sampled every 20 ms during each timed step, minus the size before it.
+
+Usage (from the project root):
+    .venv/bin/python benchmarks/merge.py --database postgres://postgres@127.0.0.1:5432/grassroots_bench_merge
+    .venv/bin/python benchmarks/merge.py --database sqlite:////tmp/grassroots_bench_merge.sqlite3
+Options: --prefill 1000000 --rows 100000 --chunk 25000. Prints one JSON object.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩然博文"
+STREETS = ["东山路", "烟台山路", "海岸路", "三马路", "虹口路", "大海阳路", "解放路"]
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(n: int) -> str:
+    """A distinct, checksum-valid ID number for person n (n < 10**8)."""
+    body = f"37{n:08d}{1950 + n % 50:04d}{1 + n % 12:02d}{n % 9 + 1}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+def person(n: int, rng: random.Random) -> dict:
+    street = rng.choice(STREETS)
+    return {
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        "id_number": id_number(n),
+        "sex": "1" if n % 2 else "2",
+        "ethnicity": "01",
+        "birth_date": f"{1950 + n % 50:04d}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+        "phone": f"13{n % 10**9:09d}",
+        "household_address": f"芝罘区{street}{n % 300}号",
+        "current_address": f"芝罘区{street}{n % 300}号{n % 6 + 1}单元",
+        "relation_to_head": "02",
+        "education": "20",
+        "marital_status": "20",
+        "political_status": "13",
+        "grid": None,
+        "remarks": None,
+    }
+
+
+class PeakRss:
+    """Samples this process's resident set size while a step runs; `.peak_mb` is the growth over the start."""
+
+    def __enter__(self):
+        self.start = self.peak = self._rss()
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+    @staticmethod
+    def _rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.02)
+
+    @property
+    def peak_mb(self) -> float:
+        return round((self.peak - self.start) / 2**20, 1)
+
+
+def fresh_database(url: str) -> None:
+    """Drop and recreate the benchmark database (PostgreSQL) or file (SQLite)."""
+    parsed = urlparse(url)
+    if parsed.scheme.startswith("postgres"):
+        import psycopg
+
+        name = parsed.path.lstrip("/")
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        path = Path(parsed.path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def bulk_load(cursor, pg: bool, table: str, columns: tuple[str, ...], rows) -> None:
+    if pg:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def prefill(count: int, townships: list[str], subcategory_id: int, pg: bool) -> float:
+    """count persons as entities, P0101 records and create versions; returns seconds."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    started, rng = time.perf_counter(), random.Random(5)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        entities = (("person", id_number(n), townships[n % len(townships)], f"人员{n}", now, now) for n in range(count))
+        bulk_load(
+            cursor,
+            pg,
+            "basedb_entity",
+            ("kind", "key", "region_id", "display_name", "created_at", "updated_at"),
+            entities,
+        )
+        cursor.execute("SELECT MIN(id) FROM basedb_entity")
+        first = cursor.fetchone()[0]
+        records = (
+            (first + n, subcategory_id, townships[n % len(townships)], json.dumps(person(n, rng), ensure_ascii=False),
+             "active", 1, now, now)
+            for n in range(count)
+        )  # fmt: skip
+        bulk_load(cursor, pg, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
+                  "version", "created_at", "updated_at"), records)  # fmt: skip
+        cursor.execute(
+            "INSERT INTO basedb_recordversion (record_id, version, action, changes, subcategory_id, region_id, note, "
+            "created_at) SELECT id, 1, 'create', '{}', subcategory_id, region_id, '', created_at FROM basedb_record"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def stage_batch(region: str, subcategory, rows: list[tuple], pg: bool):
+    """A batch awaiting review with one valid staged row per (row, key, values JSON)."""
+    from django.db import connection, transaction
+
+    from collection.choices import BatchStatus
+    from collection.models import Batch
+
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            file="uploads/bench.xlsx",
+            original_name="bench.xlsx",
+            sha256="0" * 64,
+            region_id=region,
+            subcategory=subcategory,
+            status=BatchStatus.PENDING_REVIEW,
+            rows=len(rows),
+            valid=len(rows),
+        )
+        with connection.cursor() as cursor:
+            staged = ((batch.pk, row, values, key, True, 0, 0, "pending") for row, key, values in rows)
+            columns = ("batch_id", "row", '"values"', "key", "is_valid", "errors", "warnings", "merge_state")
+            bulk_load(cursor, pg, "collection_stagedrow", columns, staged)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE collection_stagedrow" if pg else "ANALYZE")
+    return batch
+
+
+def plain_copy(rows: list[tuple], pg: bool) -> float:
+    """The reference: the same rows loaded into an empty table without indexes, in one transaction."""
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_plain")
+        cursor.execute(f"CREATE TABLE bench_plain (row integer, key text, vals {'jsonb' if pg else 'text'})")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        bulk_load(cursor, pg, "bench_plain", ("row", "key", "vals"), rows)
+    return time.perf_counter() - started
+
+
+def timed_merge(batch, chunk: int) -> dict:
+    from basedb.merge import merge_batch
+
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        result = merge_batch(batch, acting_user=None, chunk_size=chunk)
+        seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "rows_per_s": round(batch.rows / seconds), "peak_mb": rss.peak_mb,
+            **result.as_dict()}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", required=True, help="DATABASE_URL of a scratch database (dropped!)")
+    parser.add_argument("--prefill", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--chunk", type=int, default=None, help="merge chunk size (default: basedb.merge.CHUNK_SIZE)")
+    parser.add_argument("--reuse", action="store_true", help="keep a database prefilled by an earlier run (tuning)")
+    args = parser.parse_args()
+
+    if not args.reuse:
+        fresh_database(args.database)
+    os.environ["DATABASE_URL"] = args.database
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from basedb.merge import CHUNK_SIZE
+    from catalog.loader import load_catalog
+    from catalog.models import Subcategory
+    from regions.loader import load_divisions
+    from regions.models import Region
+
+    pg = connection.vendor == "postgresql"
+    call_command("migrate", verbosity=0)
+    load_divisions()
+    load_catalog()
+    p0101 = Subcategory.objects.get(code="P0101")
+    townships = sorted(Region.objects.townships().exclude(code="370602002").values_list("code", flat=True))
+    report = {"database": connection.vendor, "prefill": args.prefill, "rows": args.rows,
+              "chunk": args.chunk or CHUNK_SIZE}  # fmt: skip
+    from basedb.models import Entity
+
+    held = Entity.objects.count()
+    if not (args.reuse and held >= args.prefill):
+        report["prefill_seconds"] = round(prefill(args.prefill, townships, p0101.pk, pg), 1)
+        held = args.prefill
+    report["records_before"] = held
+    rng = random.Random(6)
+    new = [(i + 2, id_number(held + i), json.dumps(person(held + i, rng), ensure_ascii=False))
+           for i in range(args.rows)]  # fmt: skip
+    report["copy_seconds"] = round(plain_copy(new, pg), 2)
+    batch = stage_batch("370602002", p0101, new, pg)
+    report["merge"] = timed_merge(batch, args.chunk or CHUNK_SIZE)
+    report["merge_vs_copy"] = round(report["merge"]["seconds"] / report["copy_seconds"], 2)
+    shuffled = random.Random(7).sample(new, len(new))
+    again = stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], pg)
+    report["remerge"] = timed_merge(again, args.chunk or CHUNK_SIZE)
+    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
+    report["python"] = platform.python_version()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()" if pg else "SELECT sqlite_version()")
+        report["server"] = cursor.fetchone()[0][:60]
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
