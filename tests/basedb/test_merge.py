@@ -186,3 +186,14 @@ def test_a_collector_cannot_merge_and_an_unverified_batch_is_refused(collector_a
     with pytest.raises(ValidationError):
         merge_batch(batch, acting_user=officer_a)
     assert not Record.objects.exists()
+
+
+def test_preview_accepts_a_verified_frame(officer_a):
+    import pandas as pd
+
+    merge_batch(staged_batch(TOWNSHIP_A, [person(1)]), acting_user=officer_a)
+    frame = pd.DataFrame([person(1, phone="13000000000"), person(2)])
+    frame["_key"] = frame["id_number"]
+    frame["_row"], frame["_valid"] = [2, 3], [True, True]
+    frame.loc[1, "remarks"] = pd.NA
+    assert counts(preview_rows("P0101", TOWNSHIP_A, frame)) == (1, 1, 0, 0)
