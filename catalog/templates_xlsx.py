@@ -8,7 +8,9 @@ a veryHidden sheet `_meta`, workbook defined names and custom document propertie
 
 import io
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from copy import copy
 from dataclasses import dataclass
 
@@ -291,6 +293,28 @@ def export_template(code: str, *, rows: int | None = None) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     build_template(specs, rows=rows).save(buffer)
     return f"{title}_采集模板.xlsx", buffer.getvalue()
+
+
+_downloads: OrderedDict[tuple[str, str], tuple[str, bytes]] = OrderedDict()
+_downloads_lock = threading.Lock()
+DOWNLOAD_CACHE_SIZE = 64
+
+
+def cached_template(code: str) -> tuple[str, bytes]:
+    """export_template(code) kept per catalog version (LRU of 64 workbooks): a category workbook takes seconds to
+    build and every township downloads the same ones at the start of a campaign."""
+    version = current_version()
+    key = (code, version.content_hash if version else "")
+    with _downloads_lock:
+        if key in _downloads:
+            _downloads.move_to_end(key)
+            return _downloads[key]
+    result = export_template(code)
+    with _downloads_lock:
+        _downloads[key] = result
+        while len(_downloads) > DOWNLOAD_CACHE_SIZE:
+            _downloads.popitem(last=False)
+    return result
 
 
 def read_template_meta(file) -> TemplateMeta | None:

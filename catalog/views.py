@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from .describe import describe_cross_rule, describe_rules, describe_values, type_label
 from .models import Category, CodeTable, DataElement, DataItem, Domain, Subcategory
 from .specs_build import build_table_spec, current_version
-from .templates_xlsx import TemplateError, export_template
+from .templates_xlsx import TemplateError, cached_template
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEARCH_LIMIT = 100
@@ -116,7 +116,7 @@ def code_table_detail(request, code: str):
 def template_download(request, code: str):
     """The Excel template of a subcategory or a category (one sheet per subcategory)."""
     try:
-        filename, content = export_template(code)
+        filename, content = cached_template(code)
     except TemplateError as exc:
         raise Http404(str(exc)) from exc
     return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX)

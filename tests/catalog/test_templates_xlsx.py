@@ -16,6 +16,7 @@ from catalog.templates_xlsx import (
     META_SHEET,
     TemplateError,
     build_template,
+    cached_template,
     export_template,
     read_template_meta,
     template_specs,
@@ -142,3 +143,11 @@ def test_templates_of_every_active_subcategory_reopen_with_their_items(catalog):
             check_sheet(wb[title], next(s for s in specs if s.code == code))
     for code in Subcategory.objects.filter(is_active=True).values_list("code", flat=True):
         assert read_template_meta(io.BytesIO(export_template(code, rows=2)[1])).sheets.popitem()[1] == code
+
+
+def test_downloads_are_reused_until_the_catalog_changes(catalog, small_source, django_assert_max_num_queries):
+    first = cached_template("P0101")
+    with django_assert_max_num_queries(1):
+        assert cached_template("P0101") is first
+    load_catalog(small_source)  # another content hash: a fresh workbook
+    assert cached_template("P0101") is not first
