@@ -101,3 +101,16 @@ def test_subcategories_filter_by_category(api, catalog):
 
 def test_the_catalog_api_is_read_only(api, catalog):
     assert api.post("/api/v1/catalog/domains/", {"code": "X"}).status_code == 405
+
+
+def test_the_schema_describes_every_catalog_endpoint_without_warnings():
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    generator = SchemaGenerator(patterns=[path("api/v1/catalog/", include("catalog.api.urls"))])
+    paths = generator.get_schema(request=None, public=True)["paths"]
+    expected = {"/api/v1/catalog/summary/", "/api/v1/catalog/subcategories/{code}/", "/api/v1/catalog/elements/{key}/"}
+    assert expected <= set(paths)
+    assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
