@@ -1,4 +1,5 @@
-"""Base-database pages: records (search), the entity 360° view with history, conflicts to resolve, batch revert.
+"""Base-database pages: records (search), the entity 360° view and the record page with history, conflicts to
+resolve, batch revert, the progress board and its export, verify-and-patch workbooks.
 
 Thin views: every list and detail narrows with `.restrict(user, action)`; state changes call conflicts.py and
 revert.py, which check the officer's region themselves.
@@ -8,20 +9,29 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.specs_build import build_table_spec
+from collection.choices import BatchStatus
 from collection.models import Batch
+from regions.access import can, scope_for
 from regions.choices import Action
 
+from .board import COLUMNS, chart, county_choices, export_xlsx, sort_rows, subcategory_rows, totals, township_rows
 from .choices import ConflictStatus, Resolution
 from .conflicts import may_resolve, resolve_conflict
+from .forms import PatchForm
 from .history import record_versions, value_provenance
+from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record
+from .patch import export_patch_workbook
 from .revert import revert_batch
 
 PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -41,10 +51,28 @@ def record_list(request):
     return render(request, "basedb/record_list.html", {"page": page, "q": q, "subcategory": sub})
 
 
+def _item_names(record: Record) -> dict[str, str]:
+    """Element key → Chinese item name of the record's subcategory (keys of retired items stay as they are)."""
+    try:
+        return {i.key: i.name for i in build_table_spec(record.subcategory.code).items}
+    except Exception:  # a retired subcategory has no current spec: show the keys
+        return {}
+
+
+def _record_rows(records: list[Record]) -> list[dict]:
+    rows = []
+    for record in records:
+        names, provenance = _item_names(record), value_provenance(record)
+        items = [(names.get(k, k), v, provenance.get(k)) for k, v in record.values.items()]
+        rows.append({"record": record, "items": items, "versions": record_versions(record)})
+    return rows
+
+
 @login_required
-def entity_detail(request, pk: int):
-    """One entity's records across subcategories (only those the user may view), each with its history."""
-    entity = get_object_or_404(Entity, pk=pk)
+def entity_detail(request, kind: str, key: str):
+    """The 360° view: one entity's records across subcategories (those the user may view), each with its history,
+    and the entities linked to it through reference items."""
+    entity = get_object_or_404(Entity, kind=kind, key=key)
     records = list(
         Record.objects.restrict(request.user, Action.VIEW)
         .filter(entity=entity)
@@ -53,8 +81,33 @@ def entity_detail(request, pk: int):
     )
     if not records:
         raise Http404
-    rows = [{"record": r, "versions": record_versions(r), "provenance": value_provenance(r)} for r in records]
-    return render(request, "basedb/entity_detail.html", {"entity": entity, "rows": rows})
+    context = {
+        "entity": entity,
+        "rows": _record_rows(records),
+        "outgoing": outgoing_links(records),
+        "incoming": incoming_links(entity, request.user),
+    }
+    return render(request, "basedb/entity_detail.html", context)
+
+
+@login_required
+def entity_by_id(request, pk: int):
+    """Old address of the entity page (by id): redirect to /basedb/entities/<kind>/<key>/."""
+    entity = get_object_or_404(Entity, pk=pk)
+    return redirect("basedb:entity_detail", kind=entity.kind, key=entity.key)
+
+
+@login_required
+def record_detail(request, pk: int):
+    """One record with its history and provenance; officers may revert the batch that last changed it."""
+    record = get_object_or_404(
+        Record.objects.restrict(request.user, Action.VIEW).select_related("entity", "subcategory", "region"), pk=pk
+    )
+    (row,) = _record_rows([record])
+    last = next((v for v in row["versions"] if v.batch_id and not v.note.startswith("撤销")), None)
+    may_revert = last is not None and can(request.user, Action.REVIEW, last.batch.region_id)
+    context = {"record": record, "row": row, "last_batch": last.batch if last else None, "may_revert": may_revert}
+    return render(request, "basedb/record_detail.html", context)
 
 
 @login_required
@@ -104,4 +157,77 @@ def batch_revert(request, pk: int):
         messages.success(
             request, f"已撤销批次 {batch.pk} 的入库：注销 {result.retired} 条，恢复 {result.restored} 条。"
         )
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
     return redirect("collection:batch_detail", pk=batch.pk)
+
+
+@login_required
+def board(request):
+    """进度看板: the progress board of the user's region (officers' home page too)."""
+    return render(request, "basedb/board.html", board_context(request))
+
+
+def board_context(request) -> dict:
+    """Board tables, chart and filters for the request's user; shared with the home page."""
+    counties = dict(county_choices(request.user))
+    county = request.GET.get("county", "")
+    county = county if county in counties else ""
+    sort = request.GET.get("sort", "")
+    townships = sort_rows(township_rows(request.user, county=county or None), sort)
+    subcategories = sort_rows(subcategory_rows(request.user, county=county or None), request.GET.get("ssort", ""))
+    query = request.GET.copy()
+    for name in ("sort", "ssort"):
+        query.pop(name, None)
+    return {
+        "townships": townships,
+        "subcategories": subcategories,
+        "total": totals(townships),
+        "chart": chart(sort_rows(townships, sort or "-records")),
+        "counties": counties,
+        "county": county,
+        "sort": sort,
+        "ssort": request.GET.get("ssort", ""),
+        "base_query": query.urlencode(),
+        "township_columns": COLUMNS,
+    }
+
+
+def home_page(request):
+    """The home page for officers (the board) and collectors (their township's figures); None for other users."""
+    if not scope_for(request.user, Action.REVIEW).empty:
+        return render(request, "basedb/home_officer.html", board_context(request))
+    if not scope_for(request.user, Action.UPLOAD).empty:
+        returned = Batch.objects.restrict(request.user, Action.UPLOAD).filter(status=BatchStatus.RETURNED)[:20]
+        context = {"townships": township_rows(request.user), "returned": returned}
+        return render(request, "basedb/home_collector.html", context)
+    return None
+
+
+@login_required
+def board_export(request):
+    """The board as an xlsx file (same filters)."""
+    county = request.GET.get("county", "")
+    county = county if county in dict(county_choices(request.user)) else None
+    content = export_xlsx(township_rows(request.user, county=county), subcategory_rows(request.user, county=county))
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, "归集进度.xlsx")
+    return response
+
+
+@login_required
+def patch_download(request):
+    """核对式采集: pick a township and a subcategory, download its current records as a pre-filled template."""
+    form = PatchForm(request.GET or None, user=request.user)
+    if request.GET and form.is_valid():
+        try:
+            name, content = export_patch_workbook(
+                form.cleaned_data["subcategory"], form.cleaned_data["region"], user=request.user
+            )
+        except PermissionDenied:
+            raise Http404 from None
+        response = HttpResponse(content, content_type=XLSX)
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
+    return render(request, "basedb/patch.html", {"form": form})

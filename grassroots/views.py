@@ -24,5 +24,8 @@ def healthz(request):
 
 @login_required
 def home(request):
-    """首页: a short orientation; the officers' progress board replaces it once the base database exists."""
-    return render(request, "home.html")
+    """首页: the progress board for officers and administrators, a township summary for collectors, else a short
+    orientation."""
+    from basedb.views import home_page  # the base database's pages own the board
+
+    return home_page(request) or render(request, "home.html")

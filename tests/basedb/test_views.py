@@ -45,7 +45,7 @@ def test_a_collector_sees_the_records_of_their_township_only(client, a_record, c
 
 
 def test_the_entity_page_shows_history_and_is_404_outside_the_region(client, a_record, collector_a, collector_b):
-    url = reverse("basedb:entity_detail", args=[a_record.entity_id])
+    url = reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key])
     page = login(client, collector_a).get(url).content.decode()
     assert "变更历史" in page and "officer_a" in page
     assert login(client, collector_b).get(url).status_code == 404

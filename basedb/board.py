@@ -1,0 +1,183 @@
+"""The progress board (进度看板): per township and per subcategory — batches, rows received, valid rate, records in the
+base database, open conflicts, last upload.
+
+A handful of GROUP BY queries whatever the number of townships (159 in the city); every queryset goes through
+`.restrict(user, Action.VIEW)`, so an officer sees their region and a collector their township.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from catalog.models import Subcategory
+from catalog.templates_xlsx import put_text
+from collection.models import Batch
+from regions.access import restrict
+from regions.choices import Action, RegionLevel
+from regions.models import Region, prefix_bounds
+
+from .choices import ConflictStatus, RecordStatus
+from .models import Conflict, Record
+
+SORTABLE = ("code", "name", "batches", "rows", "valid", "valid_rate", "records", "conflicts", "last_upload")
+CHART_ROWS = 40
+COLUMNS = (
+    ("code", "代码"),
+    ("name", "名称"),
+    ("group", "所属县（市、区）"),
+    ("batches", "批次"),
+    ("rows", "接收行数"),
+    ("valid_rate", "有效率"),
+    ("records", "基础库记录"),
+    ("conflicts", "待处理冲突"),
+    ("last_upload", "最近上传"),
+)
+
+
+@dataclass
+class BoardRow:
+    """One line of the board: a township or a subcategory."""
+
+    code: str
+    name: str
+    group: str  # the township's county, or the subcategory's category code
+    batches: int = 0
+    rows: int = 0
+    valid: int = 0
+    records: int = 0
+    conflicts: int = 0
+    last_upload: datetime | None = None
+
+    @property
+    def valid_rate(self) -> float | None:
+        return round(100 * self.valid / self.rows, 1) if self.rows else None
+
+
+def _in_county(queryset, field: str, county: str | None):
+    if not county:
+        return queryset
+    low, high = prefix_bounds(county)
+    return queryset.filter(**{f"{field}__gte": low, f"{field}__lt": high})
+
+
+def county_choices(user) -> list[tuple[str, str]]:
+    """The counties the user may view (the board's filter)."""
+    counties = restrict(Region.objects.filter(level=RegionLevel.COUNTY), user, Action.VIEW, field="code")
+    return list(counties.values_list("code", "name"))
+
+
+def _batch_stats(user, county: str | None, by: str) -> dict:
+    batches = _in_county(Batch.objects.restrict(user, Action.VIEW), "region_id", county)
+    stats = batches.values(by).annotate(n=Count("id"), rows=Sum("rows"), valid=Sum("valid"), last=Max("created_at"))
+    return {s[by]: s for s in stats}
+
+
+def _record_counts(user, county: str | None, by: str) -> dict:
+    records = _in_county(Record.objects.restrict(user, Action.VIEW), "region_id", county)
+    counts = records.filter(status=RecordStatus.ACTIVE).values(by).annotate(n=Count("id")).order_by()
+    return {c[by]: c["n"] for c in counts}
+
+
+def _conflict_counts(user, county: str | None, by: str) -> dict:
+    conflicts = _in_county(Conflict.objects.restrict(user, Action.VIEW), "incoming_region_id", county)
+    counts = conflicts.filter(status=ConflictStatus.OPEN).values(by).annotate(n=Count("id")).order_by()
+    return {c[by]: c["n"] for c in counts}
+
+
+def _fill(row: BoardRow, batch: dict | None, records: int, conflicts: int) -> BoardRow:
+    if batch:
+        row.batches, row.rows, row.valid = batch["n"], batch["rows"] or 0, batch["valid"] or 0
+        row.last_upload = batch["last"]
+    row.records, row.conflicts = records, conflicts
+    return row
+
+
+def township_rows(user, *, county: str | None = None) -> list[BoardRow]:
+    """Every township the user may view (in `county` when given), with its figures; five queries in all."""
+    townships = _in_county(
+        restrict(Region.objects.townships(), user, Action.VIEW, field="code"), "code", county
+    ).values_list("code", "name", "parent__name")
+    batches = _batch_stats(user, county, "region_id")
+    records = _record_counts(user, county, "region_id")
+    conflicts = _conflict_counts(user, county, "incoming_region_id")
+    return [
+        _fill(BoardRow(code, name, parent or ""), batches.get(code), records.get(code, 0), conflicts.get(code, 0))
+        for code, name, parent in townships
+    ]
+
+
+def subcategory_rows(user, *, county: str | None = None) -> list[BoardRow]:
+    """Every subcategory with batches or records in the user's region (in `county` when given); four queries."""
+    batches = _batch_stats(user, county, "subcategory_id")
+    records = _record_counts(user, county, "subcategory_id")
+    conflicts = _conflict_counts(user, county, "subcategory_id")
+    ids = {i for i in (*batches, *records, *conflicts) if i is not None}
+    subs = Subcategory.objects.filter(pk__in=ids).order_by("order", "code")
+    subs = subs.values_list("pk", "code", "name", "category__code")
+    return [
+        _fill(BoardRow(code, name, category), batches.get(pk), records.get(pk, 0), conflicts.get(pk, 0))
+        for pk, code, name, category in subs
+    ]
+
+
+def totals(rows: list[BoardRow]) -> BoardRow:
+    """The sum of the board's lines (合计)."""
+    total = BoardRow("", "合计", "")
+    for row in rows:
+        for name in ("batches", "rows", "valid", "records", "conflicts"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        if row.last_upload and (total.last_upload is None or row.last_upload > total.last_upload):
+            total.last_upload = row.last_upload
+    return total
+
+
+def sort_rows(rows: list[BoardRow], sort: str) -> list[BoardRow]:
+    """Sort by a column name, `-name` for descending; unknown names keep the code order. Empty values go last."""
+    name = sort.lstrip("-")
+    if name not in SORTABLE:
+        return rows
+    present = [r for r in rows if getattr(r, name) is not None]
+    missing = [r for r in rows if getattr(r, name) is None]
+    return sorted(present, key=lambda r: getattr(r, name), reverse=sort.startswith("-")) + missing
+
+
+def chart(rows: list[BoardRow], metric: str = "records", limit: int = CHART_ROWS) -> dict:
+    """Geometry of the server-rendered SVG bar chart: the first `limit` rows, bar widths in percent of the largest."""
+    shown = rows[:limit]
+    largest = max((getattr(r, metric) for r in shown), default=0) or 1
+    bars = [
+        {"label": r.name, "value": v, "width": round(100 * v / largest, 2), "y": i * 22}
+        for i, (r, v) in enumerate((r, getattr(r, metric)) for r in shown)
+    ]
+    return {"bars": bars, "height": len(bars) * 22 + 4, "truncated": len(rows) > limit}
+
+
+EXPORT_HEADERS = (
+    *("代码", "名称", "所属", "批次数", "接收行数", "有效行数"),
+    *("有效率(%)", "基础库记录", "待处理冲突", "最近上传"),
+)
+
+
+def export_xlsx(townships: list[BoardRow], subcategories: list[BoardRow]) -> bytes:
+    """The board as a workbook: one sheet per table; text cells are written as text (never formulas)."""
+    workbook = Workbook()
+    workbook.active.title = "按乡镇（街道）"
+    for ws, rows in ((workbook.active, townships), (workbook.create_sheet("按数据子类"), subcategories)):
+        for col, header in enumerate(EXPORT_HEADERS, start=1):
+            put_text(ws.cell(1, col), header).font = Font(bold=True)
+        for r, row in enumerate(rows, start=2):
+            for col, text in enumerate((row.code, row.name, row.group), start=1):
+                put_text(ws.cell(r, col), text)
+            numbers = (row.batches, row.rows, row.valid, row.valid_rate, row.records, row.conflicts)
+            for col, value in enumerate(numbers, start=4):
+                ws.cell(r, col, value)
+            if row.last_upload:
+                put_text(ws.cell(r, 10), timezone.localtime(row.last_upload).strftime("%Y-%m-%d %H:%M"))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,84 @@
+"""Links between entities found through the catalog: a reference item (type reference with refers_to, e.g. the house a
+person lives in, the owner of a house) or an ID-card item that is not the record's own key (e.g. the enterprise's
+legal representative) points at another entity.
+
+Used by the entity (360°) page: outgoing links from the entity's records, incoming links from records that name it.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from catalog.choices import ElementType
+from catalog.spec import ItemSpec, TableSpec
+from catalog.specs_build import build_table_spec, current_specs
+from regions.choices import Action
+
+from .choices import RecordStatus
+from .models import Entity, Record
+
+INCOMING_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link shown on the entity page: through which item of which subcategory, to which entity."""
+
+    item: str  # Chinese name of the item
+    subcategory: str  # e.g. "H0101 房屋基本信息"
+    entity: Entity
+
+
+def pointing_items(spec: TableSpec) -> list[tuple[ItemSpec, str]]:
+    """The items of a subcategory that name another entity, with the kind they name."""
+    found = []
+    for item in spec.items:
+        if item.type == ElementType.REFERENCE and item.reference_kind:
+            found.append((item, item.reference_kind))
+        elif item.type == ElementType.ID_CARD and item.key not in spec.key_items:
+            found.append((item, "person"))
+    return found
+
+
+def outgoing_links(records: list[Record]) -> list[Link]:
+    """Entities the given records point at (one query for all); a target not in the base database is left out."""
+    wanted: list[tuple[str, str, str, str]] = []
+    for record in records:
+        spec = build_table_spec(record.subcategory.code)
+        for item, kind in pointing_items(spec):
+            key = record.values.get(item.key)
+            if key:
+                wanted.append((kind, str(key), item.name, f"{spec.code} {spec.name}"))
+    if not wanted:
+        return []
+    query = Q()
+    for kind, key, _item, _sub in wanted:
+        query |= Q(kind=kind, key=key)
+    entities = {(e.kind, e.key): e for e in Entity.objects.filter(query)}
+    return [Link(item, sub, entities[(kind, key)]) for kind, key, item, sub in wanted if (kind, key) in entities]
+
+
+def incoming_links(entity: Entity, user) -> list[Link]:
+    """Records the user may view that name this entity in a pointing item (e.g. the houses a person owns)."""
+    items: dict[str, tuple[str, str]] = {}
+    for spec in current_specs().values():
+        for item, kind in pointing_items(spec):
+            if kind == entity.kind:
+                items.setdefault(item.key, (item.name, f"{spec.code} {spec.name}"))
+    if not items:
+        return []
+    query = Q()
+    for key in items:
+        query |= Q(**{f"values__{key}": entity.key})
+    records = (
+        Record.objects.restrict(user, Action.VIEW)
+        .filter(query, status=RecordStatus.ACTIVE)
+        .exclude(entity=entity)
+        .select_related("entity", "subcategory")[:INCOMING_LIMIT]
+    )
+    links = []
+    for record in records:
+        key = next((k for k in items if record.values.get(k) == entity.key), None)
+        if key:
+            links.append(Link(items[key][0], f"{record.subcategory.code} {record.subcategory.name}", record.entity))
+    return links

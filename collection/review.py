@@ -1,0 +1,146 @@
+"""The review workflow: collectors resubmit returned batches, data officers preview, approve or return them.
+
+Every action is one function taking `acting_user=`; it checks the user's region right through regions.access, changes
+the batch and writes an audit entry (Django's admin LogEntry, shown on the review page as the batch's review
+history). Approving merges the batch's valid rows through basedb.merge; rows with errors are never merged and stay in
+the batch (downloadable as 仅下载有误的行 for the township to fix and upload again).
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from regions.access import can
+from regions.choices import Action
+
+from .choices import BatchStatus
+from .models import Batch
+
+# Batches an officer may approve or return: verified, not yet merged (待修正 batches merge their valid rows only).
+REVIEWABLE_STATUSES = frozenset({BatchStatus.PENDING_REVIEW, BatchStatus.NEEDS_FIX})
+MAX_REASON = 2000
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the batches it changed and, for the others, why not (Chinese message)."""
+
+    done: list[Batch] = field(default_factory=list)
+    refused: list[tuple[Batch, str]] = field(default_factory=list)
+
+
+def _audit(batch: Batch, user, message: str) -> None:
+    """One line of the batch's review history."""
+    if user is None:
+        return
+    LogEntry.objects.create(
+        user_id=user.pk,
+        content_type=ContentType.objects.get_for_model(Batch),
+        object_id=str(batch.pk),
+        object_repr=str(batch)[:200],
+        action_flag=CHANGE,
+        change_message=message,
+    )
+
+
+def review_history(batch: Batch) -> list[LogEntry]:
+    """The batch's review history, oldest first (submissions, returns, approvals)."""
+    content_type = ContentType.objects.get_for_model(Batch)
+    return list(
+        LogEntry.objects.filter(content_type=content_type, object_id=str(batch.pk))
+        .select_related("user")
+        .order_by("action_time", "id")
+    )
+
+
+def _require(user, action: str, batch: Batch, message: str) -> None:
+    if not can(user, action, batch.region_id):
+        raise PermissionDenied(message)
+
+
+def _require_reviewable(batch: Batch) -> None:
+    if batch.status not in REVIEWABLE_STATUSES:
+        raise ValidationError(f"批次 {batch.pk} 当前状态为“{batch.get_status_display()}”，不能审核。")
+
+
+@transaction.atomic
+def submit_batch(batch: Batch, *, acting_user) -> Batch:
+    """A collector of the township resubmits a returned batch after fixing it: back to 待修正 or 待审核."""
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    _require(acting_user, Action.UPLOAD, batch, "只有本乡镇（街道）的采集员可以重新提交该批次。")
+    if batch.status != BatchStatus.RETURNED:
+        raise ValidationError(f"批次当前状态为“{batch.get_status_display()}”，无需重新提交。")
+    batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
+    batch.save(update_fields=["status", "updated_at"])
+    _audit(batch, acting_user, f"重新提交审核（{batch.get_status_display()}）")
+    return batch
+
+
+def preview_approval(batch: Batch, *, acting_user):
+    """Dry run of approving: what the merge would create, update, leave unchanged or raise as conflicts. No writes."""
+    from basedb.merge import preview_batch
+
+    _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
+    _require_reviewable(batch)
+    return preview_batch(batch)
+
+
+def approve_batch(batch: Batch, *, acting_user):
+    """Approve: merge the batch's valid rows into the base database (basedb.merge_batch, chunked and resumable);
+    returns its MergeResult. Rows with errors are not merged and stay in the batch."""
+    from basedb.merge import merge_batch
+
+    batch = Batch.objects.get(pk=batch.pk)
+    _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
+    _require_reviewable(batch)
+    result = merge_batch(batch, acting_user=acting_user)
+    left = f"，{batch.invalid} 行有误未入库" if batch.invalid else ""
+    _audit(
+        batch,
+        acting_user,
+        f"审核通过并入库：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"
+        f"冲突 {result.conflicts}{left}",
+    )
+    return result
+
+
+@transaction.atomic
+def return_batch(batch: Batch, *, acting_user, reason: str) -> Batch:
+    """Return a batch to its township with a reason; its rows stay for fixing, the annotated workbook explains them."""
+    reason = (reason or "").strip()[:MAX_REASON]
+    if not reason:
+        raise ValidationError("退回时须填写退回原因。")
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
+    _require_reviewable(batch)
+    batch.status, batch.return_reason = BatchStatus.RETURNED, reason
+    batch.save(update_fields=["status", "return_reason", "updated_at"])
+    _audit(batch, acting_user, f"退回：{reason}")
+    return batch
+
+
+def _bulk(batches, action) -> BulkResult:
+    result = BulkResult()
+    for batch in batches:
+        try:
+            action(batch)
+        except (PermissionDenied, ValidationError) as exc:
+            result.refused.append((batch, "；".join(getattr(exc, "messages", [str(exc)]))))
+        else:
+            result.done.append(batch)
+    return result
+
+
+def bulk_approve(batches, *, acting_user) -> BulkResult:
+    """Approve several batches, each in its own merge; a batch that cannot be approved is reported, not fatal."""
+    return _bulk(batches, lambda b: approve_batch(b, acting_user=acting_user))
+
+
+def bulk_return(batches, *, acting_user, reason: str) -> BulkResult:
+    """Return several batches with the same reason."""
+    if not (reason or "").strip():
+        raise ValidationError("退回时须填写退回原因。")
+    return _bulk(batches, lambda b: return_batch(b, acting_user=acting_user, reason=reason))

@@ -1,0 +1,199 @@
+"""核验审核: the officers' review queue, the review page of one batch (dry-run preview, approve, return) and bulk
+actions; collectors resubmit returned batches from the same page.
+
+Batches come through `.restrict(user, Action.X)`: another region's batch is a 404; a user who may see a batch but not
+review it (its collector) gets 403 on the officers' actions. The state changes are collection.review functions.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from regions.access import can, scope_for
+from regions.choices import Action
+
+from . import review
+from .choices import BatchStatus
+from .forms import subcategory_choices, township_choices
+from .models import Batch
+
+PER_PAGE = 30
+TODO = "todo"  # the queue's default: batches waiting for a decision
+SORTS = {
+    "created": "created_at",
+    "region": "region_id",
+    "subcategory": "subcategory__code",
+    "rows": "rows",
+    "valid": "valid",
+    "invalid": "invalid",
+    "status": "status",
+}
+
+
+class ReviewFilterForm(forms.Form):
+    """Filters of the review queue; township choices are the townships the officer reviews."""
+
+    status = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[(TODO, "待处理（待审核、待修正）"), ("", "全部状态"), *BatchStatus.choices],
+    )
+    region = forms.ChoiceField(label="乡镇（街道）", required=False)
+    subcategory = forms.ChoiceField(label="数据子类", required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", "全部乡镇（街道）"), *township_choices(user, Action.REVIEW)]
+        self.fields["subcategory"].choices = [("", "全部数据子类"), *subcategory_choices()]
+
+    def filter(self, batches):
+        data = self.cleaned_data if self.is_valid() else {"status": TODO}
+        status = data.get("status", TODO)
+        if status == TODO:
+            batches = batches.filter(status__in=review.REVIEWABLE_STATUSES)
+        elif status:
+            batches = batches.filter(status=status)
+        if data.get("region"):
+            batches = batches.filter(region_id=data["region"])
+        if data.get("subcategory"):
+            batches = batches.filter(subcategory__code=data["subcategory"])
+        sort = data.get("sort") or ""
+        field = SORTS.get(sort.lstrip("-"), "created_at")
+        descending = sort.startswith("-") or not sort
+        return batches.order_by(f"-{field}" if descending else field, "-id")
+
+
+def _errors(exc) -> str:
+    return "；".join(getattr(exc, "messages", [str(exc)]))
+
+
+def _batch(request, pk: int) -> Batch:
+    """A batch the user may see; another region's batch does not exist for them."""
+    queryset = Batch.objects.restrict(request.user, Action.VIEW).select_related("region", "subcategory", "uploaded_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _reviewed_batch(request, pk: int) -> Batch:
+    """A batch the user may review: 404 outside their region, 403 for its collectors."""
+    batch = _batch(request, pk)
+    if not can(request.user, Action.REVIEW, batch.region_id):
+        raise PermissionDenied("只有辖区数据核验员可以审核批次。")
+    return batch
+
+
+@login_required
+def review_queue(request):
+    """The batches of the officer's region awaiting a decision: filter, sort, page, tick several for bulk actions."""
+    if scope_for(request.user, Action.REVIEW).empty:
+        raise PermissionDenied("只有数据核验员可以使用核验审核。")
+    form = ReviewFilterForm(request.GET or None, user=request.user)
+    batches = Batch.objects.restrict(request.user, Action.REVIEW).select_related("region", "subcategory", "uploaded_by")
+    page = Paginator(form.filter(batches), PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sortless = query.copy()
+    sortless.pop("sort", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "sortless": sortless.urlencode()}
+    context["sort"] = request.GET.get("sort", "")
+    return render(request, "collection/review_queue.html", context)
+
+
+@login_required
+def review_detail(request, pk: int, preview: bool = False):
+    """The review page of a batch: counts, return reason, history; the dry-run preview on request."""
+    batch = _batch(request, pk)
+    may_review = can(request.user, Action.REVIEW, batch.region_id)
+    context = {
+        "batch": batch,
+        "may_review": may_review and batch.status in review.REVIEWABLE_STATUSES,
+        "may_resubmit": batch.status == BatchStatus.RETURNED and can(request.user, Action.UPLOAD, batch.region_id),
+        "history": review.review_history(batch),
+        "preview": None,
+    }
+    if preview:
+        if not may_review:
+            raise PermissionDenied("只有辖区数据核验员可以预览入库结果。")
+        try:
+            context["preview"] = review.preview_approval(batch, acting_user=request.user)
+        except ValidationError as exc:
+            messages.error(request, _errors(exc))
+    return render(request, "collection/review_detail.html", context)
+
+
+@login_required
+@require_POST
+def review_approve(request, pk: int):
+    """Approve one batch: its valid rows are merged into the base database."""
+    batch = _reviewed_batch(request, pk)
+    try:
+        result = review.approve_batch(batch, acting_user=request.user)
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(
+            request,
+            f"批次 {batch.pk} 已入库：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"
+            f"冲突 {result.conflicts}。",
+        )
+    return redirect("collection:review_detail", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def review_return(request, pk: int):
+    """Return one batch to its township with a reason."""
+    batch = _reviewed_batch(request, pk)
+    try:
+        review.return_batch(batch, acting_user=request.user, reason=request.POST.get("reason", ""))
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"批次 {batch.pk} 已退回乡镇（街道）修改。")
+    return redirect("collection:review_detail", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def review_resubmit(request, pk: int):
+    """A collector resubmits a returned batch after fixing it."""
+    batch = _batch(request, pk)
+    try:
+        review.submit_batch(batch, acting_user=request.user)
+    except PermissionDenied:
+        raise
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, f"批次 {batch.pk} 已重新提交审核。")
+    return redirect("collection:review_detail", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def review_bulk(request):
+    """Approve or return the ticked batches (only those the officer reviews are considered)."""
+    if scope_for(request.user, Action.REVIEW).empty:
+        raise PermissionDenied("只有数据核验员可以批量审核。")
+    ids = [int(i) for i in request.POST.getlist("batch") if i.isdigit()]
+    batches = list(Batch.objects.restrict(request.user, Action.REVIEW).filter(pk__in=ids).order_by("id"))
+    try:
+        if request.POST.get("action") == "approve":
+            result = review.bulk_approve(batches, acting_user=request.user)
+        else:
+            result = review.bulk_return(batches, acting_user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("collection:review_queue")
+    verb = "入库" if request.POST.get("action") == "approve" else "退回"
+    if result.done:
+        messages.success(request, f"已{verb} {len(result.done)} 个批次：{'、'.join(f'#{b.pk}' for b in result.done)}。")
+    for batch, reason in result.refused:
+        messages.error(request, f"批次 #{batch.pk} 未{verb}：{reason}")
+    if not batches:
+        messages.error(request, "请先勾选要处理的批次。")
+    return redirect("collection:review_queue")
