@@ -18,6 +18,7 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["catalog_loaded", "media"]  # fixtures used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
+QUERIES_BATCH_PAGE = 12  # whatever the rows shown: the issues of a page come in one prefetch
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -236,6 +237,15 @@ def test_the_batch_page_groups_issues_by_rule_and_column(logged_in, messy_batch)
     page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
     assert 'id="issues-by-rule"' in page and 'href="?rule=checksum#rows"' in page
     assert 'id="issues-by-column"' in page and "身份证号码" in page
+
+
+def test_the_batch_page_costs_the_same_queries_on_every_page_of_rows(logged_in, messy_batch, django_assert_num_queries):
+    url = reverse("collection:batch_detail", args=[messy_batch.pk])
+    logged_in.get(url)
+    for page in (1, 2, 3):
+        with django_assert_num_queries(QUERIES_BATCH_PAGE):
+            response = logged_in.get(url, {"page": page})
+        assert len(response.context["page"].object_list) > 0
 
 
 def test_the_rows_filter_by_rule_shows_only_matching_rows(logged_in, messy_batch):
