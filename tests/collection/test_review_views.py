@@ -1,0 +1,135 @@
+"""Review pages: the queue, the review page (preview), approve, return, resubmit, bulk actions.
+
+Permission cases generated for every review view: anonymous (→ login), wrong role (collector of the township → 403),
+other region (officer of another county → 404), own region (officer of the county → allowed)."""
+
+import pytest
+from django.urls import reverse
+
+from basedb.models import Record
+from collection import review
+from collection.choices import BatchStatus
+from tests.basedb.conftest import catalog_loaded, person, staged_batch  # noqa: F401 (fixture)
+from tests.conftest import PASSWORD, TOWNSHIP_A, TOWNSHIP_B
+
+pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+
+POSTS = {
+    "collection:review_approve": {},
+    "collection:review_return": {"reason": "请核对"},
+}
+GETS = ("collection:review_preview",)
+
+
+def login(client, user):
+    client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def batch(collector_a):
+    return staged_batch(TOWNSHIP_A, [person(1), person(2)], user=collector_a)
+
+
+@pytest.mark.parametrize("name", [*POSTS, *GETS])
+def test_anonymous_users_are_sent_to_login(client, batch, name):
+    url = reverse(name, args=[batch.pk])
+    response = client.post(url, POSTS.get(name, {})) if name in POSTS else client.get(url)
+    assert reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize(("who", "status"), [("collector_a", 403), ("other_county_officer", 404), ("collector_b", 404)])
+@pytest.mark.parametrize("name", [*POSTS, *GETS])
+def test_others_than_the_townships_officers_cannot_review(client, batch, name, who, status, request):
+    login(client, request.getfixturevalue(who))
+    url = reverse(name, args=[batch.pk])
+    response = client.post(url, POSTS.get(name, {})) if name in POSTS else client.get(url)
+    assert response.status_code == status
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PENDING_REVIEW
+
+
+def test_the_queue_is_for_officers_only(client, batch, collector_a):
+    assert reverse("login") in client.get(reverse("collection:review_queue"))["Location"]
+    assert login(client, collector_a).get(reverse("collection:review_queue")).status_code == 403
+
+
+def test_the_queue_lists_the_officers_region_only(client, batch, officer_a, other_county_officer):
+    page = login(client, officer_a).get(reverse("collection:review_queue")).content.decode()
+    assert f"#{batch.pk}<" in page
+    page = login(client, other_county_officer).get(reverse("collection:review_queue")).content.decode()
+    assert f"#{batch.pk}<" not in page
+
+
+def test_the_queue_filters_by_township_and_status_and_sorts(client, batch, officer_a):
+    other = staged_batch(TOWNSHIP_B, [person(3)])
+    login(client, officer_a)
+    page = client.get(reverse("collection:review_queue"), {"region": TOWNSHIP_B, "status": "todo"}).content.decode()
+    assert f"#{other.pk}<" in page and f"#{batch.pk}<" not in page
+    page = client.get(reverse("collection:review_queue"), {"status": "merged"}).content.decode()
+    assert f"#{other.pk}<" not in page
+    page = client.get(reverse("collection:review_queue"), {"sort": "-rows", "status": ""}).content.decode()
+    assert page.index(f"#{batch.pk}<") < page.index(f"#{other.pk}<")
+
+
+def test_the_queue_runs_a_fixed_number_of_queries(client, officer_a, django_assert_max_num_queries):
+    login(client, officer_a)
+    staged_batch(TOWNSHIP_A, [person(1)])
+    with django_assert_max_num_queries(12) as one:
+        client.get(reverse("collection:review_queue"))
+    for n in range(2, 8):
+        staged_batch(TOWNSHIP_B, [person(n)])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        client.get(reverse("collection:review_queue"))
+
+
+def test_the_preview_page_shows_counts_and_writes_nothing(client, batch, officer_a):
+    page = login(client, officer_a).get(reverse("collection:review_preview", args=[batch.pk])).content.decode()
+    assert "入库预览" in page and "将新增" in page
+    assert not Record.objects.exists()
+
+
+def test_an_officer_approves_on_the_web(client, batch, officer_a):
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.MERGED and Record.objects.count() == 2
+
+
+def test_an_officer_returns_with_a_reason_and_the_collector_resubmits(client, batch, officer_a, collector_a):
+    login(client, officer_a).post(reverse("collection:review_return", args=[batch.pk]), {"reason": "身份证号有误"})
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.RETURNED
+    page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert "身份证号有误" in page and "重新提交审核" in page
+    client.post(reverse("collection:review_resubmit", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PENDING_REVIEW
+
+
+def test_a_return_without_reason_is_refused(client, batch, officer_a):
+    login(client, officer_a).post(reverse("collection:review_return", args=[batch.pk]), {"reason": ""})
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PENDING_REVIEW
+
+
+def test_another_township_cannot_resubmit(client, batch, officer_a, collector_b):
+    review.return_batch(batch, acting_user=officer_a, reason="x")
+    assert login(client, collector_b).post(reverse("collection:review_resubmit", args=[batch.pk])).status_code == 404
+
+
+def test_bulk_approve_and_return_on_the_web(client, officer_a, other_county_officer):
+    a, b, c = (staged_batch(TOWNSHIP_A, [person(n)]) for n in (1, 2, 3))
+    login(client, other_county_officer).post(reverse("collection:review_bulk"), {"batch": [a.pk], "action": "approve"})
+    assert not Record.objects.exists()
+    login(client, officer_a)
+    client.post(reverse("collection:review_bulk"), {"batch": [a.pk, b.pk], "action": "approve"})
+    client.post(reverse("collection:review_bulk"), {"batch": [c.pk], "action": "return", "reason": "缺页"})
+    statuses = dict(type(a).objects.values_list("pk", "status"))
+    assert statuses == {a.pk: BatchStatus.MERGED, b.pk: BatchStatus.MERGED, c.pk: BatchStatus.RETURNED}
+
+
+def test_bulk_actions_are_refused_to_collectors(client, batch, collector_a):
+    response = login(client, collector_a).post(
+        reverse("collection:review_bulk"), {"batch": [batch.pk], "action": "approve"}
+    )
+    assert response.status_code == 403
