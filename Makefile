@@ -30,7 +30,7 @@ setup: $(STAMP)
 fixtures: $(STAMP)
 	$(PY) manage.py load_regions
 	$(PY) manage.py generate_sample_villages --townships $(SAMPLE_TOWNSHIPS) --villages 5 --grids 3
-# >>> catalog (issue 3): add `$(PY) manage.py load_catalog` here, after the regions.
+	$(PY) manage.py load_catalog
 
 ## demo-users: one demo user per role; passwords are printed once, when a user is created
 demo-users: $(STAMP)
