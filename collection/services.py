@@ -635,9 +635,11 @@ def _as_text(value) -> str | None:
 
 
 def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedRow:
-    """A collector corrects one cell: the row is re-normalised and re-verified at once, its issues replaced, the
-    batch counts updated, the change recorded (StagedRowEdit); the batch goes back to "pending_review" when no
-    invalid row remains (and to "needs_fix" when the fix made a valid row invalid)."""
+    """A collector corrects one cell: the row is re-normalised and re-verified at once, its issues replaced,
+    in-file duplicates of its old and new key re-decided, the batch counts updated and the change recorded
+    (StagedRowEdit). The batch goes back to "pending_review" when no invalid row remains (and to "needs_fix" when
+    the fix made a valid row invalid)."""
+    from .pipeline.dedup import InFileKeys
     from .pipeline.verify import verify_chunk
 
     batch = staged_row.batch
@@ -646,12 +648,14 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     texts[item] = None if value is None or str(value) == "" else str(value)
     raw = pd.DataFrame({**{k: [t] for k, t in texts.items()}, "_row": [staged_row.row]}, dtype=object)
     headers, indexes = _headers(batch, spec)
-    chunk = verify_chunk(
-        raw, spec, headers, keys=_other_keys(batch, staged_row), today=timezone.localdate(), column_indexes=indexes
-    )
+    # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
+    chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
+    old_key = staged_row.key
     with transaction.atomic():
         _apply_fix(staged_row, item, texts[item], chunk, acting_user)
+        _refresh_duplicates(batch, spec, {old_key, staged_row.key}, headers, indexes)
         _recount(batch)
+    staged_row.refresh_from_db()
     return staged_row
 
 
@@ -674,16 +678,44 @@ def _headers(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
     return headers, {key: c["index"] for key, c in batch.column_map.items()}
 
 
-def _other_keys(batch: Batch, staged_row: StagedRow):
-    """The dedup keys of the batch's other rows, so a fixed row duplicating one of them is caught."""
-    from .pipeline.dedup import InFileKeys
+def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: dict) -> None:
+    """Re-decide in-file duplicates for these keys: the first row holding a key is clean, every later one carries
+    one duplicate_in_file error naming the first (the same rule as verification of the whole file)."""
+    from .pipeline import messages
 
-    keys = InFileKeys()
-    others = batch.staged_rows.exclude(pk=staged_row.pk).exclude(key=None).order_by("row").values_list("key", "row")
-    pairs = list(others)
-    if pairs:
-        keys.register(np.array([k for k, _ in pairs], dtype=object), np.array([r for _, r in pairs], dtype=np.int64))
-    return keys
+    if not spec.key_items:
+        return
+    item = spec.key_items[0]
+    key_names = "、".join(spec.item(k).name for k in spec.key_items)
+    for key in {k for k in keys if k}:
+        holders = list(batch.staged_rows.filter(key=key).order_by("row"))
+        BatchIssue.objects.filter(staged_row__in=holders, rule=DUPLICATE_IN_FILE).delete()
+        BatchIssue.objects.bulk_create(
+            BatchIssue(
+                batch=batch,
+                staged_row=holder,
+                row=holder.row,
+                column=headers.get(item, item)[:200],
+                column_index=indexes.get(item),
+                item=item,
+                rule=DUPLICATE_IN_FILE,
+                severity=ERROR,
+                message=messages.duplicate_in_file(holders[0].row, key_names),
+                value=_as_text(holder.values.get(item)) or "",
+            )
+            for holder in holders[1:]
+        )
+        for holder in holders:
+            _restate(holder)
+
+
+def _restate(staged_row: StagedRow) -> None:
+    """A row's error/warning counts and validity from its stored issues."""
+    counts = staged_row.issues.aggregate(
+        e=Count("id", filter=Q(severity=ERROR)), w=Count("id", filter=Q(severity=WARNING))
+    )
+    staged_row.errors, staged_row.warnings, staged_row.is_valid = counts["e"], counts["w"], counts["e"] == 0
+    staged_row.save(update_fields=["errors", "warnings", "is_valid"])
 
 
 def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: VerifiedChunk, user) -> None:

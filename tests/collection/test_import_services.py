@@ -257,3 +257,39 @@ def test_a_merged_batch_is_never_verified_again():
     with pytest.raises(ValueError):
         services.verify_batch(Batch.objects.get(pk=batch.pk))
     assert batch.staged_rows.count() == 120
+
+
+@pytest.fixture
+def duplicate_batch(tmp_path, collector_a) -> Batch:
+    """Rows 2, 3 and 4 where row 4 repeats row 2's ID (so row 4 is a duplicate_in_file of row 2)."""
+    from tests.collection.batch_fixtures import write_xlsx
+
+    rows = [list(P0101_ROWS[0]), list(P0101_ROWS[1]), list(P0101_ROWS[0])]
+    rows[2][0] = "宋诚士二"
+    batch = verified(write_xlsx(tmp_path / "户籍.xlsx", rows), collector_a)
+    assert batch.issues.get(rule="duplicate_in_file").row == 4
+    return batch
+
+
+def test_fixing_another_cell_of_the_first_row_of_a_duplicate_pair_keeps_it_clean(duplicate_batch, collector_a):
+    first = services.fix_cell(duplicate_batch.staged_rows.get(row=2), "phone", "13912345678", acting_user=collector_a)
+    assert first.is_valid and not first.issues.exists()
+    assert duplicate_batch.issues.get(rule="duplicate_in_file").row == 4
+
+
+def test_changing_the_first_rows_key_releases_the_later_duplicate(duplicate_batch, collector_a):
+    services.fix_cell(duplicate_batch.staged_rows.get(row=2), "id_number", OTHER_ID, acting_user=collector_a)
+    duplicate_batch.refresh_from_db()
+    assert not duplicate_batch.issues.filter(rule="duplicate_in_file").exists()
+    assert duplicate_batch.staged_rows.get(row=4).is_valid
+    assert (duplicate_batch.status, duplicate_batch.invalid, duplicate_batch.duplicates_in_file) == (
+        "pending_review", 0, 0,
+    )  # fmt: skip
+
+
+def test_fixing_the_later_duplicate_to_a_new_key_makes_it_valid(duplicate_batch, collector_a):
+    row = services.fix_cell(duplicate_batch.staged_rows.get(row=4), "id_number", OTHER_ID, acting_user=collector_a)
+    assert row.is_valid and not row.issues.exists()
+
+
+OTHER_ID = "370602195709180136"  # another man born 1957-09-18, like row 2
