@@ -102,6 +102,7 @@ def batch_detail(request, pk: int):
     prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
     query = request.GET.copy()
     query.pop("page", None)
+    may_upload = can(request.user, Action.UPLOAD, batch.region_id)
     context = {
         "batch": batch,
         "counts": counts,
@@ -112,7 +113,9 @@ def batch_detail(request, pk: int):
         "query": query.urlencode(),
         "running": batch.status in RUNNING,
         "verified": batch.status in VERIFIED_STATUSES,
-        "may_fix": batch.status in EDITABLE_STATUSES and can(request.user, Action.UPLOAD, batch.region_id),
+        "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
+        "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
+        "may_review": can(request.user, Action.REVIEW, batch.region_id),
     }
     return render(request, "collection/batch_detail.html", context)
 

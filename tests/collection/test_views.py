@@ -18,7 +18,7 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["catalog_loaded", "media"]  # fixtures used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
-QUERIES_BATCH_PAGE = 12  # whatever the rows shown: the issues of a page come in one prefetch
+QUERIES_BATCH_PAGE = 13  # whatever the rows shown: the issues of a page come in one prefetch
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -246,6 +246,21 @@ def test_the_batch_page_costs_the_same_queries_on_every_page_of_rows(logged_in, 
         with django_assert_num_queries(QUERIES_BATCH_PAGE):
             response = logged_in.get(url, {"page": page})
         assert len(response.context["page"].object_list) > 0
+
+
+def test_a_returned_batch_shows_its_reason_and_a_resubmit_button_to_its_collector(logged_in, messy_batch):
+    Batch.objects.filter(pk=messy_batch.pk).update(status=BatchStatus.RETURNED, return_reason="第7行身份证号请核对")
+    page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
+    assert "第7行身份证号请核对" in page and 'id="resubmit"' in page and 'id="review-link"' not in page
+    response = logged_in.post(reverse("collection:review_resubmit", args=[messy_batch.pk]))
+    messy_batch.refresh_from_db()
+    assert response.status_code == 302 and messy_batch.status == BatchStatus.NEEDS_FIX
+
+
+def test_an_officer_sees_a_review_link_and_no_fix_forms(client, officer_a, messy_batch):
+    client.force_login(officer_a)
+    page = client.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
+    assert 'id="review-link"' in page and "fix-form" not in page and 'id="resubmit"' not in page
 
 
 def test_the_rows_filter_by_rule_shows_only_matching_rows(logged_in, messy_batch):
