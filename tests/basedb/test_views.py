@@ -88,3 +88,56 @@ def test_an_officer_reverts_a_batch_and_a_collector_cannot(client, officer_a, co
     assert login(client, officer_a).post(url).status_code == 302
     assert Record.objects.get().status == "retired"
     assert Entity.objects.count() == 1
+
+
+def merged_house(officer, owner: dict) -> Record:
+    values = {"house_code": "H370602002001", "address": "东山街道1号", "owner_id_number": owner["id_number"]}
+    batch = staged_batch(TOWNSHIP_A, [values], subcategory="H0101")
+    batch.staged_rows.update(key="H370602002001")
+    merge_batch(batch, acting_user=officer)
+    return Record.objects.get(subcategory__code="H0101")
+
+
+def test_the_entity_page_links_a_house_to_its_owner_and_back(client, a_record, officer_a, collector_a):
+    house = merged_house(officer_a, person(1))
+    login(client, collector_a)
+    owner_page = client.get(reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key]))
+    house_url = reverse("basedb:entity_detail", args=[house.entity.kind, house.entity.key])
+    assert house_url in owner_page.content.decode()
+    person_url = reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key])
+    assert person_url in client.get(house_url).content.decode()
+
+
+def test_the_old_entity_address_redirects(client, a_record, collector_a):
+    response = login(client, collector_a).get(reverse("basedb:entity_by_id", args=[a_record.entity_id]))
+    assert response["Location"] == reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key])
+
+
+def test_the_record_page_shows_history_and_a_revert_button_for_officers_only(client, a_record, officer_a, collector_a):
+    url = reverse("basedb:record_detail", args=[a_record.pk])
+    page = login(client, collector_a).get(url).content.decode()
+    assert "变更历史" in page and "公民身份号码" in page and "撤销批次" not in page
+    page = login(client, officer_a).get(url).content.decode()
+    assert "撤销批次" in page
+    revert = reverse("basedb:batch_revert", args=[a_record.last_batch_id])
+    assert client.post(revert, {"next": url})["Location"] == url
+    a_record.refresh_from_db()
+    assert a_record.status == "retired"
+
+
+def test_the_record_page_is_404_outside_the_region(client, a_record, collector_b):
+    assert login(client, collector_b).get(reverse("basedb:record_detail", args=[a_record.pk])).status_code == 404
+
+
+def test_revert_ignores_a_next_address_of_another_site(client, a_record, officer_a):
+    revert = reverse("basedb:batch_revert", args=[a_record.last_batch_id])
+    response = login(client, officer_a).post(revert, {"next": "https://evil.example/"})
+    assert "evil" not in response["Location"]
+
+
+@pytest.mark.parametrize(("who", "downloads"), [("collector_a", True), ("collector_b", False), ("officer_a", True)])
+def test_the_patch_download_is_scoped_to_the_users_townships(client, a_record, who, downloads, request):
+    login(client, request.getfixturevalue(who))
+    response = client.get(reverse("basedb:patch_download"), {"region": TOWNSHIP_A, "subcategory": "P0101"})
+    # Another township is not among the form's choices: the form comes back instead of a file.
+    assert ("attachment" in response.get("Content-Disposition", "")) is downloads
