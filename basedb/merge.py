@@ -237,6 +237,7 @@ def _display_name_sql(column: str) -> str:
 
 
 SR_VALUES = 'sr."values"'
+IDENTICAL_SQL = 'CASE WHEN r.region_id = %s AND r.status = %s AND r."values" = sr."values" THEN %s END'
 # The chunk's rows that may merge: valid, not merged yet, with a key.
 CHUNK_ROWS = (
     "sr.batch_id = %s AND sr.id > %s AND sr.id <= %s AND sr.is_valid AND sr.merge_state = %s "
@@ -263,14 +264,17 @@ def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
         f"staged_row_id {ctx.sql.id} PRIMARY KEY, row integer, key text NOT NULL UNIQUE, "
         f"entity_id {ctx.sql.id}, record_id {ctx.sql.id}, op varchar(10)",
     )
+    # A re-import's fast path, decided in the same pass: values equal to the record's (same township, active) are
+    # unchanged without leaving the database. Rows that differ only in form go through diff_values.
     cursor.execute(
-        "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id) "
-        f"SELECT sr.id, sr.row, sr.key, e.id, r.id FROM {T_STAGED} AS sr "
+        "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id, op) "
+        f"SELECT sr.id, sr.row, sr.key, e.id, r.id, {IDENTICAL_SQL} FROM {T_STAGED} AS sr "
         f"JOIN {T_ENTITY} AS e ON e.kind = %s AND e.key = sr.key "
         f"LEFT JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
         f"WHERE {CHUNK_ROWS} ORDER BY sr.id ON CONFLICT (key) DO NOTHING",
-        [ctx.kind, ctx.subcategory.pk, ctx.batch.pk, low, high, MergeState.PENDING],
-    )
+        [ctx.batch.region_id, RecordStatus.ACTIVE, UNCHANGED, ctx.kind, ctx.subcategory.pk, ctx.batch.pk, low, high,
+         MergeState.PENDING],
+    )  # fmt: skip
     if ctx.sql.pg:
         # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
         cursor.execute("ANALYZE merge_stage")
@@ -286,8 +290,7 @@ def _link_records(cursor, ctx: _Context) -> None:
 
 
 def _mark_identical(cursor, ctx: _Context) -> int:
-    """The fast path of a re-import: rows whose values equal their record's (same township, active) are unchanged
-    without leaving the database. Rows that differ only in form (e.g. key order) go through diff_values."""
+    """The re-import fast path for rows linked to a record after losing an insert race (see _stage_chunk)."""
     cursor.execute(
         f"UPDATE merge_stage SET op = %s FROM {T_RECORD} AS r, {T_STAGED} AS sr "
         "WHERE merge_stage.op IS NULL AND r.id = merge_stage.record_id AND sr.id = merge_stage.staged_row_id "
@@ -442,7 +445,10 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
         for attempt in range(5):
             if attempt:
                 _link_records(cursor, ctx)
-            result.unchanged += _mark_identical(cursor, ctx)
+                result.unchanged += _mark_identical(cursor, ctx)
+            else:
+                cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE op = %s", [UNCHANGED])
+                result.unchanged += cursor.fetchone()[0]
             for row in _fetch_existing(cursor, ctx, seen):
                 staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version = row
                 seen.add(staged_id)
