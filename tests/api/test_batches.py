@@ -209,3 +209,14 @@ class TestUpload:
     def test_a_report_before_verification_is_409(self, api, collector_a):
         batch = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.VERIFYING)
         assert as_user(api, collector_a).get(f"/api/v1/batches/{batch.pk}/report.xlsx").status_code == 409
+
+
+@pytest.mark.django_db
+def test_the_detail_and_the_issues_page_cost_a_fixed_number_of_queries(api, collector_a, django_assert_num_queries):
+    batch = make_batch(TOWNSHIP_A, collector_a, issues=30)
+    client = as_user(api, collector_a)
+    client.get("/api/v1/batches/")  # warms the user's region-scope cache
+    with django_assert_num_queries(1):
+        client.get(f"/api/v1/batches/{batch.pk}/")
+    with django_assert_num_queries(3):  # the batch, the count, the page
+        assert client.get(f"/api/v1/batches/{batch.pk}/issues/").json()["count"] == 30
