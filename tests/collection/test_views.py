@@ -118,6 +118,8 @@ def test_a_multi_sheet_workbook_leads_to_its_group_page(logged_in, catalog_loade
     assert len(batches) == 2 and response.url.endswith(f"?group={batches[0].group}")
     page = logged_in.get(response.url).content.decode()
     assert "户籍人口" in page and "流动人口" in page
+    download = logged_in.get(reverse("collection:batch_report", args=[batches[1].pk]))
+    assert "sample_multi_sheet_%E6%B5%81%E5%8A%A8%E4%BA%BA%E5%8F%A3_" in download["Content-Disposition"]  # 流动人口
 
 
 @pytest.mark.django_db
@@ -328,7 +330,7 @@ def test_an_officer_may_not_fix_cells(client, officer_a, messy_batch):
 def test_the_annotated_workbook_download_marks_the_errors(logged_in, messy_batch):
     response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]))
     assert response.status_code == 200 and response["Content-Type"] == XLSX
-    assert "attachment" in response["Content-Disposition"]
+    assert "sample_p0101_messy_%E6%89%B9%E6%B3%A8%E7%89%88.xlsx" in response["Content-Disposition"]  # 批注版
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     assert ISSUES_SHEET in wb.sheetnames
     sheet = wb.worksheets[0]
