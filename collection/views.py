@@ -107,7 +107,7 @@ def batch_detail(request, pk: int):
         "batch": batch,
         "counts": counts,
         "corrections": correction_kinds(batch),
-        "file_issues": batch.issues.filter(staged_row__isnull=True),  # unknown columns and file-level findings
+        "file_issues": batch.issues.filter(staged_row__isnull=True)[:50],  # unknown columns, file-level findings
         "rows_form": rows_form,
         "page": page,
         "query": query.urlencode(),
@@ -185,7 +185,12 @@ def batch_report(request, pk: int, invalid_only: bool = False):
     if batch.status not in VERIFIED_STATUSES:
         messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
         return redirect("collection:batch_detail", pk=batch.pk)
-    response = HttpResponse(report.cached_batch_report(batch, invalid_only=invalid_only), content_type=XLSX)
+    try:
+        data = report.cached_batch_report(batch, invalid_only=invalid_only)
+    except (FileNotFoundError, RejectedFile):
+        messages.error(request, "批次的原始文件已丢失或无法读取，无法生成批注版工作簿；请重新上传该文件。")
+        return redirect("collection:batch_detail", pk=batch.pk)
+    response = HttpResponse(data, content_type=XLSX)
     name = report.report_filename(batch, invalid_only=invalid_only)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

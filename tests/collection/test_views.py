@@ -2,6 +2,7 @@
 
 import io
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -367,6 +368,12 @@ def test_the_annotated_workbook_uploaded_again_gives_one_batch_with_the_same_fin
     again = Batch.objects.exclude(pk=messy_batch.pk).get()
     assert response.url.endswith(f"/batches/{again.pk}/")
     assert (again.rows, again.invalid) == (messy_batch.rows, messy_batch.invalid)
+
+
+def test_a_lost_original_file_gives_a_message_instead_of_a_report(logged_in, messy_batch):
+    Path(messy_batch.file.path).unlink()
+    response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]), follow=True)
+    assert "原始文件已丢失" in response.content.decode()
 
 
 def test_downloads_of_another_townships_batch_are_not_found(client, collector_b, messy_batch):
