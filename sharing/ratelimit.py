@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
@@ -18,6 +18,10 @@ def hit(client_id: int, now=None) -> int:
     window = now.replace(second=0, microsecond=0)
     counters = RateCounter.objects.filter(client_id=client_id, window=window)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A counter lost in a crash costs nothing; not waiting for the WAL flush saves a disk sync per request.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         if not counters.update(count=F("count") + 1):
             try:
                 with transaction.atomic():

@@ -1,6 +1,9 @@
 """Client tokens: revoked, disabled, expired and user tokens get 401; the rate limit gets 429; the access log."""
 
+from datetime import timedelta
+
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from regions.tokens import issue_user_token
@@ -60,7 +63,10 @@ def test_a_users_session_cannot_use_the_sharing_api(base_data, city_officer):
     assert session.get(RECORDS).status_code in (401, 403)
 
 
-def test_the_rate_limit_gets_429_with_a_chinese_message(base_data):
+def test_the_rate_limit_gets_429_with_a_chinese_message(base_data, monkeypatch):
+    # All requests in one minute, whatever the wall clock does meanwhile.
+    minute = timezone.now().replace(second=30)
+    monkeypatch.setattr("sharing.ratelimit.timezone.now", lambda: minute)
     _client, token = make_client(name="限流", rate_limit=2)
     api = http(token)
     assert [api.get(RECORDS).status_code for _ in range(3)] == [200, 200, 429]
@@ -92,3 +98,12 @@ def test_create_api_client_prints_only_the_token(base_data, capsys):
     assert token.startswith("gra_") and "\n" not in token
     assert http(token).get("/api/v1/records/?subcategory=P0209").status_code == 200
     assert ApiClient.objects.get(name="残联").token_hash != token
+
+
+def test_the_count_starts_again_in_the_next_minute(base_data, monkeypatch):
+    now = [timezone.now().replace(second=10)]
+    monkeypatch.setattr("sharing.ratelimit.timezone.now", lambda: now[0])
+    api = http(make_client(name="限流", rate_limit=1)[1])
+    assert [api.get(RECORDS).status_code for _ in range(2)] == [200, 429]
+    now[0] += timedelta(minutes=1)
+    assert api.get(RECORDS).status_code == 200

@@ -145,3 +145,11 @@ def test_the_delivery_log_is_readable_by_the_client(api, hook, receiver, city_of
 def test_a_webhook_can_be_deleted(api, hook):
     assert api.delete(f"/api/v1/webhooks/{hook['id']}/").status_code == 204
     assert api.get("/api/v1/webhooks/").json() == []
+
+
+def test_the_dispatch_command_cuts_and_sends(api, hook, receiver, city_officer):
+    from django.core.management import call_command
+
+    change_something(city_officer)
+    call_command("dispatch_webhooks")
+    assert WebhookDelivery.objects.get().status == "delivered" and len(receiver.received) == 1
