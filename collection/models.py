@@ -104,7 +104,9 @@ class Batch(models.Model):
 
 
 class StagedRow(models.Model):
-    """One data row of a batch with its normalised values (element key → value) and whether it passed."""
+    """One data row of a batch with its values (element key → normalised value; an invalid cell keeps its text as
+    in the file, so the township sees what it wrote) and whether it passed. `key` is the dedup key, None when a key
+    item is empty or invalid."""
 
     REGION_FIELD = "batch__region"
 
