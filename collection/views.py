@@ -84,9 +84,7 @@ def batch_list(request):
     form = BatchFilterForm(request.GET or None, user=request.user)
     batches = Batch.objects.restrict(request.user, Action.VIEW).select_related("region", "subcategory", "uploaded_by")
     page = Paginator(form.filter(batches), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "group": form.data.get("group")}
+    context = {"form": form, "page": page, "query": _query_without_page(request), "group": form.data.get("group")}
     return render(request, "collection/batch_list.html", context)
 
 
@@ -96,12 +94,6 @@ def batch_detail(request, pk: int):
     batch = _batch(request, pk)
     counts = services.issue_counts(batch)
     rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
-    rows = StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch)
-    page = Paginator(rows_form.filter(rows).order_by("row"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
-    query = request.GET.copy()
-    query.pop("page", None)
     may_upload = can(request.user, Action.UPLOAD, batch.region_id)
     context = {
         "batch": batch,
@@ -109,8 +101,8 @@ def batch_detail(request, pk: int):
         "corrections": correction_kinds(batch),
         "file_issues": batch.issues.filter(staged_row__isnull=True)[:50],  # unknown columns, file-level findings
         "rows_form": rows_form,
-        "page": page,
-        "query": query.urlencode(),
+        "page": _rows_page(request, batch, rows_form),
+        "query": _query_without_page(request),
         "running": batch.status in RUNNING,
         "verified": batch.status in VERIFIED_STATUSES,
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
@@ -118,6 +110,22 @@ def batch_detail(request, pk: int):
         "may_review": can(request.user, Action.REVIEW, batch.region_id),
     }
     return render(request, "collection/batch_detail.html", context)
+
+
+def _rows_page(request, batch: Batch, rows_form: RowFilterForm):
+    """One page of the batch's rows that match the filters, each with its issues (one prefetch for the page)."""
+    rows = rows_form.filter(StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch))
+    page = Paginator(rows.order_by("row"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
+    return page
+
+
+def _query_without_page(request) -> str:
+    """The current filters as a query string, for the pagination links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def correction_kinds(batch: Batch) -> list[tuple[str, int]]:
