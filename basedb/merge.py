@@ -120,19 +120,26 @@ def _kind(subcategory: Subcategory) -> str:
     return subcategory.category.domain.kind
 
 
-def _keyed_rows(rows) -> dict[str, dict]:
-    """{key: values} from a verified frame (`_key` column), (row, values, key) or (key, values) tuples; the first
-    row of a key wins, rows without a key are left out."""
+def _keyed_rows(rows) -> tuple[list[str], object]:
+    """(distinct keys in row order, values_for(keys) -> list of dicts) from a verified frame (`_key` column) or an
+    iterable of (row, values, key) or (key, values). The first row of a key wins; rows without a key are left out.
+    A frame's rows become dicts only when asked for (rows whose key exists), so previewing new rows stays cheap."""
     if hasattr(rows, "columns"):
+        keys = rows["_key"].astype(object).where(rows["_key"].notna(), None).tolist()
+        positions = {key: i for i, key in reversed(list(enumerate(keys))) if key}
         items = [c for c in rows.columns if not str(c).startswith("_")]
-        frame = rows[items].astype(object).where(rows[items].notna(), None)
-        rows = zip(rows["_key"].tolist(), frame.to_dict("records"), strict=True)
+
+        def values_for(wanted: list[str]) -> list[dict]:
+            frame = rows.iloc[[positions[k] for k in wanted]][items].astype(object)
+            return frame.where(frame.notna(), None).to_dict("records")
+
+        return sorted(positions, key=positions.__getitem__), values_for
     keyed: dict[str, dict] = {}
     for row in rows:
         key, values = (row[2], row[1]) if len(row) == 3 else (row[0], row[1])
         if key and key not in keyed:
             keyed[key] = values
-    return keyed
+    return list(keyed), lambda wanted: [keyed[k] for k in wanted]
 
 
 def preview_rows(subcategory, region_code: str, rows) -> MergeResult:
@@ -142,17 +149,16 @@ def preview_rows(subcategory, region_code: str, rows) -> MergeResult:
     of (row, values, key) or (key, values). Nothing is written.
     """
     sub = _subcategory(subcategory)
-    keyed = _keyed_rows(rows)
-    keys = list(keyed)
+    keys, values_for = _keyed_rows(rows)
     existing: dict[str, tuple] = {}
     for start in range(0, len(keys), PREVIEW_KEYS_PER_QUERY):
         found = Record.objects.filter(
             subcategory=sub, entity__kind=_kind(sub), entity__key__in=keys[start : start + PREVIEW_KEYS_PER_QUERY]
         ).values_list("entity__key", "region_id", "status", "values")
         existing.update({key: (region, status, values) for key, region, status, values in found})
-    result = MergeResult()
-    for key, values in keyed.items():
-        result.add(classify(existing.get(key), values, region_code)[0])
+    result = MergeResult(created=len(keys) - len(existing))
+    for record, values in zip(existing.values(), values_for(list(existing)), strict=True):
+        result.add(classify(record, values, region_code)[0])
     return result
 
 
