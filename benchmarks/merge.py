@@ -9,7 +9,7 @@ Steps, on a freshly created database (dropped and recreated each run):
             empty table with no index
   merge     basedb.merge.merge_batch(batch) — all N rows are new
   remerge   a second batch with the same N rows in another order — all unchanged
-Peak memory is the resident set size sampled every 20 ms during each timed step, minus the size before it.
+Memory: the process's resident set size sampled every 20 ms during each timed step (peak, and at its start).
 
 Usage (from the project root):
     .venv/bin/python benchmarks/merge.py --database postgres://postgres@127.0.0.1:5432/grassroots_bench_merge
@@ -63,7 +63,8 @@ def person(n: int, rng: random.Random) -> dict:
 
 
 class PeakRss:
-    """Samples this process's resident set size while a step runs; `.peak_mb` is the growth over the start."""
+    """Samples this process's resident set size every 20 ms while a step runs: `.peak_mb` is the highest RSS seen,
+    `.start_mb` the RSS when the step began (the benchmark's own data, e.g. the generated rows, is in both)."""
 
     def __enter__(self):
         self.start = self.peak = self._rss()
@@ -88,7 +89,11 @@ class PeakRss:
 
     @property
     def peak_mb(self) -> float:
-        return round((self.peak - self.start) / 2**20, 1)
+        return round(self.peak / 2**20, 1)
+
+    @property
+    def start_mb(self) -> float:
+        return round(self.start / 2**20, 1)
 
 
 def fresh_database(url: str) -> None:
@@ -199,8 +204,8 @@ def timed_merge(batch, chunk: int) -> dict:
         started = time.perf_counter()
         result = merge_batch(batch, acting_user=None, chunk_size=chunk)
         seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "rows_per_s": round(batch.rows / seconds), "peak_mb": rss.peak_mb,
-            **result.as_dict()}  # fmt: skip
+    return {"seconds": round(seconds, 2), "rows_per_s": round(batch.rows / seconds), "rss_start_mb": rss.start_mb,
+            "rss_peak_mb": rss.peak_mb, **result.as_dict()}  # fmt: skip
 
 
 def main() -> None:
@@ -253,6 +258,7 @@ def main() -> None:
     shuffled = random.Random(7).sample(new, len(new))
     again = stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], pg)
     report["remerge"] = timed_merge(again, args.chunk or CHUNK_SIZE)
+    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
     report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
     report["python"] = platform.python_version()
     with connection.cursor() as cursor:
