@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -39,12 +40,8 @@ def record_list(request):
     """Records the user may view, searchable by entity key or name and filtered by subcategory code."""
     records = Record.objects.restrict(request.user, Action.VIEW).select_related("entity", "subcategory", "region")
     q, sub = request.GET.get("q", "").strip(), request.GET.get("subcategory", "").strip()
-    if q:
-        records = (
-            records.filter(entity__key=q)
-            if q.isalnum() and len(q) >= 15
-            else records.filter(entity__display_name__startswith=q)
-        )
+    if q:  # a key (ID numbers with an upper-case X, house codes ...) or the beginning of a name
+        records = records.filter(Q(entity__key=q.upper()) | Q(entity__key=q) | Q(entity__display_name__startswith=q))
     if sub:
         records = records.filter(subcategory__code=sub)
     page = Paginator(records.order_by("-id"), PER_PAGE).get_page(request.GET.get("page"))

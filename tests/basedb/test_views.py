@@ -141,3 +141,28 @@ def test_the_patch_download_is_scoped_to_the_users_townships(client, a_record, w
     response = client.get(reverse("basedb:patch_download"), {"region": TOWNSHIP_A, "subcategory": "P0101"})
     # Another township is not among the form's choices: the form comes back instead of a file.
     assert ("attachment" in response.get("Content-Disposition", "")) is downloads
+
+
+def test_resolving_on_the_web_is_recorded_in_the_records_history(client, conflict, officer_a):
+    login(client, officer_a).post(
+        reverse("basedb:conflict_resolve", args=[conflict.pk]),
+        {"decision": "edit", "item": "phone", "value": "13600000000", "note": "电话核实"},
+    )
+    record = Record.objects.get()
+    assert record.values["phone"] == "13600000000"
+    version = record.versions.order_by("-id").first()
+    assert version.action == "resolve" and version.acting_user == officer_a and "电话核实" in version.note
+    page = client.get(reverse("basedb:record_detail", args=[record.pk])).content.decode()
+    assert "冲突处理" in page
+
+
+def test_a_resolved_conflict_shows_who_decided(client, conflict, officer_a):
+    login(client, officer_a).post(reverse("basedb:conflict_resolve", args=[conflict.pk]), {"decision": "keep_existing"})
+    page = client.get(reverse("basedb:conflict_list"), {"status": "resolved"}).content.decode()
+    assert "保留原记录" in page and "officer_a" in page
+
+
+@pytest.mark.parametrize("q", ["测试1", person(1)["id_number"]])
+def test_the_search_finds_a_record_by_name_or_key(client, a_record, collector_a, q):
+    page = login(client, collector_a).get(reverse("basedb:record_list"), {"q": q}).content.decode()
+    assert reverse("basedb:record_detail", args=[a_record.pk]) in page
