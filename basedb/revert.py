@@ -2,6 +2,8 @@
 
 Every change made by the revert is itself a RecordVersion (note "撤销批次 N"), so history is never rewritten.
 An item changed again by a later batch keeps the later value: reverting only undoes what is still the batch's.
+Conflict resolutions that took the batch's values are undone too (values only: a record taken over by the batch's
+township stays with it, the owner before is in the conflict row).
 """
 
 from dataclasses import dataclass
