@@ -121,7 +121,9 @@ def bench_records(session, base: str, requests_count: int, townships: list[str],
     times, rows = [], []
     for i in range(requests_count + 20):
         region = COUNTY if i % 2 else rng.choice(townships)
-        params = {"subcategory": "P0101", "region": region, "cursor": rng.randrange(0, max_id * 9 // 10)}
+        # A page somewhere in the middle: the cursor is (region, id) as the API hands it out.
+        cursor = f"{rng.choice([t for t in townships if t.startswith(region)])}_{rng.randrange(0, max_id * 9 // 10)}"
+        params = {"subcategory": "P0101", "region": region, "cursor": cursor}
         started = time.perf_counter()
         response = session.get(f"{base}/api/v1/records/", params=params, timeout=30)
         elapsed = (time.perf_counter() - started) * 1000

@@ -46,6 +46,17 @@ def int_param(params, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def keyset_param(params) -> tuple[str, int] | None:
+    """The /records/ cursor `<region>_<id>` (opaque to clients: they pass back next_cursor)."""
+    raw = params.get("cursor")
+    if not raw:
+        return None
+    region, _, pk = raw.partition("_")
+    if not (region.isdigit() and len(region) <= 15 and pk.isdigit() and len(pk) <= 18):
+        raise _bad("cursor", "应为上一页返回的 next_cursor")
+    return region, int(pk)
+
+
 def region_param(params) -> str | None:
     region = params.get("region") or None
     if region is not None and not (region.isdigit() and len(region) in CODE_LENGTH_LEVEL):
@@ -96,9 +107,10 @@ class ClientApiView(APIView):
         return response
 
 
+PAGE_SIZE_PARAM = OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数，1–100，默认 100")
 PAGE_PARAMS = [
-    OpenApiParameter("cursor", OpenApiTypes.INT, description="上一页返回的 next_cursor；首页不传"),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="每页条数，1–100，默认 100"),
+    OpenApiParameter("cursor", OpenApiTypes.INT, description="上一页返回的 next_cursor（变更序号）；首页传 0"),
+    PAGE_SIZE_PARAM,
 ]
 
 
@@ -114,7 +126,8 @@ class RecordListView(ClientApiView):
             OpenApiParameter("region", str, description="行政区划代码（只返回该区域内且在授权范围内的记录）"),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description="只返回此时间之后更新的记录"),
             OpenApiParameter("fields", str, description="逗号分隔的数据项，如 name,phone；默认全部"),
-            *PAGE_PARAMS,
+            OpenApiParameter("cursor", str, description="上一页返回的 next_cursor（不透明字符串）；首页不传"),
+            PAGE_SIZE_PARAM,
         ],
         responses={200: s.RecordPageSerializer, **ERRORS},
     )
@@ -133,7 +146,7 @@ class RecordListView(ClientApiView):
         read = self.remember(reads.records_page(
             request.user, subcategory=subcategory, region=region_param(params), fields=fields,
             updated_since=datetime_param(params, "updated_since"), conditions=conditions,
-            after=int_param(params, "cursor", 0, 0, 2**62), size=int_param(params, "page_size", 100, 1, 100),
+            after=keyset_param(params), size=int_param(params, "page_size", 100, 1, 100),
         ))  # fmt: skip
         return Response(read.body)
 
