@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.choices import EntityKind
 from catalog.specs_build import build_table_spec
 from collection.choices import BatchStatus
 from collection.models import Batch
@@ -80,6 +81,7 @@ def entity_detail(request, kind: str, key: str):
         raise Http404
     context = {
         "entity": entity,
+        "kind_label": EntityKind(entity.kind).label if entity.kind in EntityKind.values else entity.kind,
         "rows": _record_rows(records),
         "outgoing": outgoing_links(records),
         "incoming": incoming_links(entity, request.user),
@@ -188,6 +190,7 @@ def board_context(request) -> dict:
         "ssort": request.GET.get("ssort", ""),
         "base_query": query.urlencode(),
         "township_columns": COLUMNS,
+        "may_review": not scope_for(request.user, Action.REVIEW).empty,
     }
 
 

@@ -133,3 +133,12 @@ def test_bulk_actions_are_refused_to_collectors(client, batch, collector_a):
         reverse("collection:review_bulk"), {"batch": [batch.pk], "action": "approve"}
     )
     assert response.status_code == 403
+
+
+def test_after_approval_the_rows_with_errors_are_offered_back_to_the_township(client, officer_a, collector_a):
+    batch = staged_batch(TOWNSHIP_A, [person(1), person(2)], invalid={1}, user=collector_a)
+    type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.NEEDS_FIX, valid=1, invalid=1)
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert reverse("collection:batch_invalid_rows", args=[batch.pk]) in page
+    assert Record.objects.count() == 1
