@@ -9,9 +9,11 @@ the batch (downloadable as 仅下载有误的行 for the township to fix and upl
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django_tasks import task
 
 from regions.access import can
 from regions.choices import Action
@@ -21,6 +23,9 @@ from .models import Batch
 
 # Batches an officer may approve or return: verified, not yet merged (待修正 batches merge their valid rows only).
 REVIEWABLE_STATUSES = frozenset({BatchStatus.PENDING_REVIEW, BatchStatus.NEEDS_FIX})
+# Approving again a batch left 入库中 (a worker died) resumes its merge, which is idempotent.
+APPROVABLE_STATUSES = REVIEWABLE_STATUSES | {BatchStatus.MERGING}
+APPROVE_INLINE_MAX_ROWS = 20_000  # larger batches are merged by the background worker
 MAX_REASON = 2000
 
 
@@ -88,14 +93,28 @@ def preview_approval(batch: Batch, *, acting_user):
     return preview_batch(batch)
 
 
-def approve_batch(batch: Batch, *, acting_user):
+def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     """Approve: merge the batch's valid rows into the base database (basedb.merge_batch, chunked and resumable);
-    returns its MergeResult. Rows with errors are not merged and stay in the batch."""
-    from basedb.merge import merge_batch
+    returns its MergeResult. Rows with errors are not merged and stay in the batch.
 
+    A batch of more than APPROVE_INLINE_MAX_ROWS valid rows (or `background=True`) is marked 入库中 and merged by the
+    background worker instead; None is returned then. Approving a batch left 入库中 by a dead worker resumes it.
+    """
     batch = Batch.objects.get(pk=batch.pk)
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
-    _require_reviewable(batch)
+    if batch.status not in APPROVABLE_STATUSES:
+        _require_reviewable(batch)
+    if background is None:
+        background = batch.valid > APPROVE_INLINE_MAX_ROWS
+    if background:
+        _queue_merge(batch, acting_user)
+        return None
+    return _merge(batch, acting_user)
+
+
+def _merge(batch: Batch, acting_user):
+    from basedb.merge import merge_batch
+
     result = merge_batch(batch, acting_user=acting_user)
     left = f"，{batch.invalid} 行有误未入库" if batch.invalid else ""
     _audit(
@@ -105,6 +124,26 @@ def approve_batch(batch: Batch, *, acting_user):
         f"冲突 {result.conflicts}{left}",
     )
     return result
+
+
+@transaction.atomic
+def _queue_merge(batch: Batch, acting_user) -> None:
+    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status not in APPROVABLE_STATUSES:
+        _require_reviewable(batch)
+    batch.status = BatchStatus.MERGING
+    batch.save(update_fields=["status", "updated_at"])
+    _audit(batch, acting_user, "审核通过，后台入库中")
+    user_id = getattr(acting_user, "pk", None)
+    transaction.on_commit(lambda: merge_approved_batch_task.enqueue(batch.pk, user_id))
+
+
+@task()
+def merge_approved_batch_task(batch_id: int, user_id: int | None) -> dict:
+    """Background merge of an approved batch (thin wrapper; merge_batch checks the user's right again)."""
+    batch = Batch.objects.get(pk=batch_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return _merge(batch, user).as_dict()
 
 
 @transaction.atomic

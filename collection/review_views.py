@@ -111,6 +111,7 @@ def review_detail(request, pk: int, preview: bool = False):
     context = {
         "batch": batch,
         "may_review": may_review and batch.status in review.REVIEWABLE_STATUSES,
+        "may_resume": may_review and batch.status == BatchStatus.MERGING,
         "may_resubmit": batch.status == BatchStatus.RETURNED and can(request.user, Action.UPLOAD, batch.region_id),
         "history": review.review_history(batch),
         "preview": None,
@@ -135,6 +136,9 @@ def review_approve(request, pk: int):
     except (PermissionDenied, ValidationError) as exc:
         messages.error(request, _errors(exc))
     else:
+        if result is None:
+            messages.success(request, f"批次 {batch.pk} 已通过审核，正在后台入库，完成后本页显示入库结果。")
+            return redirect("collection:review_detail", pk=batch.pk)
         messages.success(
             request,
             f"批次 {batch.pk} 已入库：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"

@@ -124,3 +124,24 @@ def test_bulk_return_needs_a_reason_and_returns_every_batch(officer_a):
     result = review.bulk_return(batches, acting_user=officer_a, reason="格式不对")
     assert len(result.done) == 2
     assert {b.status for b in type(batches[0]).objects.all()} == {BatchStatus.RETURNED}
+
+
+# A real transaction: the worker runs the merge after the approval is committed, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_is_merged_by_the_background_worker(officer_a, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    batch = staged_batch(TOWNSHIP_A, [person(1), person(2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review.approve_batch(batch, acting_user=officer_a, background=True) is None
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.MERGING and not Record.objects.exists()
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.MERGED and batch.created == 2
+    assert [e.change_message[:4] for e in review.review_history(batch)] == ["审核通过", "审核通过"]
+
+
+def test_approving_a_batch_left_merging_resumes_it(batch, officer_a):
+    type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.MERGING)
+    assert review.approve_batch(batch, acting_user=officer_a).created == 3
