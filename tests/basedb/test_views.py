@@ -166,3 +166,22 @@ def test_a_resolved_conflict_shows_who_decided(client, conflict, officer_a):
 def test_the_search_finds_a_record_by_name_or_key(client, a_record, collector_a, q):
     page = login(client, collector_a).get(reverse("basedb:record_list"), {"q": q}).content.decode()
     assert reverse("basedb:record_detail", args=[a_record.pk]) in page
+
+
+def test_the_person_page_links_the_enterprise_they_represent(client, a_record, officer_a, collector_a):
+    values = {
+        "uscc": "91370602MA3C000001",
+        "enterprise_name": "东山商贸有限公司",
+        "legal_rep_id_number": person(1)["id_number"],
+    }
+    batch = staged_batch(TOWNSHIP_A, [values], subcategory="E0101")
+    batch.staged_rows.update(key=values["uscc"])
+    merge_batch(batch, acting_user=officer_a)
+    enterprise = Record.objects.get(subcategory__code="E0101").entity
+    login(client, collector_a)
+    page = client.get(
+        reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key])
+    ).content.decode()
+    assert reverse("basedb:entity_detail", args=[enterprise.kind, enterprise.key]) in page
+    page = client.get(reverse("basedb:entity_detail", args=[enterprise.kind, enterprise.key])).content.decode()
+    assert reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key]) in page
