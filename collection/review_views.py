@@ -40,6 +40,7 @@ class ReviewFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         required=False,
+        initial=TODO,
         choices=[(TODO, "待处理（待审核、待修正）"), ("", "全部状态"), *BatchStatus.choices],
     )
     region = forms.ChoiceField(label="乡镇（街道）", required=False)

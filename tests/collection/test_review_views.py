@@ -142,3 +142,8 @@ def test_after_approval_the_rows_with_errors_are_offered_back_to_the_township(cl
     page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert reverse("collection:batch_invalid_rows", args=[batch.pk]) in page
     assert Record.objects.count() == 1
+
+
+def test_the_queue_shows_the_pending_filter_selected_by_default(client, batch, officer_a):
+    page = login(client, officer_a).get(reverse("collection:review_queue")).content.decode()
+    assert '<option value="todo" selected>' in page
