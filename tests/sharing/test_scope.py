@@ -112,3 +112,14 @@ def test_stats_count_only_in_scope(api):
     assert body["by_subcategory"] == {"P0101": len(COUNTY_A_PEOPLE), "P0301": 3}
     assert all(c["region"].startswith(COUNTY_A) for c in body["counts"])
     assert not any(c["subcategory"] == "P0209" for c in body["counts"])
+
+
+def test_list_endpoints_use_a_fixed_number_of_queries(api, django_assert_max_num_queries, city_officer):
+    from basedb.merge import merge_batch
+    from tests.basedb.conftest import person, staged_batch
+
+    api.get("/api/v1/records/?subcategory=P0101")  # warm the catalog spec cache
+    merge_batch(staged_batch(TOWNSHIP_A, [person(n) for n in range(100, 160)]), acting_user=city_officer)
+    for url in ("/api/v1/records/?subcategory=P0101", "/api/v1/changes/", "/api/v1/stats/"):
+        with django_assert_max_num_queries(14):
+            assert len(str(api.get(url).json())) > 100
