@@ -17,6 +17,7 @@ import urllib.request
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max, Q
@@ -44,9 +45,17 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def _check_url(url: str) -> None:
+    """http(s) only; when settings.SHARING_WEBHOOK_ALLOWED_HOSTS (host names or dotted suffixes such as
+    ".gov.example") is set, only those hosts, so a client cannot make the platform call arbitrary internal addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ApiError("invalid_parameter", "回调地址应为 http(s):// 开头的完整地址", param="url")
+    allowed_hosts = getattr(settings, "SHARING_WEBHOOK_ALLOWED_HOSTS", None)
+    host = parts.hostname.lower()
+    if allowed_hosts is not None and not any(
+        host == h or (h.startswith(".") and host.endswith(h)) for h in allowed_hosts
+    ):
+        raise ApiError("invalid_parameter", f"回调地址的主机 {host} 不在平台允许的范围内", param="url")
 
 
 @transaction.atomic

@@ -175,8 +175,12 @@ class MatchView(ClientApiView):
         serializer = s.MatchRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        for code in data["subcategories"]:
-            client_subcategory(request.user.api_client, code, param="subcategories")
+        specs = [
+            client_subcategory(request.user.api_client, c, param="subcategories")[1] for c in data["subcategories"]
+        ]
+        unknown = sorted(set(data["fields"]) - {item.key for spec in specs for item in spec.items})
+        if unknown:
+            raise _bad("fields", f"所选子类都没有数据项 {'、'.join(unknown)}")
         read = self.remember(reads.match_keys(request.user, **data))
         return Response(read.body)
 

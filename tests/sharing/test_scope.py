@@ -123,3 +123,10 @@ def test_list_endpoints_use_a_fixed_number_of_queries(api, django_assert_max_num
     for url in ("/api/v1/records/?subcategory=P0101", "/api/v1/changes/", "/api/v1/stats/"):
         with django_assert_max_num_queries(14):
             assert len(str(api.get(url).json())) > 100
+
+
+def test_match_refuses_fields_no_requested_subcategory_has(api):
+    response = api.post(
+        "/api/v1/match/", {"keys": ["1"], "subcategories": ["P0101"], "fields": ["salary"]}, format="json"
+    )
+    assert (response.status_code, response.json()["param"]) == (400, "fields")

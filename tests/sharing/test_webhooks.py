@@ -153,3 +153,11 @@ def test_the_dispatch_command_cuts_and_sends(api, hook, receiver, city_officer):
     change_something(city_officer)
     call_command("dispatch_webhooks")
     assert WebhookDelivery.objects.get().status == "delivered" and len(receiver.received) == 1
+
+
+def test_an_allow_list_of_hosts_is_enforced_when_configured(api, settings):
+    settings.SHARING_WEBHOOK_ALLOWED_HOSTS = [".example.gov.cn"]
+    refused = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:5432/"}, format="json")
+    assert (refused.status_code, refused.json()["param"]) == (400, "url")
+    accepted = api.post("/api/v1/webhooks/", {"url": "https://hooks.example.gov.cn/x"}, format="json")
+    assert accepted.status_code == 201
