@@ -11,6 +11,7 @@ from regions.access import can
 from regions.choices import Action
 
 from .choices import ConflictStatus, RecordStatus, Resolution, VersionAction
+from .history import lock_change_feed, notify_subscribers
 from .merge import diff_values
 from .models import Conflict, Record, RecordVersion
 
@@ -27,6 +28,8 @@ def write_version(
 ) -> RecordVersion:
     """Bump the record's version and write its history row (the record must be saved by the caller)."""
     record.version += 1
+    lock_change_feed()
+    notify_subscribers()
     return RecordVersion.objects.create(
         record=record,
         version=record.version,

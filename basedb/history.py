@@ -48,3 +48,30 @@ def entity_records(entity: Entity) -> list[Record]:
     return list(
         entity.records.select_related("subcategory", "region", "last_batch").order_by("status", "subcategory__code")
     )
+
+
+# Writers of RecordVersion rows take this PostgreSQL advisory lock (held until commit) before their first version:
+# version ids then become visible in id order, so the sharing API's change feed, which pages by id, never steps
+# over a version that a concurrent transaction commits later. SQLite already has a single writer.
+CHANGE_FEED_LOCK = 370_600_001
+
+
+def lock_change_feed() -> None:
+    """Serialise RecordVersion writers until the end of the current transaction (PostgreSQL only)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_FEED_LOCK])
+
+
+def notify_subscribers() -> None:
+    """After the current transaction commits, let the sharing app scan the change feed for its webhooks."""
+    from django.db import transaction
+
+    def enqueue() -> None:
+        from sharing.tasks import scan_webhooks_task
+
+        scan_webhooks_task.enqueue()
+
+    transaction.on_commit(enqueue)

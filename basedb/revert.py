@@ -18,6 +18,7 @@ from regions.access import can
 from regions.choices import Action
 
 from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
+from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun, Record, RecordVersion
 
 UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.RESTORE, VersionAction.RESOLVE)
@@ -96,7 +97,9 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
             )
         )
     Record.objects.bulk_update(records.values(), ["values", "status", "version", "updated_at"], batch_size=1000)
+    lock_change_feed()
     RecordVersion.objects.bulk_create(history, batch_size=2000)
+    notify_subscribers()
     _close_conflicts(batch, acting_user)
     StagedRow.objects.filter(batch=batch).update(merge_state=MergeState.PENDING)
     run.status = MergeRunStatus.REVERTED
