@@ -3,6 +3,7 @@ errors never merged, previews without writes, and a crashed merge that resumes e
 
 import pytest
 
+from basedb.choices import RecordStatus
 from basedb.merge import SimulatedCrash, merge_batch, preview_batch, preview_rows
 from basedb.models import Conflict, Entity, MergeRun, Record, RecordVersion
 from collection.choices import BatchStatus, MergeState
@@ -197,3 +198,20 @@ def test_preview_accepts_a_verified_frame(officer_a):
     frame["_row"], frame["_valid"] = [2, 3], [True, True]
     frame.loc[1, "remarks"] = pd.NA
     assert counts(preview_rows("P0101", TOWNSHIP_A, frame)) == (1, 1, 0, 0)
+
+
+def test_a_frame_preview_counts_like_the_row_by_row_preview(officer_a):
+    import pandas as pd
+
+    merge_batch(staged_batch(TOWNSHIP_B, [person(0)]), acting_user=officer_a)
+    merge_batch(staged_batch(TOWNSHIP_A, [person(n) for n in range(1, 6)]), acting_user=officer_a)
+    Record.objects.filter(entity__key=person(5)["id_number"]).update(status=RecordStatus.RETIRED)
+    values = [person(0), person(1), person(2, phone="13000000000"), person(3, remarks=""), person(4, name=""),
+              person(5), person(6), person(6, phone="13000000000")]  # fmt: skip
+    rows = [(i + 2, v, v["id_number"]) for i, v in enumerate(values)]
+    expected = (2, 2, 2, 1)  # new + retired, phone/name changed, same or blank-as-missing, other township
+    assert counts(preview_rows("P0101", TOWNSHIP_A, rows)) == expected
+    frame = pd.DataFrame(values)
+    frame["_key"], frame["_row"], frame["_valid"] = frame["id_number"], range(2, 10), True
+    frame.loc[3, "remarks"] = pd.NA
+    assert counts(preview_rows("P0101", TOWNSHIP_A, frame)) == expected
