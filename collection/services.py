@@ -257,6 +257,7 @@ def verify_batch(batch: Batch) -> Batch:
                 _store_chunk(batch, chunk)
                 totals.add(chunk)
                 _set_progress(batch, totals.rows, expected)
+            _flag_probable_duplicates(batch)
     except RejectedFile as exc:
         return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
     except Exception as exc:
@@ -264,7 +265,30 @@ def verify_batch(batch: Batch) -> Batch:
         _finish(batch, BatchStatus.FAILED, {"error_message": f"处理失败：{type(exc).__name__}"}, started)
         raise
     status = BatchStatus.NEEDS_FIX if totals.rows > totals.valid else BatchStatus.PENDING_REVIEW
-    return _finish(batch, status, totals.as_fields(), started)
+    _finish(batch, status, totals.as_fields(), started)
+    _enqueue_report(batch)
+    return batch
+
+
+def _flag_probable_duplicates(batch: Batch) -> None:
+    """疑似重复 warnings for subcategories keyed by name + date + address (basedb decides; strong keys: nothing)."""
+    try:
+        from basedb.duplicates import flag_probable_duplicates
+    except ImportError:
+        return
+    flag_probable_duplicates(batch)
+
+
+def _enqueue_report(batch: Batch) -> None:
+    """A large batch's annotated report takes seconds per 100k rows: build it in the background once verified, so
+    the download in a web request is served from the cache (collection.report.cached_batch_report)."""
+    from django.conf import settings
+
+    if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:
+        return
+    from .tasks import build_report_task
+
+    transaction.on_commit(lambda: build_report_task.enqueue(batch.pk))
 
 
 def _mark_verifying(batch: Batch) -> None:
