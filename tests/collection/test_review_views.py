@@ -147,3 +147,31 @@ def test_after_approval_the_rows_with_errors_are_offered_back_to_the_township(cl
 def test_the_queue_shows_the_pending_filter_selected_by_default(client, batch, officer_a):
     page = login(client, officer_a).get(reverse("collection:review_queue")).content.decode()
     assert '<option value="todo" selected>' in page
+
+
+def test_a_merged_batch_offers_a_confirmed_revert_to_its_officers(client, batch, officer_a, collector_a):
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert reverse("basedb:batch_revert", args=[batch.pk]) in page and "撤销入库" in page and "confirm(" in page
+    client.post(reverse("basedb:batch_revert", args=[batch.pk]), {"next": "/"})
+    assert not Record.objects.filter(status="active").exists()
+    page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert reverse("basedb:batch_revert", args=[batch.pk]) not in page
+
+
+def test_a_merging_batch_reloads_and_offers_resume_only_when_stalled(client, batch, officer_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from collection.models import Batch
+
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGING, updated_at=timezone.now())
+    page = login(client, officer_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert 'http-equiv="refresh"' in page and "继续入库" not in page
+    Batch.objects.filter(pk=batch.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert "继续入库" in page
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED)
+    page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
+    assert 'http-equiv="refresh"' not in page
