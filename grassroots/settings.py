@@ -222,7 +222,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "基层数据归集平台 API",
-    "DESCRIPTION": "Grassroots data-collection platform: catalog, intake, base database and sharing API.",
+    "DESCRIPTION": (
+        "烟台市基层数据归集平台接口：数据目录查询、数据上报与核验、基础库查询，以及面向委办局的数据共享。"
+        "个人令牌由管理员以 `manage.py create_user_token` 签发，调用时在请求头中加入 `Authorization: Token <令牌>`。"
+        "\n\nGrassroots data-collection platform API: catalog, intake, base database and sharing."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Government intranets have no internet: Swagger UI is served from the platform's own static files.

@@ -32,3 +32,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
+
+handler403 = "grassroots.views.permission_denied"
+handler404 = "grassroots.views.page_not_found"
+handler500 = "grassroots.views.server_error"

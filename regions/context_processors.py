@@ -1,8 +1,9 @@
-from .choices import Role
+from .access import scope_for
+from .choices import Action, Role
 
 
 def user_regions(request) -> dict:
-    """The signed-in user's roles and regions for the page header."""
+    """The signed-in user's roles and regions for the page header, and which navigation items they may use."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -11,4 +12,6 @@ def user_regions(request) -> dict:
     return {
         "user_role_labels": labels,
         "user_is_officer": any(r.role in (Role.OFFICER, Role.PLATFORM_ADMIN) for r in roles) or user.is_superuser,
+        "user_may_review": not scope_for(user, Action.REVIEW).empty,
+        "user_may_share": not scope_for(user, Action.ADMINISTER).empty,
     }

@@ -33,11 +33,23 @@ def test_no_template_or_stylesheet_of_the_layout_loads_anything_from_outside():
     assert offenders == []
 
 
-def test_the_home_page_shows_the_navigation_in_order(client, collector_a):
-    client.force_login(collector_a)
+def test_the_home_page_shows_the_navigation_in_order(client, platform_admin):
+    client.force_login(platform_admin)
     page = client.get("/").content.decode()
     positions = [page.index(f">{label}</a>") for label in NAVIGATION]
     assert positions == sorted(positions)
+
+
+def test_navigation_hides_what_the_user_cannot_use(client, collector_a, officer_a):
+    client.force_login(collector_a)
+    page = client.get("/").content.decode()
+    assert ">数据上报</a>" in page
+    assert ">核验审核</a>" not in page
+    assert ">数据共享</a>" not in page
+    client.force_login(officer_a)
+    page = client.get("/").content.decode()
+    assert ">核验审核</a>" in page
+    assert ">数据共享</a>" not in page
 
 
 def test_the_header_shows_the_users_chinese_name_and_region_roles(client, officer_a):
@@ -79,3 +91,8 @@ def test_the_api_schema_describes_token_authentication(client, db):
     schema = client.get("/api/schema/", headers={"Accept": "application/json"})
     assert schema.status_code == 200
     assert b"tokenAuth" in schema.content
+
+
+def test_the_api_schema_is_described_in_chinese(client, db):
+    schema = client.get("/api/schema/", headers={"Accept": "application/json"}).json()
+    assert "基层数据归集平台" in schema["info"]["description"]

@@ -1,9 +1,14 @@
 """API tokens: `Authorization: Token <key>`, only a hash stored, 401 JSON in Chinese when the token is not good."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -93,3 +98,27 @@ def test_the_command_can_issue_a_token_that_expires(collector_a):
 def test_the_command_refuses_an_unknown_user(regions):
     with pytest.raises(CommandError, match="不存在"):
         call_command("create_user_token", "nobody", "--name", "x", stdout=StringIO())
+
+
+def test_the_command_prints_only_the_token_on_stdout(collector_a):
+    out, err = StringIO(), StringIO()
+    call_command("create_user_token", "collector_a", "--name", "脚本", stdout=out, stderr=err)
+    assert out.getvalue().strip().startswith("grt_")
+    assert len(out.getvalue().strip().splitlines()) == 1
+    assert "只显示这一次" in err.getvalue()
+
+
+def test_the_command_run_as_a_process_prints_only_the_token_on_stdout(tmp_path):
+    """The JSON log handler writes to the process's stdout; the token line must be alone there."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "LOG_LEVEL": "INFO"}
+    manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, capture_output=True)
+    create = "from django.contrib.auth import get_user_model; get_user_model().objects.create_user('script_user')"
+    subprocess.run([*manage, "shell", "-c", create], env=env, check=True, capture_output=True)
+    result = subprocess.run(
+        [*manage, "create_user_token", "script_user", "--name", "夜间导入"], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [result.stdout.strip()]
+    assert result.stdout.startswith("grt_")
+    assert "api token issued" in result.stderr

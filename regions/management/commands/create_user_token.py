@@ -1,3 +1,6 @@
+import logging
+import sys
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -7,8 +10,27 @@ from django.utils import timezone
 from regions.tokens import issue_user_token
 
 
+@contextmanager
+def logs_to_stderr():
+    """Point every log handler that writes to stdout at stderr while the command runs: stdout carries the token only,
+    so scripts can capture it (`TOKEN=$(manage.py create_user_token ...)`)."""
+    moved = []
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stdout, sys.__stdout__):
+                moved.append((handler, handler.setStream(sys.stderr)))
+    try:
+        yield
+    finally:
+        for handler, stream in moved:
+            handler.setStream(stream)
+
+
 class Command(BaseCommand):
-    help = "Issue a personal API token for USERNAME and print it once (only its hash is stored)."
+    help = (
+        "Issue a personal API token for USERNAME and print it once (only its hash is stored). "
+        "stdout carries the token only; notes and log lines go to stderr."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -20,7 +42,8 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"用户 {options['username']} 不存在或已停用")
         expires_at = timezone.now() + timedelta(days=options["days"]) if options["days"] else None
-        token, raw = issue_user_token(user, options["name"], expires_at=expires_at)
-        self.stdout.write(f"已为 {user.username} 创建令牌「{token.name}」，只显示这一次，请妥善保存：")
+        with logs_to_stderr():
+            token, raw = issue_user_token(user, options["name"], expires_at=expires_at)
+        self.stderr.write(f"已为 {user.username} 创建令牌「{token.name}」，只显示这一次，请妥善保存。")
+        self.stderr.write("调用接口时在请求头中加入：Authorization: Token <令牌>")
         self.stdout.write(raw)
-        self.stdout.write("调用接口时在请求头中加入：Authorization: Token <上面的令牌>")
