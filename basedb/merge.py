@@ -28,6 +28,7 @@ from regions.access import can
 from regions.choices import Action
 
 from .choices import MergeRunStatus, RecordStatus, VersionAction
+from .history import lock_change_feed, notify_subscribers
 from .models import DISPLAY_NAME_ITEMS, Conflict, Entity, MergeRun, Record, RecordVersion
 
 CHUNK_SIZE = 25_000
@@ -512,6 +513,7 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
                 break
         else:
             raise RuntimeError("merge could not settle concurrent inserts")
+        lock_change_feed()  # from here to commit, this chunk's versions are the newest ids (change-feed order)
         result.created += _insert_create_versions(cursor, ctx, now)
         _apply_changes(cursor, ctx, changed, now)
         _record_conflicts(ctx, conflicts)
@@ -579,6 +581,8 @@ def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _cra
         raise
     run = _finish_run(batch, run.pk, started)
     batch.refresh_from_db()
+    if run.created or run.updated:
+        notify_subscribers()
     return MergeResult(run.created, run.updated, run.unchanged, run.conflicts)
 
 

@@ -34,3 +34,18 @@ def test_resolving_a_conflict_queues_a_webhook_scan_after_commit(officer_a, djan
     with django_capture_on_commit_callbacks(execute=True):
         resolve_conflict(Conflict.objects.get(), decision="take_new", acting_user=officer_a)
     assert scan_tasks() == before + 1
+
+
+def test_a_merge_that_changes_records_queues_a_webhook_scan(officer_a, django_capture_on_commit_callbacks):
+    before = scan_tasks()
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_batch(staged_batch(TOWNSHIP_A, [person(1)]), acting_user=officer_a)
+    assert scan_tasks() == before + 1
+
+
+def test_a_merge_that_changes_nothing_queues_no_scan(officer_a, django_capture_on_commit_callbacks):
+    merge_batch(staged_batch(TOWNSHIP_A, [person(1)]), acting_user=officer_a)
+    before = scan_tasks()
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_batch(staged_batch(TOWNSHIP_A, [person(1)]), acting_user=officer_a)
+    assert scan_tasks() == before
