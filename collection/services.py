@@ -477,10 +477,14 @@ def bulk_insert(model, fields: tuple[str, ...], rows) -> None:
 # Dry run and summaries
 
 
-def dry_run(path, *, original_name: str, region_code: str, subcategory: str | None = None, user=None) -> list[dict]:
+def dry_run(
+    path, *, original_name: str, region_code: str, subcategory: str | None = None, user=None, on_sheet=None
+) -> list[dict]:
     """The same pipeline as create_batches + verify_batch with nothing stored; one summary per recognised sheet.
 
     The base-database counts say what a merge of the valid rows would do (basedb's preview), chunk by chunk.
+    `on_sheet(local_path, workbook, recognition, issues)` is called for each sheet while the file is still open,
+    e.g. to write an annotated report of a dry run.
     """
     from .pipeline.run import process_sheet
 
@@ -499,6 +503,8 @@ def dry_run(path, *, original_name: str, region_code: str, subcategory: str | No
                     result = preview(recognition.spec.code, region.code, chunk.frame[chunk.frame["_valid"]])
                     merge.update({name: getattr(result, name) for name in MERGE_COUNTS})
             summaries.append(_summary_dict(None, recognition, region.code, totals, merge, issues))
+            if on_sheet is not None:
+                on_sheet(local, workbook, recognition, issues)
     return summaries
 
 

@@ -191,11 +191,26 @@ def test_the_plain_output_is_one_chinese_line_per_sheet():
     assert "有效" in out
 
 
-def test_report_and_dry_run_together_is_a_usage_error(tmp_path):
+def test_a_dry_run_report_marks_the_errors_and_stores_nothing(tmp_path):
+    from openpyxl import load_workbook
+
+    before = intake_counts()
+    out = tmp_path / "批注.xlsx"
+    code, _out, err = run(DATA / "sample_p0101_messy.xlsx", "--region", TOWNSHIP_A, "--dry-run", "--report", out)
+    assert code == 0, err
+    workbook = load_workbook(out)
+    assert "问题清单" in workbook.sheetnames
+    sheet = next(ws for ws in workbook.worksheets if ws.title != "问题清单")
+    assert "校验" in sheet["B7"].comment.text  # row 7: wrong check digit in column B
+    assert intake_counts() == before
+
+
+def test_an_unknown_user_is_refused_with_exit_2():
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError):
-        run(CLEAN, "--region", TOWNSHIP_A, "--dry-run", "--report", tmp_path / "x.xlsx")
+    with pytest.raises(CommandError) as raised:
+        run(CLEAN, "--region", TOWNSHIP_A, "--user", "nobody", "--dry-run")
+    assert raised.value.returncode == 2 and CJK.search(str(raised.value))
 
 
 def test_a_subcategory_code_may_be_typed_in_lower_case():

@@ -33,8 +33,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         path = Path(options["path"])
-        if options["dry_run"] and options["report"]:
-            raise CommandError("--report 需要保存批次，不能与 --dry-run 同时使用")
         try:
             user = self._user(options["user"])
             if not path.is_file():
@@ -50,13 +48,14 @@ class Command(BaseCommand):
             return None
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
-            raise CommandError(f"用户 {username} 不存在或已停用")
+            raise CommandError(f"用户 {username} 不存在或已停用", returncode=EXIT_REJECTED)
         return user
 
     def _run(self, path: Path, user, options) -> list[dict]:
         common = {"original_name": path.name, "region_code": options["region"], "subcategory": options["subcategory"]}
         if options["dry_run"]:
-            return services.dry_run(path, user=user, **common)
+            report = self._dry_run_reporter(Path(options["report"])) if options["report"] else None
+            return services.dry_run(path, user=user, on_sheet=report, **common)
         batches = services.create_batches(path, user=user, **common)
         summaries = []
         for batch in batches:
@@ -65,6 +64,23 @@ class Command(BaseCommand):
         if options["report"]:
             self._write_reports(batches, Path(options["report"]))
         return summaries
+
+    def _dry_run_reporter(self, out: Path):
+        """A dry run's annotated workbook, written from the issues in memory (nothing is stored)."""
+        from collection.report import annotate_workbook
+
+        written: list[str] = []
+
+        def write(local: Path, workbook, recognition, issues) -> None:
+            target = out if not written else out.with_name(f"{out.stem}_{recognition.sheet_name}{out.suffix}")
+            item_names = {item.key: item.name for item in recognition.spec.items}
+            data = annotate_workbook(
+                local, workbook.format, recognition.sheet_name, issues, recognition.header_row, item_names=item_names
+            )
+            target.write_bytes(data)
+            written.append(recognition.sheet_name)
+
+        return write
 
     def _write_reports(self, batches, out: Path) -> None:
         """The annotated workbook; for a multi-sheet upload one file per sheet (OUT_<sheet>.xlsx)."""
