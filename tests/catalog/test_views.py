@@ -90,3 +90,18 @@ def test_the_admin_shows_the_catalog_read_only(client, catalog, django_user_mode
     pk = client.get("/admin/catalog/subcategory/?q=P0101").context["cl"].result_list[0].pk
     assert client.get(f"/admin/catalog/subcategory/{pk}/change/").status_code == 200
     assert client.get("/admin/catalog/subcategory/add/").status_code == 403
+
+
+def test_the_index_names_each_domain_once(client, catalog, collector_a):
+    client.force_login(collector_a)
+    page = client.get("/catalog/").content.decode()
+    assert "<h2>人 <small>领域代码 P</small></h2>" in page
+    assert "P 人" not in page
+
+
+def test_the_subcategory_table_keeps_short_columns_on_one_line(client, catalog, collector_a):
+    client.force_login(collector_a)
+    page = client.get("/catalog/subcategories/P0101/").content.decode()
+    assert '<table class="grid items">' in page
+    assert '<th class="nowrap">必填</th>' in page and '<th class="nowrap">敏感级别</th>' in page
+    assert '<span class="item-name">公民身份号码</span>' in page
