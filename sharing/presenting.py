@@ -4,9 +4,9 @@ Every function here also reports whether the output touches a personal item (mas
 write the access log.
 """
 
-from catalog.spec import TableSpec
+from catalog.spec import ID_CARD, REFERENCE, TableSpec
 
-from .masking import OMIT, allowed, mask_value, mask_values
+from .masking import OMIT, allowed, mask_value, mask_values, masked_births, reveals_birth
 
 PERSONAL = "personal"
 
@@ -24,10 +24,23 @@ class ItemInfo:
     def is_personal(self, key: str) -> bool:
         return self.items.get(key, ("text", PERSONAL, None))[1] == PERSONAL
 
-    def values(self, values: dict, sensitivity: str, fields: list[str] | None = None) -> tuple[dict, bool]:
-        """The record values the client may see (only `fields` if given) and whether a personal item is among them."""
+    def masked_key_ids(self, key: str | None, sensitivity: str) -> list[str]:
+        """The entity key as a list of one ID number when the client sees that ID masked (else empty)."""
+        if key is None or len(self._key_info) != 1:
+            return []
+        item_type, item_sensitivity, key_type = self._key_info[0]
+        effective = key_type if item_type == REFERENCE and key_type else item_type
+        return [key] if effective == ID_CARD and not allowed(item_sensitivity, sensitivity) else []
+
+    def values(
+        self, values: dict, sensitivity: str, fields: list[str] | None = None, *, key: str | None = None
+    ) -> tuple[dict, bool]:
+        """The record values the client may see (only `fields` if given) and whether a personal item is among them.
+
+        `key` is the record's entity key: when it is an ID number shown masked, its birth date is hidden too."""
         chosen = values if fields is None else {k: values[k] for k in fields if k in values}
-        shown = mask_values(chosen, self.items, sensitivity)
+        extra = self.masked_key_ids(key, sensitivity)
+        shown = mask_values(chosen, self.items, sensitivity, context=values, extra_ids=extra)
         return shown, any(self.is_personal(k) for k in shown)
 
     def entity_key(self, key: str, sensitivity: str) -> tuple[str | None, bool]:
@@ -48,12 +61,22 @@ class ItemInfo:
             return value
         return mask_value(key, item_type, value, key_type=key_type)
 
-    def changes(self, changes: dict, sensitivity: str) -> tuple[dict, list[str], bool]:
+    def changes(self, changes: dict, sensitivity: str, entity_key: str | None = None) -> tuple[dict, list[str], bool]:
         """A version's {item: [old, new]} masked; items with no useful masked form are listed as hidden."""
         shown, hidden = {}, []
-        for key, pair in changes.items():
-            old, new = [*pair, None, None][:2] if isinstance(pair, list | tuple) else (None, pair)
+        pairs = {
+            key: [*pair, None, None][:2] if isinstance(pair, list | tuple) else [None, pair]
+            for key, pair in changes.items()
+        }
+        births = masked_births({}, self.items, sensitivity, self.masked_key_ids(entity_key, sensitivity))
+        for item, pair in pairs.items():
+            for value in pair:
+                births |= masked_births({item: value}, self.items, sensitivity)
+        for key, (old, new) in pairs.items():
+            item_type = self.items.get(key, ("text", PERSONAL, None))[0]
             masked = [self.one(key, old, sensitivity), self.one(key, new, sensitivity)]
+            if any(reveals_birth(item_type, v, births) for v in (old, new)):
+                masked = [OMIT]
             if OMIT in masked:
                 hidden.append(key)
             else:

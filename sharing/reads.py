@@ -88,7 +88,7 @@ def records_page(
     results, personal = [], False
     for pk, kind, key, region_id, values, version, updated_at in rows[:size]:
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
-        shown, values_personal = info.values(values, client.max_sensitivity, fields)
+        shown, values_personal = info.values(values, client.max_sensitivity, fields, key=key)
         personal = personal or key_personal or values_personal
         results.append(
             {
@@ -113,7 +113,7 @@ def entity_detail(user, *, kind: str, key: str) -> Read | None:
     results = []
     for pk, code, region_id, values, version, updated_at in records:
         info = ItemInfo(spec_for(code))
-        shown, values_personal = info.values(values, client.max_sensitivity)
+        shown, values_personal = info.values(values, client.max_sensitivity, key=key)
         personal = personal or values_personal or info.key_personal
         results.append(
             {"id": pk, "subcategory": code, "region": region_id, "version": version, "updated_at": updated_at,
@@ -150,7 +150,7 @@ def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[
                 shown = {}
                 if fields:
                     present = {f: v for f, v in zip(fields, picked, strict=True) if v is not None}
-                    shown, values_personal = infos[code].values(present, client.max_sensitivity)
+                    shown, values_personal = infos[code].values(present, client.max_sensitivity, key=key)
                     personal = personal or values_personal
                 found[key][code] = shown
     results = []
@@ -190,7 +190,7 @@ def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory
         code = code_of[sub_id]
         info = infos.get(code) or infos.setdefault(code, ItemInfo(spec_for(code)))
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
-        shown, hidden, changes_personal = info.changes(changes or {}, client.max_sensitivity)
+        shown, hidden, changes_personal = info.changes(changes or {}, client.max_sensitivity, key)
         personal = personal or key_personal or changes_personal
         results.append(
             {
