@@ -90,12 +90,26 @@ def header_text(item: ItemSpec) -> str:
     return f"{REQUIRED_MARK}{item.name}" if item.required else item.name
 
 
+# Code values that make poor examples (placeholders rather than typical answers), by the start of their label.
+PLACEHOLDER_PREFIXES = ("未知", "未说明", "其他", "其它")
+
+
+def template_example(item: ItemSpec) -> str:
+    """The example shown for a column: `example_for`'s value, except that a placeholder code value (未知的性别…) is
+    replaced by the first typical one in code order (性别 → 男性). The drop-down itself stays in code order."""
+    example = example_for(item)
+    labels = list(item.code_table.labels.values()) if item.code_table and item.code_table.labels else []
+    if example in labels and example.startswith(PLACEHOLDER_PREFIXES):
+        return next((label for label in labels if not label.startswith(PLACEHOLDER_PREFIXES)), example)
+    return example
+
+
 def header_comment(item: ItemSpec) -> str:
     parts = ["必填" if item.required else "选填", type_label(item), *describe_rules(item)]
     values = describe_values(item)
     if values:
         parts.append(f"可选值：{values}")
-    example = example_for(item)
+    example = template_example(item)
     if example:
         parts.append(f"示例：{example}")
     if item.help_text:
@@ -148,7 +162,7 @@ class _TemplateWriter:
                     type_label(item),
                     "；".join(describe_rules(item)),
                     describe_values(item),
-                    example_for(item),
+                    template_example(item),
                     item.help_text,
                 ]
                 for c, value in enumerate(values, start=1):

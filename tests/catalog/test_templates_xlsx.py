@@ -18,6 +18,7 @@ from catalog.templates_xlsx import (
     build_template,
     cached_template,
     export_template,
+    header_comment,
     read_template_meta,
     template_specs,
 )
@@ -151,3 +152,16 @@ def test_downloads_are_reused_until_the_catalog_changes(catalog, small_source, d
         assert cached_template("P0101") is first
     load_catalog(small_source)  # another content hash: a fresh workbook
     assert cached_template("P0101") is not first
+
+
+def test_examples_skip_placeholder_values_and_the_drop_down_keeps_code_order(catalog):
+    wb = open_template("P0101", rows=5)
+    rows = {r[2]: r for r in wb[INSTRUCTIONS_SHEET].iter_rows(min_row=5, values_only=True) if r[2]}
+    assert rows["*性别"][7] == "男性"
+    spec = build_table_spec("P0101")
+    sex = next(i for i in spec.items if i.name == "性别")
+    assert "示例：男性" in header_comment(sex)
+    assert next(iter(sex.code_table.labels.values())) == "未知的性别"
+    ws = wb[wb.sheetnames[1]]
+    column = next(c.column_letter for c in ws[1] if c.value and str(c.value).lstrip("*") == "性别")
+    assert validations_by_column(ws)[column].startswith('"未知的性别,男性')
