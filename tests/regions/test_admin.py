@@ -1,3 +1,7 @@
+from io import StringIO
+
+from django.core.management import call_command
+
 from regions.models import ApiToken
 from regions.tokens import issue_user_token
 
@@ -23,3 +27,18 @@ def test_a_token_is_revoked_from_the_admin(client, platform_admin, collector_a):
 def test_a_collector_cannot_enter_the_admin(client, collector_a):
     client.force_login(collector_a)
     assert client.get("/admin/").status_code == 302
+
+
+def test_third_party_models_have_chinese_names_in_the_admin(client, platform_admin):
+    platform_admin.is_superuser = True
+    platform_admin.save()
+    client.force_login(platform_admin)
+    page = client.get("/admin/").content.decode()
+    for name in ["登录防护", "登录尝试（锁定计数）", "登录失败记录", "后台任务", "后台任务结果"]:
+        assert name in page
+    for english in ["Access attempts", "Task Results", "Tasks Database Backend"]:
+        assert english not in page
+
+
+def test_the_chinese_names_leave_the_third_party_migrations_unchanged(db):
+    call_command("makemigrations", "axes", "django_tasks_database", "--check", "--dry-run", stdout=StringIO())
