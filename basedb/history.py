@@ -11,7 +11,8 @@ from .models import Entity, Record, RecordVersion
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where the current value of one item came from."""
+    """Where the current value of one item came from: who uploaded it (the batch's uploader), from which township,
+    in which batch and when; the officer who approved it (or resolved a conflict, reverted) is `approver`."""
 
     item: str
     value: object
@@ -19,27 +20,50 @@ class Provenance:
     action: str
     batch_id: int | None
     region_id: str
-    user: str | None
-    at: datetime
+    township: str  # the township's name
+    reporter: str | None  # the uploader's full name, else username; None when no batch (e.g. an officer's edit)
+    approver: str | None  # the acting user of the version (审核入库人)
+    at: datetime  # when the value was uploaded (the batch's upload time), else when the version was written
+    merged_at: datetime
+
+
+def person_name(user) -> str | None:
+    """A user as shown on a page: the full name if set, else the username."""
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
 
 
 def record_versions(record: Record) -> list[RecordVersion]:
-    """The record's versions, newest first, with batch and acting user loaded."""
-    return list(record.versions.select_related("batch", "acting_user", "region").order_by("-version", "-id"))
+    """The record's versions, newest first, with batch, its uploader, acting user and township loaded (one query)."""
+    return list(
+        record.versions.select_related("batch__uploaded_by", "acting_user", "region").order_by("-version", "-id")
+    )
 
 
-def value_provenance(record: Record) -> dict[str, Provenance]:
-    """For every item with a value, the latest version that set it (who reported which value when)."""
+def value_provenance(record: Record, versions: list[RecordVersion] | None = None) -> dict[str, Provenance]:
+    """For every item with a value, the latest version that set it (who reported which value when).
+
+    `versions` are the record's versions newest first (record_versions); read when not given."""
     found: dict[str, Provenance] = {}
-    for version in record_versions(record):
+    for version in record_versions(record) if versions is None else versions:
+        batch = version.batch if version.batch_id else None
         for item, change in version.changes.items():
             if item in found or item not in record.values:
                 continue
-            user = version.acting_user.get_username() if version.acting_user_id else None
             found[item] = Provenance(
-                item, change[1], version.version, version.action, version.batch_id, version.region_id, user,
-                version.created_at,
-            )  # fmt: skip
+                item=item,
+                value=change[1],
+                version=version.version,
+                action=version.action,
+                batch_id=version.batch_id,
+                region_id=version.region_id,
+                township=version.region.name,
+                reporter=person_name(batch.uploaded_by) if batch and batch.uploaded_by_id else None,
+                approver=person_name(version.acting_user) if version.acting_user_id else None,
+                at=batch.created_at if batch else version.created_at,
+                merged_at=version.created_at,
+            )
     return found
 
 

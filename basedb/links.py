@@ -16,6 +16,7 @@ from regions.choices import Action
 
 from .choices import RecordStatus
 from .models import Entity, Record
+from .present import kind_label
 
 INCOMING_LIMIT = 50
 
@@ -27,6 +28,11 @@ class Link:
     item: str  # Chinese name of the item
     subcategory: str  # e.g. "H0101 房屋基本信息"
     entity: Entity
+
+    @property
+    def kind_label(self) -> str:
+        """The linked entity's kind in Chinese (人, 房 ...)."""
+        return kind_label(self.entity.kind)
 
 
 def pointing_items(spec: TableSpec) -> list[tuple[ItemSpec, str]]:
@@ -43,8 +49,9 @@ def pointing_items(spec: TableSpec) -> list[tuple[ItemSpec, str]]:
 def outgoing_links(records: list[Record]) -> list[Link]:
     """Entities the given records point at (one query for all); a target not in the base database is left out."""
     wanted: list[tuple[str, str, str, str]] = []
+    specs = current_specs()
     for record in records:
-        spec = build_table_spec(record.subcategory.code)
+        spec = specs.get(record.subcategory.code) or build_table_spec(record.subcategory.code)
         for item, kind in pointing_items(spec):
             key = record.values.get(item.key)
             if key:

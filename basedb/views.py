@@ -15,8 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from catalog.choices import EntityKind
-from catalog.specs_build import build_table_spec
 from collection.choices import BatchStatus
 from collection.models import Batch
 from regions.access import can, scope_for
@@ -26,10 +24,11 @@ from .board import COLUMNS, chart, county_choices, export_xlsx, sort_rows, subca
 from .choices import ConflictStatus, Resolution
 from .conflicts import may_resolve, resolve_conflict
 from .forms import PatchForm
-from .history import record_versions, value_provenance
+from .history import value_provenance
 from .links import incoming_links, outgoing_links
-from .models import Conflict, Entity, Record
+from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
+from .present import Presenter, kind_label
 from .revert import revert_batch
 
 PER_PAGE = 50
@@ -49,20 +48,24 @@ def record_list(request):
     return render(request, "basedb/record_list.html", {"page": page, "q": q, "subcategory": sub})
 
 
-def _item_names(record: Record) -> dict[str, str]:
-    """Element key → Chinese item name of the record's subcategory (keys of retired items stay as they are)."""
-    try:
-        return {i.key: i.name for i in build_table_spec(record.subcategory.code).items}
-    except Exception:  # a retired subcategory has no current spec: show the keys
-        return {}
-
-
-def _record_rows(records: list[Record]) -> list[dict]:
+def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
+    """Each record with its displayed items (label, value, provenance) and its versions (changes displayed); the
+    versions of all the records are read in one query."""
+    versions: dict[int, list[RecordVersion]] = {r.pk: [] for r in records}
+    for version in (
+        RecordVersion.objects.filter(record__in=records)
+        .select_related("batch__uploaded_by", "acting_user", "region")
+        .order_by("record_id", "-version", "-id")
+    ):
+        versions[version.record_id].append(version)
     rows = []
     for record in records:
-        names, provenance = _item_names(record), value_provenance(record)
-        items = [(names.get(k, k), v, provenance.get(k)) for k, v in record.values.items()]
-        rows.append({"record": record, "items": items, "versions": record_versions(record)})
+        code = record.subcategory.code
+        provenance = value_provenance(record, versions[record.pk])
+        for version in versions[record.pk]:
+            version.shown_changes = presenter.changes(code, version.changes)
+        items = [(label, shown, provenance.get(key)) for key, label, shown in presenter.values(code, record.values)]
+        rows.append({"record": record, "items": items, "versions": versions[record.pk]})
     return rows
 
 
@@ -79,10 +82,11 @@ def entity_detail(request, kind: str, key: str):
     )
     if not records:
         raise Http404
+    presenter = Presenter()
     context = {
         "entity": entity,
-        "kind_label": EntityKind(entity.kind).label if entity.kind in EntityKind.values else entity.kind,
-        "rows": _record_rows(records),
+        "kind_label": kind_label(entity.kind),
+        "rows": _record_rows(records, presenter),
         "outgoing": outgoing_links(records),
         "incoming": incoming_links(entity, request.user),
     }
@@ -102,7 +106,7 @@ def record_detail(request, pk: int):
     record = get_object_or_404(
         Record.objects.restrict(request.user, Action.VIEW).select_related("entity", "subcategory", "region"), pk=pk
     )
-    (row,) = _record_rows([record])
+    (row,) = _record_rows([record], Presenter())
     last = next((v for v in row["versions"] if v.batch_id and not v.note.startswith("撤销")), None)
     may_revert = last is not None and can(request.user, Action.REVIEW, last.batch.region_id)
     context = {"record": record, "row": row, "last_batch": last.batch if last else None, "may_revert": may_revert}
@@ -116,11 +120,15 @@ def conflict_list(request):
     conflicts = (
         Conflict.objects.restrict(request.user, Action.REVIEW)
         .filter(status=status)
-        .select_related("entity", "subcategory", "existing_region", "incoming_region", "record", "batch")
+        .select_related("entity", "subcategory", "existing_region", "incoming_region", "record", "batch", "resolved_by")
     )
     page = Paginator(conflicts, PER_PAGE).get_page(request.GET.get("page"))
+    presenter = Presenter()
     for conflict in page:
         conflict.resolvable = may_resolve(request.user, conflict)
+        code = conflict.subcategory.code
+        conflict.diff = presenter.diff(code, conflict.record.values, conflict.incoming_values)
+        conflict.item_labels = [(key, presenter.label(code, key)) for key in conflict.incoming_values]
     context = {"page": page, "status": status, "statuses": ConflictStatus.choices, "resolutions": Resolution.choices}
     return render(request, "basedb/conflict_list.html", context)
 

@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from basedb.merge import merge_batch
 from basedb.models import Conflict, Entity, Record
+from catalog.specs_build import build_table_spec
+from regions.models import Region
 from tests.conftest import PASSWORD, TOWNSHIP_A, TOWNSHIP_B
 
 from .conftest import person, staged_batch
@@ -69,6 +71,7 @@ def test_others_cannot_see_or_resolve_the_conflict(client, conflict, who, reques
 
 def test_the_conflict_list_runs_a_fixed_number_of_queries(client, officer_a, conflict):
     login(client, officer_a)
+    client.get(reverse("basedb:conflict_list"))  # builds the process-wide catalog spec cache
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("basedb:conflict_list"))
     merge_batch(staged_batch(TOWNSHIP_A, [person(2), person(3)]), acting_user=officer_a)
@@ -185,3 +188,84 @@ def test_the_person_page_links_the_enterprise_they_represent(client, a_record, o
     assert reverse("basedb:entity_detail", args=[enterprise.kind, enterprise.key]) in page
     page = client.get(reverse("basedb:entity_detail", args=[enterprise.kind, enterprise.key])).content.decode()
     assert reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key]) in page
+
+
+def test_the_record_page_shows_chinese_labels_code_labels_and_the_uploader(client, officer_a, collector_a):
+    collector_a.first_name, collector_a.last_name = "小明", "王"
+    collector_a.save()
+    first = staged_batch(TOWNSHIP_A, [person(1, sex="1", ethnicity="01")], user=collector_a)
+    merge_batch(first, acting_user=officer_a)
+    second = staged_batch(TOWNSHIP_A, [person(1, sex="1", ethnicity="05")], user=collector_a)
+    merge_batch(second, acting_user=officer_a)
+    record = Record.objects.get()
+    page = login(client, collector_a).get(reverse("basedb:record_detail", args=[record.pk])).content.decode()
+    assert '<span title="代码 1">男性</span>' in page and "民族" in page and "ethnicity" not in page
+    assert "<td>1</td>" not in page and "<td>05</td>" not in page
+    # history diff: Chinese label, code labels on both sides
+    assert '民族：<span title="代码 01">汉族</span> → <span title="代码 05">' in page
+    assert "name：" not in page and "（空）" not in page and "姓名：—" in page
+    # provenance: the uploader's full name, the township's name, the batch link; the approver separately
+    assert collector_a.get_full_name() in page and "审核入库人" in page
+    assert (
+        Region.objects.get(pk=TOWNSHIP_A).name in page
+        and f">{TOWNSHIP_A}<" not in page
+        and " · 370602002 · " not in page
+    )
+    assert reverse("collection:batch_detail", args=[second.pk]) in page
+
+
+def test_booleans_read_as_yes_no_and_empty_as_a_dash():
+    from basedb.present import Presenter
+
+    presenter = Presenter()
+    assert presenter.value("H0101", "is_rented", False).text == "否"
+    assert presenter.value("H0101", "is_rented", "true").text == "是"
+    assert presenter.value("H0101", "is_rented", None).text == "—"
+    assert presenter.label("H0101", "is_rented") == "是否出租"
+    assert presenter.label("P0101", "house_use") == "房屋用途"  # not an item of P0101: the element's name
+
+
+def test_the_entity_page_names_kinds_in_chinese(client, a_record, officer_a, collector_a):
+    merged_house(officer_a, person(1))
+    page = (
+        login(client, collector_a)
+        .get(reverse("basedb:entity_detail", args=[a_record.entity.kind, a_record.entity.key]))
+        .content.decode()
+    )
+    assert '<span class="muted">房</span>' in page and '<span class="muted">house</span>' not in page
+
+
+def test_the_conflict_diff_uses_item_labels(client, conflict, officer_a):
+    page = login(client, officer_a).get(reverse("basedb:conflict_list")).content.decode()
+    assert "phone：" not in page and "13700000000" in page
+    assert '<option value="phone">phone</option>' not in page
+
+
+def test_the_record_and_entity_pages_run_a_fixed_number_of_queries(client, officer_a, collector_a):
+    merge_batch(staged_batch(TOWNSHIP_A, [person(1)], user=collector_a), acting_user=officer_a)
+    record = Record.objects.get()
+    urls = [
+        reverse("basedb:record_detail", args=[record.pk]),
+        reverse("basedb:entity_detail", args=[record.entity.kind, record.entity.key]),
+    ]
+    login(client, collector_a)
+    for url in urls:
+        client.get(url)  # builds the process-wide catalog spec cache
+    counts = []
+    for url in urls:
+        with CaptureQueriesContext(connection) as one:
+            client.get(url)
+        counts.append(len(one))
+    for phone in ("13900000001", "13900000002", "13900000003"):
+        batch = staged_batch(TOWNSHIP_A, [person(1, phone=phone, sex="2")], user=collector_a)
+        merge_batch(batch, acting_user=officer_a)
+    for code in ("P0102", "P0201"):  # the same person in two more subcategories: more records on the entity page
+        keys = {i.key for i in build_table_spec(code).items}
+        values = {k: v for k, v in person(1, current_address="东山街道1号", guardian_name="王").items() if k in keys}
+        batch = staged_batch(TOWNSHIP_A, [values], subcategory=code, user=collector_a)
+        merge_batch(batch, acting_user=officer_a)
+    assert Record.objects.count() == 3
+    for url, count in zip(urls, counts, strict=True):
+        with CaptureQueriesContext(connection) as many:
+            client.get(url)
+        assert len(many) == count, "\n".join(q["sql"][:150] for q in many.captured_queries)
