@@ -104,6 +104,7 @@ def batch_detail(request, pk: int):
         "page": _rows_page(request, batch, rows_form),
         "query": _query_without_page(request),
         "running": batch.status in RUNNING,
+        "rows_done": rows_done(batch),
         "verified": batch.status in VERIFIED_STATUSES,
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
         "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
@@ -142,15 +143,26 @@ def correction_kinds(batch: Batch) -> list[tuple[str, int]]:
 def batch_progress(request, pk: int):
     """Small JSON polled by the batch page while the batch is verified in the background."""
     batch = _batch(request, pk)
+    running = batch.status in RUNNING
     return JsonResponse(
         {
             "status": batch.status,
             "status_label": batch.get_status_display(),
             "progress": batch.progress,
             "rows": batch.rows,
-            "done": batch.status not in RUNNING,
+            "rows_done": rows_done(batch),
+            "indeterminate": running and not batch.progress,
+            "done": not running,
         }
     )
+
+
+def rows_done(batch: Batch) -> int:
+    """Data rows verified so far: the staged rows while the batch is still running (services stores them chunk by
+    chunk and writes batch.rows only at the end), else the batch's row count."""
+    if batch.status in RUNNING:
+        return batch.staged_rows.count()
+    return batch.rows
 
 
 @login_required

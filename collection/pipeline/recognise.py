@@ -4,6 +4,11 @@ The header is the row among the first 20 that best matches a subcategory's item 
 normalising both (NFKC, no whitespace, no '*' markers, no trailing bracketed note such as （必填）). A title row
 above it is ignored; a two-row header (group labels over specific names, or names merged down over two rows) is
 combined when that matches more items than the lower row alone.
+
+Without a chosen subcategory the table is the candidate that (in this order) has all its required columns, matches
+the most columns (a column matched only through an alias counts ALIAS_WEIGHT of an exact name), lacks the fewest
+required or key items, has its items in the largest share of the file's columns, and comes first in the catalog
+(so a plain 姓名/公民身份号码/性别/现住址 file is 户籍人口 P0101, not some specialised person table).
 """
 
 import re
@@ -32,7 +37,9 @@ def normalise_header(text: str | None) -> str:
         value = stripped
 
 
+ALIAS_WEIGHT = 0.5  # a column matched only through an alias (身份证号, 手机号) counts this much of an exact name
 _name_cache: dict[tuple[str, str], dict[str, str]] = {}
+_exact_cache: dict[tuple[str, str], frozenset[str]] = {}
 
 
 def header_names(spec: TableSpec) -> dict[str, str]:
@@ -53,6 +60,16 @@ def header_names(spec: TableSpec) -> dict[str, str]:
     return names
 
 
+def exact_names(spec: TableSpec) -> frozenset[str]:
+    """Normalised item names and element keys of the spec (the header texts that are not mere aliases)."""
+    cache_key = (spec.code, spec.catalog_version)
+    names = _exact_cache.get(cache_key)
+    if names is None:
+        names = frozenset(normalise_header(item.name) for item in spec.items) | {item.key for item in spec.items}
+        _exact_cache[cache_key] = names
+    return names
+
+
 @dataclass
 class HeaderMatch:
     """The best header found for one subcategory in one sheet (before the missing-column check)."""
@@ -64,6 +81,12 @@ class HeaderMatch:
     matched: int = 0
     score: float = 0.0
     duplicates: dict[int, int] = field(default_factory=dict)  # column -> earlier column mapped to the same key
+    exact: int = 0  # matched columns whose header is the item's name (or key), not an alias
+
+    @property
+    def weighted(self) -> float:
+        """Matched columns, an alias-only match counting ALIAS_WEIGHT."""
+        return self.exact + ALIAS_WEIGHT * (self.matched - self.exact)
 
     @property
     def acceptable(self) -> bool:
@@ -92,7 +115,10 @@ def _build(spec: TableSpec, row_number: int, cells: dict[int, tuple[str, str | N
         keys[index] = key
     matched = len(seen)
     union = len(headers) + len(spec.items) - matched
-    return HeaderMatch(spec, row_number, headers, keys, matched, matched / union if union else 0.0, duplicates)
+    exact_set = exact_names(spec)
+    exact = sum(1 for index in seen.values() if normalise_header(headers[index]) in exact_set)
+    score = matched / union if union else 0.0
+    return HeaderMatch(spec, row_number, headers, keys, matched, score, duplicates, exact)
 
 
 def _combined(upper: dict, lower: dict) -> dict:
@@ -176,12 +202,31 @@ def best_match(head: list[list], specs: Mapping[str, TableSpec], sheet_name: str
         match = match_header(head, spec)
         if match is not None and match.acceptable:
             return match
-    best: HeaderMatch | None = None
-    for spec in specs.values():
+    best, best_rank = None, None
+    for order, spec in enumerate(specs.values()):
         match = match_header(head, spec)
-        if match is not None and (best is None or (match.score, match.matched) > (best.score, best.matched)):
-            best = match
+        if match is None:
+            continue
+        rank = detection_rank(match, order)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = match, rank
     return best if best is not None and best.acceptable else None
+
+
+def detection_rank(match: HeaderMatch, order: int) -> tuple:
+    """How well a header match identifies its subcategory (greater is better); `order` is its catalog position.
+
+    All required columns present beats any missing one; then more (weighted) matched columns; then fewer unmatched
+    required or key items; then the larger share of the file's columns matched; then the earlier catalog position.
+    """
+    spec = match.spec
+    present = {key for key in match.keys.values() if key}
+    missing_required = sum(1 for item in spec.items if item.required and item.key not in present)
+    unmatched_essential = sum(
+        1 for item in spec.items if (item.required or item.key in spec.key_items) and item.key not in present
+    )
+    share = match.matched / len(match.headers) if match.headers else 0.0
+    return (missing_required == 0, match.weighted, -unmatched_essential, share, -order)
 
 
 NO_HEADER_MESSAGE = (

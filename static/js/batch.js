@@ -11,8 +11,18 @@
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (data) {
-          bar.style.width = data.progress + "%";
-          text.textContent = data.progress + "% · " + data.status_label + (data.rows ? " · 已处理 " + data.rows + " 行" : "");
+          var box = document.getElementById("progress");
+          var rows = data.rows_done || data.rows;
+          if (box) { box.classList.toggle("indeterminate", !!data.indeterminate); }
+          if (data.indeterminate) {  // no percentage yet: an animated bar and the rows verified so far
+            bar.style.width = "";
+            if (box) { box.removeAttribute("aria-valuenow"); box.setAttribute("aria-valuetext", "正在核验"); }
+            text.textContent = "正在核验…" + (rows ? "（已处理 " + rows + " 行）" : "");
+          } else {
+            bar.style.width = data.progress + "%";
+            if (box) { box.setAttribute("aria-valuenow", data.progress); box.removeAttribute("aria-valuetext"); }
+            text.textContent = data.progress + "% · " + data.status_label + (rows ? " · 已处理 " + rows + " 行" : "");
+          }
           if (data.done) { window.location.reload(); } else { window.setTimeout(poll, 1000); }
         })
         .catch(function () { window.setTimeout(poll, 3000); });

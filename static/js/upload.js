@@ -9,7 +9,8 @@
 
   function showChosen() {
     var file = input.files && input.files[0];
-    chosen.textContent = file ? "已选择：" + file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）" : "";
+    chosen.textContent = file ? "已选择：" + file.name + "（" + Math.max(1, Math.round(file.size / 1024)) + " KB）" : "未选择文件";
+    chosen.classList.remove("error");
     zone.classList.toggle("has-file", !!file);
   }
 

@@ -108,3 +108,52 @@ def test_a_header_below_the_first_20_rows_is_not_searched(specs, tmp_path):  # n
     path = write_xlsx(tmp_path / "deep.xlsx", [["备忘"]] * 20 + [P0101_HEADER, P0101_ROW])
     with pytest.raises(RejectedFile, match="未找到表头"):
         recognise(path, specs)
+
+
+# -- automatic subcategory detection among the whole catalog -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("姓名,公民身份号码,性别,出生日期,现住址", "P0101"),
+        ("姓名,身份证号,性别,现住址", "P0101"),
+        ("姓名,公民身份号码,性别,民族,出生日期,联系电话,现住址", "P0101"),
+        ("姓名,公民身份号码,性别,出生日期,现住址,与户主关系", "P0101"),
+        ("姓名,公民身份号码,性别,与户主关系,现住址", "P0101"),
+        ("姓名,公民身份号码,性别,出生日期,联系电话,现住址,来本地日期,居住证号", "P0102"),
+        ("姓名,身份证号,性别,现居住地址,来本地时间,工作单位", "P0102"),
+        ("房屋编码,房屋地址,房屋用途,建筑结构,层数,建筑面积,产权人姓名", "H0101"),
+        ("企业名称,统一社会信用代码,法定代表人,联系电话,经营地址,成立日期", "E0101"),
+    ],
+)
+def test_a_small_csv_is_detected_as_the_general_table_its_columns_fit(specs, tmp_path, header, expected):  # noqa: F811
+    path = tmp_path / "f.csv"
+    path.write_text(header + "\n" + ",".join("x" for _ in header.split(",")) + "\n", encoding="utf-8")
+    [recognition] = recognise(path, specs)
+    assert recognition.spec.code == expected
+
+
+def test_detection_prefers_a_table_whose_required_columns_are_all_present(specs, tmp_path):  # noqa: F811
+    # 重点优抚对象 (P0211) also has 姓名/公民身份号码/性别/现住址 but requires 优抚对象类别: never chosen without it
+    path = tmp_path / "f.csv"
+    path.write_text("姓名,公民身份号码,性别,现住址\n王鸣,140121195207116272,男,烟台市\n", encoding="utf-8")
+    [recognition] = recognise(path, specs)
+    assert recognition.spec.code == "P0101" and not recognition.issues
+
+
+def test_when_no_table_has_all_required_columns_the_best_one_names_what_is_missing(specs, tmp_path):  # noqa: F811
+    path = tmp_path / "f.csv"
+    path.write_text("房屋编码,房屋用途,建筑结构,层数,建筑面积\nH1,住宅,砖混,6,80\n", encoding="utf-8")
+    with pytest.raises(RejectedFile, match="缺少必填列：房屋地址") as caught:
+        recognise(path, specs)
+    assert caught.value.code == MISSING_COLUMN and "房屋基本信息" in str(caught.value)
+
+
+def test_a_column_matched_through_an_alias_counts_less_than_an_exact_name(specs):  # noqa: F811
+    from collection.pipeline.recognise import match_header
+
+    exact = match_header([["姓名", "公民身份号码", "性别", "现住址"]], specs["P0101"])
+    alias = match_header([["姓名", "身份证号", "性别", "现住址"]], specs["P0101"])
+    assert exact.matched == alias.matched == 4
+    assert alias.weighted < exact.weighted

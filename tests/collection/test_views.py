@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -97,6 +98,13 @@ def test_the_upload_page_presets_the_collectors_township(logged_in, catalog_load
     page = logged_in.get(reverse("collection:batch_upload")).content.decode()
     assert 'value="370602002" selected' in page and "370602001" not in page
     assert "P0101 户籍人口" in page and "自动识别" in page and 'id="dropzone"' in page
+
+
+@pytest.mark.django_db
+def test_the_upload_page_offers_a_chinese_file_button_over_a_hidden_native_input(logged_in, catalog_loaded):
+    page = logged_in.get(reverse("collection:batch_upload")).content.decode()
+    assert 'class="file-input"' in page and 'for="id_file" class="button file-button"' in page
+    assert "选择文件</label>" in page and ">未选择文件</span>" in page
 
 
 @pytest.mark.django_db
@@ -240,6 +248,19 @@ def test_the_batch_page_groups_issues_by_rule_and_column(logged_in, messy_batch)
     page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
     assert 'id="issues-by-rule"' in page and 'href="?rule=checksum#rows"' in page
     assert 'id="issues-by-column"' in page and "身份证号码" in page
+
+
+def _visible_text(page: str) -> str:
+    """The page as a reader sees it: no scripts, no tags (so no attribute values)."""
+    return re.sub(r"<[^>]*>", " ", re.sub(r"<script.*?</script>", " ", page, flags=re.S))
+
+
+def test_the_batch_page_shows_rule_names_in_chinese_and_keeps_codes_out_of_the_text(logged_in, messy_batch):
+    page = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk])).content.decode()
+    assert 'data-rule="checksum"' in page and 'title="规则代码 checksum"' in page
+    shown = _visible_text(page)
+    for code in ("checksum", "cross_field", "pattern", "code_value", "required", "unknown_column"):
+        assert not re.search(rf"\b{code}\b", shown), code
 
 
 def test_the_batch_page_costs_the_same_queries_on_every_page_of_rows(logged_in, messy_batch, django_assert_num_queries):
@@ -401,6 +422,25 @@ def test_a_batch_still_verifying_shows_a_progress_bar_and_no_downloads(client, c
     assert 'id="progress-card"' in page and "width: 40%" in page and "下载批注版工作簿" not in page
     response = client.get(reverse("collection:batch_report", args=[batch.pk]))
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_batch_verifying_before_its_first_percentage_shows_an_animated_bar_and_the_rows_so_far(client, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.VERIFYING, progress=0)
+    StagedRow.objects.create(batch=batch, row=3, values={"name": "李四"}, is_valid=True, errors=0)
+    client.force_login(collector_a)
+    page = client.get(reverse("collection:batch_detail", args=[batch.pk])).content.decode()
+    assert 'class="progress indeterminate"' in page and "正在核验…（已处理 2 行）" in page and "0%" not in page
+    data = json.loads(client.get(reverse("collection:batch_progress", args=[batch.pk])).content)
+    assert data == {**data, "progress": 0, "rows_done": 2, "indeterminate": True, "done": False}
+
+
+@pytest.mark.django_db
+def test_the_progress_json_of_a_batch_with_a_percentage_is_not_indeterminate(client, collector_a):
+    batch = make_batch(TOWNSHIP_A, collector_a, status=BatchStatus.VERIFYING, progress=40)
+    client.force_login(collector_a)
+    data = json.loads(client.get(reverse("collection:batch_progress", args=[batch.pk])).content)
+    assert data == {**data, "progress": 40, "rows_done": 1, "indeterminate": False, "done": False}
 
 
 @pytest.mark.django_db
