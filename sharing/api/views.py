@@ -22,7 +22,7 @@ from .. import reads, webhooks
 from ..accesslog import log_access
 from ..auth import ClientTokenAuthentication, IsApiClient
 from ..models import Webhook
-from ..query import check_readable, parse_conditions
+from ..query import PREFIX, check_readable, parse_conditions
 from ..ratelimit import ClientRateThrottle
 from ..scoping import client_subcategory
 from . import serializers as s
@@ -82,6 +82,9 @@ def list_param(params, name: str) -> list[str] | None:
     return [v.strip() for v in raw.split(",") if v.strip()] if raw else None
 
 
+COMMON_PARAMS = frozenset({"format"})
+
+
 class ClientApiView(APIView):
     """Base of the sharing endpoints: client tokens only, per-client rate limit, personal-data access log."""
 
@@ -89,6 +92,25 @@ class ClientApiView(APIView):
     permission_classes = [IsApiClient]
     throttle_classes = [ClientRateThrottle]
     endpoint = ""
+    # Query parameters a GET accepts; anything else is refused with 400 rather than silently ignored.
+    query_params: frozenset[str] = frozenset()
+    item_filters = False  # does the endpoint take `v.<item>` filters?
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "GET":
+            self.check_params(request.query_params)
+
+    def check_params(self, params) -> None:
+        allowed = self.query_params | COMMON_PARAMS
+        for param in params:
+            if param in allowed or (self.item_filters and param.startswith(PREFIX)):
+                continue
+            hint = f"；按数据项筛选请写作 v.<数据项>，如 v.{param}" if self.item_filters else ""
+            expected = "、".join(sorted(self.query_params)) or "（无）"
+            raise ApiError(
+                "unknown_parameter", f"未知参数 {param}：本接口只接受 {expected}{hint}", param=param
+            )  # fmt: skip
 
     def remember(self, read: reads.Read) -> reads.Read:
         self.request.sharing_read = read
@@ -116,6 +138,8 @@ PAGE_PARAMS = [
 
 class RecordListView(ClientApiView):
     endpoint = "records"
+    query_params = frozenset({"subcategory", "region", "updated_since", "fields", "cursor", "page_size"})
+    item_filters = True
 
     @extend_schema(
         summary="按子类、区域分页读取记录",
@@ -187,6 +211,7 @@ class MatchView(ClientApiView):
 
 class ChangeListView(ClientApiView):
     endpoint = "changes"
+    query_params = frozenset({"subcategory", "cursor", "page_size"})
 
     @extend_schema(
         summary="增量变更流（新增、更新、注销等），按 cursor 逐页读取，每个变更恰好一次",
@@ -204,6 +229,7 @@ class ChangeListView(ClientApiView):
 
 class StatsView(ClientApiView):
     endpoint = "stats"
+    query_params = frozenset({"region"})
 
     @extend_schema(
         summary="按乡镇和子类统计有效记录数",
