@@ -12,9 +12,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.choices import EntityKind
 from grassroots.api import ApiError
 from regions.choices import CODE_LENGTH_LEVEL
 
@@ -180,6 +182,8 @@ class EntityDetailView(ClientApiView):
 
     @extend_schema(summary="读取一个主体在授权范围内的全部记录", responses={200: s.EntityDetailSerializer, **ERRORS})
     def get(self, request, kind: str, key: str):
+        if kind not in EntityKind.values:
+            raise _bad("kind", f"未知的主体类型 {kind}，可用：{'、'.join(EntityKind.values)}")
         read = self.remember(reads.entity_detail(request.user, kind=kind, key=key))
         read.log_params = {"kind": kind}
         if not read.body:
@@ -196,7 +200,11 @@ class MatchView(ClientApiView):
         responses={200: s.MatchResponseSerializer, **ERRORS},
     )
     def post(self, request):
-        serializer = s.MatchRequestSerializer(data=request.data)
+        try:
+            body = request.data
+        except ParseError as exc:
+            raise ApiError("invalid_json", "请求体不是有效的 JSON，请检查格式（如引号、逗号、括号是否配对）") from exc
+        serializer = s.MatchRequestSerializer(data=body)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         specs = [

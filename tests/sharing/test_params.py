@@ -38,3 +38,17 @@ def test_documented_parameters_and_item_filters_still_work(api):
     assert api.get("/api/v1/changes/", {"cursor": 0, "page_size": 1, "subcategory": "P0101"}).status_code == 200
     assert api.get("/api/v1/stats/", {"region": "370602"}).status_code == 200
     assert api.get("/api/v1/records/", {"subcategory": "P0101", "format": "json"}).status_code == 200
+
+
+def test_match_with_a_body_that_is_not_json_gets_400_invalid_json(api):
+    response = api.post("/api/v1/match/", "{keys: [", content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_json" and body["message"].startswith("请求体不是有效的 JSON")
+
+
+def test_an_unknown_entity_kind_gets_400_naming_kind_and_the_valid_kinds(api):
+    response = api.get("/api/v1/entities/alien/1/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["param"] == "kind" and "person" in body["message"]
