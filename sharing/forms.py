@@ -13,12 +13,24 @@ class ApiClientForm(forms.Form):
     name = forms.CharField(label="名称", max_length=100)
     department = forms.CharField(label="所属部门", max_length=100, required=False)
     contact = forms.CharField(label="联系人及电话", max_length=200, required=False)
-    subcategories = forms.CharField(label="可读子类", help_text="子类代码，逗号分隔，如 P0301,P0209")
-    region = forms.CharField(label="可读区域", max_length=15, help_text="行政区划代码，如 370602")
+    subcategories = forms.CharField(
+        label="可读子类",
+        help_text="子类代码，逗号分隔，如 P0301,P0209（低保对象、残疾人）；代码见“数据目录”",
+        widget=forms.TextInput(attrs={"placeholder": "P0301,P0209", "size": 40}),
+    )
+    region = forms.CharField(label="可读区域", max_length=15, help_text="接入方只能读取该区划及其下级的数据")
     max_sensitivity = forms.ChoiceField(label="最高可读敏感级别", choices=Sensitivity.choices, initial="internal")
     rate_limit = forms.IntegerField(label="每分钟请求上限", min_value=1, max_value=100_000, initial=600)
     expires_days = forms.IntegerField(label="有效天数", min_value=1, max_value=3650, required=False,
                                       help_text="留空表示长期有效")  # fmt: skip
+
+    def __init__(self, *args, regions=None, **kwargs):
+        kwargs.setdefault("label_suffix", "：")
+        super().__init__(*args, **kwargs)
+        if regions is not None:
+            # A select of the regions the administrator manages (city, counties, townships), not a typed code.
+            choices = [("", "请选择区划")] + [(r.code, f"{r.name}（{r.code}）") for r in regions]
+            self.fields["region"].widget = forms.Select(choices=choices)
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -16,13 +16,15 @@ from openpyxl import Workbook
 
 from collection.report import set_text_safe
 from regions.access import can, restrict, scope_for
-from regions.choices import Action
+from regions.choices import Action, RegionLevel
+from regions.models import Region
 
 from .clients import create_client, revoke_client, rotate_token
 from .forms import AccessLogFilterForm, ApiClientForm
 from .models import AccessLog, ApiClient
 
 EXPORT_LIMIT = 100_000
+ADMIN_LEVELS = (RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOG_COLUMNS = ("时间", "接入方", "接口", "方法", "参数", "返回记录数", "状态码")
 
@@ -50,7 +52,9 @@ def client_list(request):
 @login_required
 def client_create(request):
     _require_admin(request.user)
-    form = ApiClientForm(request.POST or None)
+    regions = restrict(Region.objects.filter(is_sample=False, level__in=ADMIN_LEVELS), request.user,
+                       Action.ADMINISTER, field="code")  # fmt: skip
+    form = ApiClientForm(request.POST or None, regions=regions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not can(request.user, Action.ADMINISTER, data["region"]):

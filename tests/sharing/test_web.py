@@ -73,3 +73,11 @@ def test_the_access_log_is_searched_and_exported_with_formulas_as_text(admin_web
     assert len(rows) == 1 and rows[0][4] == "v.name==HYPERLINK(1)"
     name = sheet.cell(row=2, column=2)
     assert (name.value, name.data_type, name.quotePrefix) == ("=1+1", "s", True)
+
+
+def test_the_new_client_form_offers_only_the_admins_own_regions_with_chinese_labels(client, regions):
+    client.force_login(make_user("admin_zhifu_form", Role.PLATFORM_ADMIN, COUNTY_A))
+    page = client.get("/sharing/clients/new/").content.decode()
+    assert f'<option value="{COUNTY_A}">' in page and '<option value="370602002">' in page
+    assert '<option value="370611">' not in page and '<option value="3706">' not in page
+    assert "可读区域：" in page and "名称：" in page
