@@ -169,9 +169,9 @@ def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[
 def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory: str | None = None) -> Read:
     """The feed of record versions (create, update, retire, restore, resolve) after version id `after`, in id order.
 
-    Known limit: ids are allocated before commit, so a version committed after a reader already passed a higher id
-    would be skipped; exact under one writer at a time (see the sharing report: basedb serialising version writes,
-    e.g. with a transaction-level advisory lock, closes it for concurrent merges)."""
+    Exactly once across pages: every writer of versions (merge, revert, conflict resolution) takes
+    basedb.history.lock_change_feed() before its first version and holds it to commit, so version ids become
+    visible in increasing order and a reader never steps over a version committed later."""
     client = user.api_client
     queryset = restrict_subcategories(restrict(RecordVersion.objects.all(), user), client)
     if subcategory:
