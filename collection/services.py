@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -253,7 +254,7 @@ def verify_batch(batch: Batch) -> Batch:
             _clear_staged(batch, recognition.issues)
             totals = _Totals()
             expected = _expected_rows(workbook, recognition)
-            for chunk in process_sheet(workbook, recognition):
+            for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
                 _store_chunk(batch, chunk)
                 totals.add(chunk)
                 _set_progress(batch, totals.rows, expected)
@@ -282,7 +283,6 @@ def _flag_probable_duplicates(batch: Batch) -> None:
 def _enqueue_report(batch: Batch) -> None:
     """A large batch's annotated report takes seconds per 100k rows: build it in the background once verified, so
     the download in a web request is served from the cache (collection.report.cached_batch_report)."""
-    from django.conf import settings
 
     if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:
         return
@@ -495,7 +495,7 @@ def dry_run(
         summaries = []
         for recognition in recognitions:
             totals, issues, merge = _Totals(), list(recognition.issues), Counter()
-            for chunk in process_sheet(workbook, recognition):
+            for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
                 totals.add(chunk)
                 issues.extend(chunk.issues)
                 if preview is not None:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from catalog.spec import TableSpec
 
+from . import parallel as overlap
 from . import read
 from .guard import check_upload
 from .recognise import (
@@ -67,6 +68,10 @@ class Workbook:
         if sheet is None:
             return None
         return (sheet.start or (0, 0))[0] + sheet.height
+
+    def release(self, name: str) -> None:
+        """Free a parsed sheet once its rows are read."""
+        self._sheets.pop(name, None)
 
 
 def open_upload(path: Path, original_name: str) -> Workbook:
@@ -152,18 +157,65 @@ def read_chunks(workbook: Workbook, recognition: Recognition, chunk_size: int = 
     try:
         yield from read.sheet_chunks(sheet, columns, recognition.data_start_row, chunk_size)
     finally:
-        workbook._sheets.pop(recognition.sheet_name, None)  # free the parsed sheet once read
+        workbook.release(recognition.sheet_name)
+
+
+# Below these sizes a second reading process costs more than it saves (fork, pickling, one chunk only).
+PARALLEL_MIN_ROWS = 20_000
+PARALLEL_MIN_CSV_BYTES = 2 * 1024 * 1024
+PARALLEL_MIN_CHUNK = 10_000
 
 
 def process_sheet(
-    workbook: Workbook, recognition: Recognition, *, today: date | None = None, chunk_size: int = 50_000
+    workbook: Workbook,
+    recognition: Recognition,
+    *,
+    today: date | None = None,
+    chunk_size: int = 50_000,
+    parallel: bool = True,
 ) -> Iterator[VerifiedChunk]:
-    """Read a recognised table chunk by chunk and verify each chunk; duplicates are tracked across chunks."""
+    """Read a recognised table chunk by chunk and verify each chunk; duplicates are tracked across chunks.
+
+    With `parallel` (and a big table, a second CPU and fork), the rows are read in a child process while this one
+    verifies (see parallel.py); the chunks, their order and every result are the same either way.
+    """
     from . import verify
 
     headers = {c.item: c.header for c in recognition.columns if c.item}
     indexes = {c.item: c.index for c in recognition.columns if c.item}
     keys = verify.InFileKeys()
     today = today or date.today()
-    for raw in read_chunks(workbook, recognition, chunk_size):
+    for raw in raw_chunks(workbook, recognition, chunk_size, parallel=parallel):
         yield verify.verify_chunk(raw, recognition.spec, headers, keys=keys, today=today, column_indexes=indexes)
+
+
+def raw_chunks(
+    workbook: Workbook, recognition: Recognition, chunk_size: int, *, parallel: bool
+) -> Iterator[pd.DataFrame]:
+    """read_chunks, in a forked reader process when that pays off."""
+    if not (parallel and _worth_a_reader(workbook, recognition) and overlap.available()):
+        yield from read_chunks(workbook, recognition, chunk_size)
+        return
+    # Smaller chunks overlap better: the last chunk is verified alone, after the child has finished.
+    rows = _expected_rows(workbook, recognition)
+    if rows is not None:
+        chunk_size = min(chunk_size, max(PARALLEL_MIN_CHUNK, -(-rows // 8)))
+    # The child inherits the parsed sheet; once it runs, this process lets go of its own copy.
+    yield from overlap.iterate_in_child(
+        lambda: read_chunks(workbook, recognition, chunk_size),
+        on_started=lambda: workbook.release(recognition.sheet_name),
+        pack=overlap.pack_frame,
+        unpack=overlap.unpack_frame,
+    )
+
+
+def _expected_rows(workbook: Workbook, recognition: Recognition) -> int | None:
+    rows = workbook.row_count(recognition.sheet_name)
+    return None if rows is None else max(rows - recognition.data_start_row + 1, 0)
+
+
+def _worth_a_reader(workbook: Workbook, recognition: Recognition) -> bool:
+    if workbook.format == "csv":
+        return workbook.path.stat().st_size >= PARALLEL_MIN_CSV_BYTES
+    rows = _expected_rows(workbook, recognition)
+    return rows is not None and rows >= PARALLEL_MIN_ROWS

@@ -1,0 +1,116 @@
+"""Reading in a forked child while verifying here (collection.pipeline.parallel): same results, failures surfaced.
+
+The parallel path is forced on the real sample workbooks (the size thresholds are lowered) and compared with the
+serial path cell by cell and issue by issue.
+"""
+
+import os
+import signal
+import time
+
+import pytest
+
+from collection.pipeline import parallel, run
+from collection.pipeline.run import open_upload, process_sheet, recognise_tables
+from collection.pipeline.types import RejectedFile
+from tests.collection.intake_fixtures import DATA, EXPECTED, specs  # noqa: F401
+from tests.collection.test_run import TODAY
+
+pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and a second CPU")
+
+SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_h0101_houses.xlsx"]
+
+
+def _results(name, specs, *, parallel_read, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(run, "PARALLEL_MIN_ROWS", 0 if parallel_read else 10**9)
+    monkeypatch.setattr(run, "PARALLEL_MIN_CSV_BYTES", 0 if parallel_read else 10**12)
+    forks = []
+    real = parallel.iterate_in_child
+    monkeypatch.setattr(parallel, "iterate_in_child", lambda *a, **k: forks.append(1) or real(*a, **k))
+    workbook = open_upload(DATA / name, name)
+    [recognition] = recognise_tables(workbook, specs)
+    chunks = list(process_sheet(workbook, recognition, today=TODAY, chunk_size=7))
+    frames = [chunk.frame.astype(object).where(chunk.frame.notna(), None).to_dict("records") for chunk in chunks]
+    issues = [issue for chunk in chunks for issue in chunk.issues]
+    counts = [(c.rows, c.corrections, dict(c.correction_counts)) for c in chunks]
+    return bool(forks), frames, issues, counts
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_the_forked_reader_gives_exactly_what_the_serial_reader_gives(specs, monkeypatch, name):  # noqa: F811
+    forked, *parallel_results = _results(name, specs, parallel_read=True, monkeypatch=monkeypatch)
+    serial, *serial_results = _results(name, specs, parallel_read=False, monkeypatch=monkeypatch)
+    assert forked and not serial
+    assert parallel_results == serial_results
+    assert parallel_results[1], "the sample has issues to compare"
+
+
+def test_small_tables_are_read_in_this_process(specs, monkeypatch):  # noqa: F811
+    forked, *_ = _results("sample_p0101_messy.xlsx", specs, parallel_read=False, monkeypatch=monkeypatch)
+    assert not forked
+    name = "sample_p0101_messy.xlsx"
+    workbook = open_upload(DATA / name, name)
+    [recognition] = recognise_tables(workbook, specs)
+    assert not run._worth_a_reader(workbook, recognition)  # a few dozen rows, far under PARALLEL_MIN_ROWS
+
+
+def test_a_rejection_in_the_child_reaches_the_caller_with_its_chinese_message():
+    def produce():
+        yield 1
+        raise RejectedFile("文件第 3 行无法读取，请另存后重新上传。", code="broken_csv")
+
+    items = parallel.iterate_in_child(produce)
+    assert next(items) == 1
+    with pytest.raises(RejectedFile) as caught:
+        next(items)
+    assert caught.value.message == "文件第 3 行无法读取，请另存后重新上传。"
+    assert caught.value.code == "broken_csv"
+
+
+def test_an_unexpected_error_in_the_child_is_raised_with_its_traceback():
+    def produce():
+        yield {"a": 1}
+        raise ValueError("boom")
+
+    items = parallel.iterate_in_child(produce)
+    assert next(items) == {"a": 1}
+    with pytest.raises(RuntimeError, match="ValueError: boom"):
+        next(items)
+
+
+def test_a_child_killed_mid_file_is_an_error_not_a_short_file():
+    def produce():
+        yield os.getpid()
+        time.sleep(60)
+        yield "never"
+
+    items = parallel.iterate_in_child(produce)
+    child = next(items)
+    assert child != os.getpid()
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="读取进程意外退出"):
+        next(items)
+
+
+def test_closing_the_iterator_early_stops_the_child():
+    def produce():
+        for n in range(10**9):
+            yield os.getpid() if n == 0 else n
+
+    items = parallel.iterate_in_child(produce)
+    child = next(items)
+    next(items)
+    items.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # gone and reaped: no zombie left behind
+
+
+def test_on_started_runs_in_the_parent_once_the_child_exists():
+    started = []
+
+    def produce():
+        yield len(started)  # the child was forked before on_started ran
+
+    items = parallel.iterate_in_child(produce, on_started=lambda: started.append(os.getpid()))
+    assert list(items) == [0]
+    assert started == [os.getpid()]
