@@ -6,7 +6,17 @@ The record page and the entity (360°) view show these; the data comes only from
 from dataclasses import dataclass
 from datetime import datetime
 
+from .choices import VersionAction
 from .models import Entity, Record, RecordVersion
+
+
+def change_pairs(action: str, changes: dict | None) -> dict[str, list]:
+    """A version's changes as {item: [old, new]}: a create stores the values it created ({item: value}, empty items
+    included), every other action stores the pairs themselves."""
+    changes = changes or {}
+    if action == VersionAction.CREATE:
+        return {item: [None, value] for item, value in changes.items() if value is not None and value != ""}
+    return changes
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ def value_provenance(record: Record, versions: list[RecordVersion] | None = None
     found: dict[str, Provenance] = {}
     for version in record_versions(record) if versions is None else versions:
         batch = version.batch if version.batch_id else None
-        for item, change in version.changes.items():
+        for item, change in version.pairs().items():
             if item in found or item not in record.values:
                 continue
             found[item] = Provenance(

@@ -219,23 +219,6 @@ class _Sql:
         self.json = "jsonb" if self.pg else "text"
         self.id = "bigint" if self.pg else "integer"
 
-    def changes_of_create(self, column: str) -> str:
-        """A SQL expression turning a values JSON column into {item: [null, value]} for its non-empty items."""
-        if self.pg:
-            return (
-                "COALESCE((SELECT jsonb_object_agg(t.k, jsonb_build_array(NULL, t.v)) "
-                f"FROM jsonb_each({column}) AS t(k, v) WHERE jsonb_typeof(t.v) <> 'null' AND t.v <> '\"\"'), "
-                "'{}'::jsonb)"
-            )
-        value = (
-            "CASE j.type WHEN 'true' THEN json('true') WHEN 'false' THEN json('false') "
-            "WHEN 'object' THEN json(j.value) WHEN 'array' THEN json(j.value) ELSE j.value END"
-        )
-        return (
-            f"COALESCE((SELECT json_group_object(j.key, json_array(NULL, {value})) FROM json_each({column}) AS j "
-            "WHERE j.type <> 'null' AND NOT (j.type = 'text' AND j.value = '')), '{}')"
-        )
-
     def create_temp(self, cursor, name: str, columns: str) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         suffix = " ON COMMIT DROP" if self.pg else ""
@@ -385,7 +368,7 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
 def _insert_create_versions(cursor, ctx: _Context, now) -> int:
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
-        f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {ctx.sql.changes_of_create(SR_VALUES)}, "
+        f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {SR_VALUES}, "
         f"%s, %s, %s, %s, '', %s FROM merge_stage AS s JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id "
         "WHERE s.op = %s ORDER BY s.staged_row_id",
         [VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now, CREATE],

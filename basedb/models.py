@@ -110,7 +110,11 @@ class Record(models.Model):
 
 
 class RecordVersion(models.Model):
-    """One change of a record: which items changed from what to what ({item: [old, new]}), by which batch or user.
+    """One change of a record, by which batch or user.
+
+    `changes` holds {item: [old, new]} for the items that changed, except for a create, which holds the record's
+    values as first merged ({item: value}, empty items included): a create has no old side, and copying the values
+    document is what keeps the bulk merge fast. Read both forms through `pairs()` (basedb.history.change_pairs).
 
     The id is global and monotonically increasing: the sharing API's change feed pages by it. subcategory and region
     are copied from the record at the time of the change so the feed can be scoped without a join.
@@ -179,6 +183,12 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} v{self.version} {self.action}"
+
+    def pairs(self) -> dict[str, list]:
+        """The version's changes as {item: [old, new]} whatever the action (see the class docstring)."""
+        from .history import change_pairs
+
+        return change_pairs(self.action, self.changes)
 
 
 class Conflict(models.Model):

@@ -63,7 +63,7 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
         code = record.subcategory.code
         provenance = value_provenance(record, versions[record.pk])
         for version in versions[record.pk]:
-            version.shown_changes = presenter.changes(code, version.changes)
+            version.shown_changes = presenter.changes(code, version.pairs())
         items = [(label, shown, provenance.get(key)) for key, label, shown in presenter.values(code, record.values)]
         rows.append({"record": record, "items": items, "versions": versions[record.pk]})
     return rows

@@ -197,15 +197,53 @@ def plain_copy(rows: list[tuple], pg: bool) -> float:
     return time.perf_counter() - started
 
 
+STEPS = ("_insert_entities", "_stage_chunk", "_fetch_existing", "_insert_records", "_insert_create_versions",
+         "_apply_changes", "_record_conflicts", "_mark_staged")  # fmt: skip
+
+
+class StepTimer:
+    """Seconds spent in each step function of basedb.merge during a merge (wraps them for the run only)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __enter__(self):
+        from basedb import merge
+
+        self.saved = {name: getattr(merge, name) for name in STEPS}
+        for name, function in self.saved.items():
+            setattr(merge, name, self._timed(name, function))
+        return self
+
+    def _timed(self, name, function):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+        return timed
+
+    def __exit__(self, *exc):
+        from basedb import merge
+
+        for name, function in self.saved.items():
+            setattr(merge, name, function)
+
+
 def timed_merge(batch, chunk: int) -> dict:
     from basedb.merge import merge_batch
 
-    with PeakRss() as rss:
+    with PeakRss() as rss, StepTimer() as steps:
         started = time.perf_counter()
         result = merge_batch(batch, acting_user=None, chunk_size=chunk)
         seconds = time.perf_counter() - started
+    inside = sum(steps.seconds.values())
     return {"seconds": round(seconds, 2), "rows_per_s": round(batch.rows / seconds), "rss_start_mb": rss.start_mb,
-            "rss_peak_mb": rss.peak_mb, **result.as_dict()}  # fmt: skip
+            "rss_peak_mb": rss.peak_mb, **result.as_dict(),
+            "steps": {name: round(s, 2) for name, s in steps.seconds.items()},
+            "outside_steps": round(seconds - inside, 2)}  # fmt: skip
 
 
 def main() -> None:

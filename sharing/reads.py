@@ -13,6 +13,7 @@ from datetime import datetime
 from django.db.models import Count
 
 from basedb.choices import RecordStatus
+from basedb.history import change_pairs
 from basedb.models import Entity, Record, RecordVersion
 from regions.access import restrict
 from regions.models import prefix_bounds
@@ -190,7 +191,7 @@ def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory
         code = code_of[sub_id]
         info = infos.get(code) or infos.setdefault(code, ItemInfo(spec_for(code)))
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
-        shown, hidden, changes_personal = info.changes(changes or {}, client.max_sensitivity, key)
+        shown, hidden, changes_personal = info.changes(change_pairs(action, changes), client.max_sensitivity, key)
         personal = personal or key_personal or changes_personal
         results.append(
             {

@@ -31,7 +31,8 @@ def test_a_new_batch_creates_one_entity_record_and_create_version_per_row(office
     )
     version = record.versions.get()
     assert (version.action, version.batch_id, version.acting_user_id) == ("create", batch.pk, officer_a.pk)
-    assert version.changes["phone"] == [None, person(3)["phone"]]
+    assert version.changes == person(3)  # a create stores the values it created
+    assert version.pairs()["phone"] == [None, person(3)["phone"]]
     assert Entity.objects.get(key=person(3)["id_number"]).display_name == "测试3"
     batch.refresh_from_db()
     assert (batch.status, batch.created) == (BatchStatus.MERGED, 5)
@@ -215,3 +216,32 @@ def test_a_frame_preview_counts_like_the_row_by_row_preview(officer_a):
     frame["_key"], frame["_row"], frame["_valid"] = frame["id_number"], range(2, 10), True
     frame.loc[3, "remarks"] = pd.NA
     assert counts(preview_rows("P0101", TOWNSHIP_A, frame)) == expected
+
+
+def test_a_create_version_reads_as_pairs_without_its_empty_items(officer_a):
+    batch = staged_batch(TOWNSHIP_A, [person(0, phone="", remark=None)])
+    merge_batch(batch, acting_user=officer_a)
+    version = RecordVersion.objects.get(record__entity__key=person(0)["id_number"])
+    assert version.changes["phone"] == "" and version.changes["remark"] is None
+    pairs = version.pairs()
+    assert "phone" not in pairs and "remark" not in pairs
+    assert pairs["name"] == [None, person(0)["name"]]
+    assert all(old is None for old, _new in pairs.values())
+
+
+def test_the_migration_turns_stored_create_pairs_into_values_and_back(officer_a):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("basedb.migrations.0003_create_versions_store_values")
+    merge_batch(staged_batch(TOWNSHIP_A, [person(n) for n in range(3)]), acting_user=officer_a)
+    before = {v.pk: (v.changes, v.pairs()) for v in RecordVersion.objects.all()}
+    migration.values_to_pairs(apps, None)
+    old_form = {v.pk: v.changes for v in RecordVersion.objects.all()}
+    assert all(changes == pairs for (_values, pairs), changes in zip(before.values(), old_form.values(), strict=True))
+    migration.pairs_to_values(apps, None)
+    after = {v.pk: v.changes for v in RecordVersion.objects.all()}
+    # Back to values (empty items are not in the old pairs form, so they do not come back).
+    for pk, (values, _pairs) in before.items():
+        assert after[pk] == {k: v for k, v in values.items() if v not in (None, "")}
