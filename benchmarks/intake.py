@@ -15,6 +15,7 @@ directory (migrate, load_regions, load_catalog). Pass --database-url to use anot
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -97,6 +98,57 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class TreeMemory:
+    """Peak memory of a process and all its descendants together (the forked reader included), sampled every
+    20 ms as the sum of their PSS (proportional set size: pages shared after a fork are counted once, split
+    between the processes), from /proc/PID/smaps_rollup. ru_maxrss cannot say this: it is per process."""
+
+    def __init__(self, root: int):
+        import threading
+
+        self.root, self.peak_kib, self._stop = root, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak_kib / 1024
+
+    def _run(self) -> None:
+        while True:
+            self.peak_kib = max(self.peak_kib, sum(self._pss(pid) for pid in self._tree(self.root)))
+            if self._stop.wait(0.02):
+                return
+
+    @staticmethod
+    def _tree(root: int) -> list[int]:
+        pids, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    todo.extend(int(child) for child in children.read_text().split())
+        return pids
+
+    @staticmethod
+    def _pss(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+
 def measure(kind: str, path: Path) -> dict:
     started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     rows = 0
@@ -121,23 +173,30 @@ def measure(kind: str, path: Path) -> dict:
 
         specs = current_specs()
         started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)  # Django start is in the CLI figure only
-        workbook = open_upload(path, path.name)
-        [recognition] = recognise_tables(workbook, specs, "P0101")
-        if kind == "read":
-            rows = sum(len(frame) for frame in read_chunks(workbook, recognition))
-        else:
-            chunks = process_sheet(workbook, recognition)
-            rows = sum(chunk.rows for chunk in chunks)
+        with TreeMemory(os.getpid()) as memory:
+            workbook = open_upload(path, path.name)
+            [recognition] = recognise_tables(workbook, specs, "P0101")
+            if kind == "read":
+                rows = sum(len(frame) for frame in read_chunks(workbook, recognition))
+            else:  # with the forked reader when the table is big (the CLI's default)
+                chunks = process_sheet(workbook, recognition)
+                rows = sum(chunk.rows for chunk in chunks)
+        seconds = time.perf_counter() - started
+        cpu = _cpu(resource.RUSAGE_SELF) - cpu + _cpu(resource.RUSAGE_CHILDREN)
+        peak = max(memory.peak_mib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return {"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mib": peak}
     elif kind == "cli":
         command = [PY, "manage.py", "import_workbook", str(path), "--region", "370602002", "--subcategory", "P0101",
                    "--dry-run", "--json"]  # fmt: skip
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with TreeMemory(child.pid) as memory:
+            stdout, stderr = child.communicate()
         seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"import_workbook exited {done.returncode}: {done.stderr[-400:]}")
-        summary = json.loads(done.stdout)
+        if child.returncode != 0:
+            raise SystemExit(f"import_workbook exited {child.returncode}: {stderr[-400:]}")
+        summary = json.loads(stdout)
         summary = summary[0] if isinstance(summary, list) else summary
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak = max(memory.peak_mib, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
         return {"seconds": seconds, "cpu": _cpu(resource.RUSAGE_CHILDREN), "rows": summary["rows"],
                 "valid": summary["valid"], "peak_mib": peak}  # fmt: skip
     seconds = time.perf_counter() - started
@@ -173,6 +232,7 @@ def main() -> int:
     parser.add_argument("--file", type=Path, help="workbook to write (default: a temporary file)")
     parser.add_argument("--no-openpyxl", action="store_true", help="skip pandas+openpyxl (minutes at 1M rows)")
     parser.add_argument("--keep", action="store_true", help="keep the generated workbook and database")
+    parser.add_argument("--reuse-file", action="store_true", help="use --file as it is when it exists (no generation)")
     parser.add_argument("--database-url", help="database for the CLI run (default: a fresh temporary SQLite)")
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("ROWS", "FILE"), help=argparse.SUPPRESS)
@@ -189,10 +249,13 @@ def main() -> int:
     env = dict(os.environ, DATABASE_URL=args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}")
     print(f"machine: {machine()}")
     started = time.perf_counter()
-    # in a child: a forked child inherits its parent's peak RSS, which would floor every figure below
-    subprocess.run([PY, __file__, "--generate", str(args.rows), str(path)], check=True)
-    print(f"generated {args.rows:,} rows x {len(HEADER)} columns in {time.perf_counter() - started:.1f} s: "
-          f"{path} ({path.stat().st_size / 2**20:.1f} MiB)")  # fmt: skip
+    if args.reuse_file and path.exists():
+        print(f"reusing {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    else:
+        # in a child: a forked child inherits its parent's peak RSS, which would floor every figure below
+        subprocess.run([PY, __file__, "--generate", str(args.rows), str(path)], check=True)
+        print(f"generated {args.rows:,} rows x {len(HEADER)} columns in {time.perf_counter() - started:.1f} s: "
+              f"{path} ({path.stat().st_size / 2**20:.1f} MiB)")  # fmt: skip
     if not args.database_url:
         prepare_database(env)
     kinds = ["fastexcel", "calamine", *([] if args.no_openpyxl else ["openpyxl"]), "read", "process", "cli"]
