@@ -271,25 +271,65 @@ CHUNK_ROWS = (
 )
 
 
-def _insert_entities(cursor, ctx: _Context, low: int, high: int, now) -> None:
+def _entities_sql(ctx: _Context) -> tuple[str, list]:
     # Sorted inserts: two concurrent merges wait on each other instead of deadlocking.
-    cursor.execute(
+    return (
         f"INSERT INTO {T_ENTITY} (kind, key, region_id, display_name, created_at, updated_at) "
         f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES)}, %s, %s FROM {T_STAGED} AS sr "
         f"WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
-        [ctx.kind, ctx.batch.region_id, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
+        [ctx.kind, ctx.batch.region_id],
     )
 
 
-def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
-    """merge_stage: one narrow row per mergeable staged row of the chunk (the first row of a key wins), with its
-    entity and, when the subcategory already holds it, its record. Values stay in collection_stagedrow."""
+def _insert_entities(cursor, ctx: _Context, low: int, high: int, now) -> None:
+    """The chunk's new entities (SQLite; PostgreSQL inserts them while staging, see _stage_chunk_pg)."""
+    sql, params = _entities_sql(ctx)
+    cursor.execute(sql, [*params, now, now, ctx.batch.pk, low, high, MergeState.PENDING])
+
+
+def _create_stage(cursor, ctx: _Context) -> None:
     ctx.sql.create_temp(
         cursor,
         "merge_stage",
         f"staged_row_id {ctx.sql.id} PRIMARY KEY, row integer, key text NOT NULL UNIQUE, "
         f"entity_id {ctx.sql.id}, record_id {ctx.sql.id}, op varchar(10)",
     )
+
+
+def _stage_chunk_pg(cursor, ctx: _Context, low: int, high: int, now) -> None:
+    """PostgreSQL: insert the chunk's new entities and stage the chunk in one statement. The new entities' ids come
+    back from the insert; an entity that already existed is found by its key. One that a concurrent merge committed
+    while this statement ran is outside its snapshot: such rows are staged without entity and linked right after."""
+    _create_stage(cursor, ctx)
+    entities, params = _entities_sql(ctx)
+    chunk = [ctx.batch.pk, low, high, MergeState.PENDING]
+    cursor.execute(
+        f"WITH new_entity AS ({entities} RETURNING id, key) "
+        "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id, op) "
+        f"SELECT sr.id, sr.row, sr.key, COALESCE(n.id, e.id), r.id, {IDENTICAL_SQL} FROM {T_STAGED} AS sr "
+        "LEFT JOIN new_entity AS n ON n.key = sr.key "
+        f"LEFT JOIN {T_ENTITY} AS e ON n.id IS NULL AND e.kind = %s AND e.key = sr.key "
+        f"LEFT JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
+        f"WHERE {CHUNK_ROWS} ORDER BY sr.id ON CONFLICT (key) DO NOTHING",
+        [*params, now, now, *chunk, ctx.batch.region_id, RecordStatus.ACTIVE, UNCHANGED, ctx.kind,
+         ctx.subcategory.pk, *chunk],
+    )  # fmt: skip
+    cursor.execute(
+        f"UPDATE merge_stage SET entity_id = e.id FROM {T_ENTITY} AS e "
+        "WHERE merge_stage.entity_id IS NULL AND e.kind = %s AND e.key = merge_stage.key",
+        [ctx.kind],
+    )
+    if cursor.rowcount:  # their records, if any, are linked and compared like those of a lost insert race
+        _link_records(cursor, ctx)
+        _mark_identical(cursor, ctx)
+    # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
+    cursor.execute("ANALYZE merge_stage")
+
+
+def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
+    """merge_stage: one narrow row per mergeable staged row of the chunk (the first row of a key wins), with its
+    entity and, when the subcategory already holds it, its record. Values stay in collection_stagedrow."""
+    _create_stage(cursor, ctx)
     # A re-import's fast path, decided in the same pass: values equal to the record's (same township, active) are
     # unchanged without leaving the database. Rows that differ only in form go through diff_values.
     cursor.execute(
@@ -347,12 +387,19 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
     )
     params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now]
     if ctx.sql.pg:
-        # The new ids come straight back from the insert: no second join over the records table.
+        # The new records come straight back from the insert, and their create versions (the values as created)
+        # are written from them in the same statement: no second join over the records or the staged rows. The
+        # caller holds the change-feed lock (lock_change_feed) from here on.
         cursor.execute(
-            f"WITH created AS ({insert} RETURNING id, entity_id) UPDATE merge_stage SET record_id = created.id, "
-            "op = %s FROM created WHERE merge_stage.entity_id = created.entity_id",
-            [*params, CREATE],
-        )
+            f'WITH created AS ({insert} RETURNING id, entity_id, "values"), '
+            f"versions AS (INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, "
+            "batch_id, acting_user_id, note, created_at) SELECT c.id, 1, %s, c.\"values\", %s, %s, %s, %s, '', %s "
+            "FROM created AS c ORDER BY c.id) "
+            "UPDATE merge_stage SET record_id = created.id, op = %s FROM created "
+            "WHERE merge_stage.entity_id = created.entity_id",
+            [*params, VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now,
+             CREATE],
+        )  # fmt: skip
     else:
         cursor.execute(insert, params)
         cursor.execute(
@@ -366,6 +413,11 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
 
 
 def _insert_create_versions(cursor, ctx: _Context, now) -> int:
+    """The create versions of the chunk's new records: written with the records on PostgreSQL (counted here),
+    from the staged values on SQLite."""
+    if ctx.sql.pg:
+        cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE op = %s", [CREATE])
+        return cursor.fetchone()[0]
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
         f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {SR_VALUES}, "
@@ -472,8 +524,11 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
             # The chunk commits without waiting for its WAL flush: a server crash may lose the last chunks whole,
             # checkpoint included (same transaction), and merge_batch then redoes them; later commits flush them.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        _insert_entities(cursor, ctx, low, high, now)
-        _stage_chunk(cursor, ctx, low, high)
+        if ctx.sql.pg:
+            _stage_chunk_pg(cursor, ctx, low, high, now)
+        else:
+            _insert_entities(cursor, ctx, low, high, now)
+            _stage_chunk(cursor, ctx, low, high)
         for attempt in range(5):
             if attempt:
                 _link_records(cursor, ctx)
@@ -492,11 +547,13 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
                     changed.append((staged_id, record_id, new_values, version + 1, changes, action))
                 elif op == CONFLICT:
                     conflicts.append(row)
+            # From the first record insert (which writes create versions on PostgreSQL) to commit, this chunk's
+            # versions are the newest ids (change-feed order). Taken again on later attempts: a no-op.
+            lock_change_feed()
             if _insert_records(cursor, ctx, now) == 0:
                 break
         else:
             raise RuntimeError("merge could not settle concurrent inserts")
-        lock_change_feed()  # from here to commit, this chunk's versions are the newest ids (change-feed order)
         result.created += _insert_create_versions(cursor, ctx, now)
         _apply_changes(cursor, ctx, changed, now)
         _record_conflicts(ctx, conflicts)
