@@ -319,9 +319,7 @@ def _stage_chunk_pg(cursor, ctx: _Context, low: int, high: int, now) -> None:
         "WHERE merge_stage.entity_id IS NULL AND e.kind = %s AND e.key = merge_stage.key",
         [ctx.kind],
     )
-    if cursor.rowcount:  # their records, if any, are linked and compared like those of a lost insert race
-        _link_records(cursor, ctx)
-        _mark_identical(cursor, ctx)
+    # Their records, if any, are then linked and compared like those of a lost insert race (_merge_chunk's loop).
     # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
     cursor.execute("ANALYZE merge_stage")
 
