@@ -37,6 +37,7 @@ MERGEABLE_STATUSES = frozenset(
     {BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW, BatchStatus.MERGING, BatchStatus.MERGED}
 )
 PREVIEW_KEYS_PER_QUERY = 5_000
+MERGE_WORK_MEM = "64MB"  # PostgreSQL work_mem of a merge chunk's transaction (the server default is 4MB)
 
 CREATE, UPDATE, UNCHANGED, CONFLICT, RESTORE = "create", "update", "unchanged", "conflict", "restore"
 
@@ -271,63 +272,25 @@ CHUNK_ROWS = (
 )
 
 
-def _entities_sql(ctx: _Context) -> tuple[str, list]:
+def _insert_entities(cursor, ctx: _Context, low: int, high: int, now) -> None:
     # Sorted inserts: two concurrent merges wait on each other instead of deadlocking.
-    return (
+    cursor.execute(
         f"INSERT INTO {T_ENTITY} (kind, key, region_id, display_name, created_at, updated_at) "
         f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES)}, %s, %s FROM {T_STAGED} AS sr "
         f"WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
-        [ctx.kind, ctx.batch.region_id],
+        [ctx.kind, ctx.batch.region_id, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
     )
 
 
-def _insert_entities(cursor, ctx: _Context, low: int, high: int, now) -> None:
-    """The chunk's new entities (SQLite; PostgreSQL inserts them while staging, see _stage_chunk_pg)."""
-    sql, params = _entities_sql(ctx)
-    cursor.execute(sql, [*params, now, now, ctx.batch.pk, low, high, MergeState.PENDING])
-
-
-def _create_stage(cursor, ctx: _Context) -> None:
+def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
+    """merge_stage: one narrow row per mergeable staged row of the chunk (the first row of a key wins), with its
+    entity and, when the subcategory already holds it, its record. Values stay in collection_stagedrow."""
     ctx.sql.create_temp(
         cursor,
         "merge_stage",
         f"staged_row_id {ctx.sql.id} PRIMARY KEY, row integer, key text NOT NULL UNIQUE, "
         f"entity_id {ctx.sql.id}, record_id {ctx.sql.id}, op varchar(10)",
     )
-
-
-def _stage_chunk_pg(cursor, ctx: _Context, low: int, high: int, now) -> None:
-    """PostgreSQL: insert the chunk's new entities and stage the chunk in one statement. The new entities' ids come
-    back from the insert; an entity that already existed is found by its key. One that a concurrent merge committed
-    while this statement ran is outside its snapshot: such rows are staged without entity and linked right after."""
-    _create_stage(cursor, ctx)
-    entities, params = _entities_sql(ctx)
-    chunk = [ctx.batch.pk, low, high, MergeState.PENDING]
-    cursor.execute(
-        f"WITH new_entity AS ({entities} RETURNING id, key) "
-        "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id, op) "
-        f"SELECT sr.id, sr.row, sr.key, COALESCE(n.id, e.id), r.id, {IDENTICAL_SQL} FROM {T_STAGED} AS sr "
-        "LEFT JOIN new_entity AS n ON n.key = sr.key "
-        f"LEFT JOIN {T_ENTITY} AS e ON n.id IS NULL AND e.kind = %s AND e.key = sr.key "
-        f"LEFT JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
-        f"WHERE {CHUNK_ROWS} ORDER BY sr.id ON CONFLICT (key) DO NOTHING",
-        [*params, now, now, *chunk, ctx.batch.region_id, RecordStatus.ACTIVE, UNCHANGED, ctx.kind,
-         ctx.subcategory.pk, *chunk],
-    )  # fmt: skip
-    cursor.execute(
-        f"UPDATE merge_stage SET entity_id = e.id FROM {T_ENTITY} AS e "
-        "WHERE merge_stage.entity_id IS NULL AND e.kind = %s AND e.key = merge_stage.key",
-        [ctx.kind],
-    )
-    # Their records, if any, are then linked and compared like those of a lost insert race (_merge_chunk's loop).
-    # Temporary tables get no statistics unless analysed; without them the joins below may scan every record.
-    cursor.execute("ANALYZE merge_stage")
-
-
-def _stage_chunk(cursor, ctx: _Context, low: int, high: int) -> None:
-    """merge_stage: one narrow row per mergeable staged row of the chunk (the first row of a key wins), with its
-    entity and, when the subcategory already holds it, its record. Values stay in collection_stagedrow."""
-    _create_stage(cursor, ctx)
     # A re-import's fast path, decided in the same pass: values equal to the record's (same township, active) are
     # unchanged without leaving the database. Rows that differ only in form go through diff_values.
     cursor.execute(
@@ -522,11 +485,12 @@ def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
             # The chunk commits without waiting for its WAL flush: a server crash may lose the last chunks whole,
             # checkpoint included (same transaction), and merge_batch then redoes them; later commits flush them.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        if ctx.sql.pg:
-            _stage_chunk_pg(cursor, ctx, low, high, now)
-        else:
-            _insert_entities(cursor, ctx, low, high, now)
-            _stage_chunk(cursor, ctx, low, high)
+            # The chunk's sorts and hashes (25,000 rows of values) fit in memory instead of spilling to disk.
+            cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
+        # Two statements, not one with the entity insert as a CTE: joining a CTE's rows by key leaves the planner
+        # without statistics (it guessed one row and chose a nested loop: minutes per chunk for a fresh batch).
+        _insert_entities(cursor, ctx, low, high, now)
+        _stage_chunk(cursor, ctx, low, high)
         for attempt in range(5):
             if attempt:
                 _link_records(cursor, ctx)

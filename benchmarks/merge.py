@@ -197,7 +197,7 @@ def plain_copy(rows: list[tuple], pg: bool) -> float:
     return time.perf_counter() - started
 
 
-STEPS = ("_insert_entities", "_stage_chunk", "_stage_chunk_pg", "_fetch_existing", "_insert_records", "_insert_create_versions",
+STEPS = ("_insert_entities", "_stage_chunk", "_fetch_existing", "_insert_records", "_insert_create_versions",
          "_apply_changes", "_record_conflicts", "_mark_staged")  # fmt: skip
 
 
