@@ -256,6 +256,11 @@ class _Context:
     kind: str
     user_id: int | None
     sql: _Sql
+    low: int = 0  # the chunk being merged: staged row ids low < id <= high
+    high: int = 0
+
+    def staged_range(self) -> list[int]:
+        return [self.low, self.high]
 
 
 def _display_name_sql(column: str) -> str:
@@ -264,6 +269,9 @@ def _display_name_sql(column: str) -> str:
 
 
 SR_VALUES = 'sr."values"'
+# Staged rows are joined by id within the chunk's id range, so the planner walks the primary key over the chunk
+# instead of hashing the whole (ever-growing) staged-row table.
+STAGED_JOIN = f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id AND sr.id > %s AND sr.id <= %s"
 IDENTICAL_SQL = 'CASE WHEN r.region_id = %s AND r.status = %s AND r."values" = sr."values" THEN %s END'
 # The chunk's rows that may merge: valid, not merged yet, with a key.
 CHUNK_ROWS = (
@@ -321,8 +329,8 @@ def _mark_identical(cursor, ctx: _Context) -> int:
     cursor.execute(
         f"UPDATE merge_stage SET op = %s FROM {T_RECORD} AS r, {T_STAGED} AS sr "
         "WHERE merge_stage.op IS NULL AND r.id = merge_stage.record_id AND sr.id = merge_stage.staged_row_id "
-        'AND r.region_id = %s AND r.status = %s AND r."values" = sr."values"',
-        [UNCHANGED, ctx.batch.region_id, RecordStatus.ACTIVE],
+        'AND sr.id > %s AND sr.id <= %s AND r.region_id = %s AND r.status = %s AND r."values" = sr."values"',
+        [UNCHANGED, *ctx.staged_range(), ctx.batch.region_id, RecordStatus.ACTIVE],
     )
     return cursor.rowcount
 
@@ -332,7 +340,8 @@ def _fetch_existing(cursor, ctx: _Context, seen: set[int]) -> list[tuple]:
     cursor.execute(
         f'SELECT s.staged_row_id, s.row, s.key, s.entity_id, sr."values", r.id, r.region_id, r.status, r."values", '
         f"r.version FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
-        f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}"
+        f"{STAGED_JOIN} WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}",
+        ctx.staged_range(),
     )
     return [row for row in cursor.fetchall() if row[0] not in seen]
 
@@ -343,10 +352,11 @@ def _insert_records(cursor, ctx: _Context, now) -> int:
     insert = (
         f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, "values", status, version, last_batch_id, '
         f'created_at, updated_at) SELECT s.entity_id, %s, %s, sr."values", %s, 1, %s, %s, %s FROM merge_stage AS s '
-        f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id WHERE s.record_id IS NULL ORDER BY s.entity_id "
+        f"{STAGED_JOIN} WHERE s.record_id IS NULL ORDER BY s.entity_id "
         "ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
     )
-    params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now]
+    params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now,
+              *ctx.staged_range()]  # fmt: skip
     if ctx.sql.pg:
         # The new records come straight back from the insert, and their create versions (the values as created)
         # are written from them in the same statement: no second join over the records or the staged rows. The
@@ -382,9 +392,18 @@ def _insert_create_versions(cursor, ctx: _Context, now) -> int:
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
         f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {SR_VALUES}, "
-        f"%s, %s, %s, %s, '', %s FROM merge_stage AS s JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id "
+        f"%s, %s, %s, %s, '', %s FROM merge_stage AS s {STAGED_JOIN} "
         "WHERE s.op = %s ORDER BY s.staged_row_id",
-        [VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now, CREATE],
+        [
+            VersionAction.CREATE,
+            ctx.subcategory.pk,
+            ctx.batch.region_id,
+            ctx.batch.pk,
+            ctx.user_id,
+            now,
+            *ctx.staged_range(),
+            CREATE,
+        ],
     )
     return cursor.rowcount
 
@@ -479,6 +498,7 @@ def _mark_staged(cursor, ctx: _Context, low: int, high: int, conflict_ids: list[
 def _merge_chunk(ctx: _Context, low: int, high: int) -> MergeResult:
     """Merge the staged rows with low < id <= high; runs inside the caller's transaction."""
     now, result = connection.ops.adapt_datetimefield_value(timezone.now()), MergeResult()
+    ctx.low, ctx.high = low, high
     changed, conflicts, seen = [], [], set()
     with connection.cursor() as cursor:
         if ctx.sql.pg:
