@@ -5,7 +5,7 @@ The intake pipeline calls `current_specs()` (all active subcategories, cached pe
 """
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 from .choices import ElementType
 from .models import CatalogVersion, CodeTable, CodeValue, DataItem, Subcategory
@@ -119,22 +119,87 @@ def build_table_spec(code: str) -> TableSpec:
     return build_table_specs([sub], version.version if version else "")[code]
 
 
+def _token(version: CatalogVersion | None) -> str | None:
+    return f"{version.pk}:{version.content_hash}" if version else None
+
+
+def _cached(token: str | None) -> dict[str, TableSpec] | None:
+    with _cache_lock:
+        if token is not None and _cache["token"] == token:
+            return _cache["specs"]  # type: ignore[return-value]
+    return None
+
+
 def current_specs() -> dict[str, TableSpec]:
     """Specs of all active subcategories keyed by code, cached until the current catalog version changes.
 
     One query checks the version; a rebuild costs a handful of queries whatever the catalog's size.
     """
     version = current_version()
-    token = f"{version.pk}:{version.content_hash}" if version else None
-    with _cache_lock:
-        if token is not None and _cache["token"] == token:
-            return _cache["specs"]  # type: ignore[return-value]
+    token = _token(version)
+    cached = _cached(token)
+    if cached is not None:
+        return cached
     subs = Subcategory.objects.filter(is_active=True).select_related("category__domain").order_by("order", "code")
     specs = build_table_specs(subs, version.version if version else "")
     if token is not None:
         with _cache_lock:
             _cache.update(token=token, specs=specs)
     return specs
+
+
+def specs_on_demand() -> Mapping[str, TableSpec]:
+    """current_specs() if this process has already built them, else a LazySpecs that builds only what is asked for.
+
+    A one-shot process that names its table (`import_workbook --subcategory P0101`) then builds one spec instead of
+    all of them (0.3 s of the command's start); iterating the specs builds and caches them all, as before.
+    """
+    version = current_version()
+    cached = _cached(_token(version))
+    return cached if cached is not None else LazySpecs(version)
+
+
+class LazySpecs(Mapping):
+    """The active subcategories' specs by code, each built the first time it is looked up by code; values() and
+    items() (recognising a table among all of them) build them all through current_specs()."""
+
+    def __init__(self, version: CatalogVersion | None):
+        self._version = version.version if version else ""
+        active = Subcategory.objects.filter(is_active=True).order_by("order", "code")
+        self._codes = list(active.values_list("code", flat=True))
+        self._known = frozenset(self._codes)
+        self._built: dict[str, TableSpec] = {}
+        self._all: dict[str, TableSpec] | None = None
+
+    def __getitem__(self, code: str) -> TableSpec:
+        if self._all is not None:
+            return self._all[code]
+        if code not in self._known:
+            raise KeyError(code)
+        if code not in self._built:
+            subs = Subcategory.objects.filter(code=code, is_active=True).select_related("category__domain")
+            self._built.update(build_table_specs(subs, self._version))
+        return self._built[code]
+
+    def __contains__(self, code) -> bool:
+        return code in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def _everything(self) -> dict[str, TableSpec]:
+        if self._all is None:
+            self._all = current_specs()
+        return self._all
+
+    def values(self):
+        return self._everything().values()
+
+    def items(self):
+        return self._everything().items()
 
 
 def clear_spec_cache() -> None:

@@ -75,9 +75,9 @@ def township_for_upload(region_code: str, user=None) -> Region:
 
 def _specs(subcategory: str | None) -> Mapping:
     """The current verification specs; an unknown subcategory code is refused in Chinese."""
-    from catalog.specs_build import current_specs
+    from catalog.specs_build import specs_on_demand
 
-    specs = current_specs()
+    specs = specs_on_demand()
     if not specs:
         raise IntakeRefused("数据目录尚未加载，暂时无法核验上报数据，请联系平台管理员。", code="no_catalog")
     if subcategory and subcategory not in specs:

@@ -6,7 +6,14 @@ from catalog.loader import load_catalog
 from catalog.models import DataElement
 from catalog.source import normalize_code_text
 from catalog.spec import CrossRuleSpec
-from catalog.specs_build import build_table_spec, clear_spec_cache, current_specs, current_version
+from catalog.specs_build import (
+    LazySpecs,
+    build_table_spec,
+    clear_spec_cache,
+    current_specs,
+    current_version,
+    specs_on_demand,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +82,24 @@ def test_current_specs_is_cached_until_the_version_changes(loaded, django_assert
     assert current_specs()["H0101"].item("floors").max_value == 100
     assert DataElement.objects.get(key="floors").rules["max"] == 300
     assert current_version().version == current_specs()["P0101"].catalog_version == "t.1"
+
+
+def test_specs_on_demand_builds_only_the_table_asked_for_until_all_are_needed(loaded):
+    specs = specs_on_demand()
+    assert isinstance(specs, LazySpecs)
+    assert list(specs) == ["P0101", "P0102", "H0101"] and len(specs) == 3
+    assert "P0102" in specs and "X9999" not in specs
+    with pytest.raises(KeyError):
+        specs["X9999"]
+    one = specs["P0102"]
+    assert set(specs._built) == {"P0102"} and specs._all is None  # nothing else was built
+    full = current_specs()
+    assert one == full["P0102"]
+    assert list(specs.values()) == list(full.values())  # recognising among all tables builds them all
+    assert dict(specs.items()) == full and specs["H0101"] is full["H0101"]
+
+
+def test_specs_on_demand_is_the_built_dict_once_this_process_has_it(loaded, django_assert_num_queries):
+    full = current_specs()
+    with django_assert_num_queries(1):
+        assert specs_on_demand() is full
