@@ -15,32 +15,33 @@ def _is_pairs(changes) -> bool:
     )
 
 
-def pairs_to_values(apps, schema_editor):
+def _rewrite(apps, convert) -> None:
+    """Apply `convert(changes) -> changes or None (leave as is)` to every non-empty create version, in batches."""
     RecordVersion = apps.get_model("basedb", "RecordVersion")
     versions = RecordVersion.objects.filter(action="create").exclude(changes={}).only("id", "changes")
     pending = []
     for version in versions.iterator(chunk_size=BATCH):
-        if _is_pairs(version.changes):
-            version.changes = {item: pair[1] for item, pair in version.changes.items()}
+        converted = convert(version.changes)
+        if converted is not None:
+            version.changes = converted
             pending.append(version)
         if len(pending) >= BATCH:
             RecordVersion.objects.bulk_update(pending, ["changes"])
             pending = []
     RecordVersion.objects.bulk_update(pending, ["changes"])
+
+
+def pairs_to_values(apps, schema_editor):
+    _rewrite(apps, lambda changes: {k: pair[1] for k, pair in changes.items()} if _is_pairs(changes) else None)
 
 
 def values_to_pairs(apps, schema_editor):
-    RecordVersion = apps.get_model("basedb", "RecordVersion")
-    versions = RecordVersion.objects.filter(action="create").exclude(changes={}).only("id", "changes")
-    pending = []
-    for version in versions.iterator(chunk_size=BATCH):
-        if not _is_pairs(version.changes):
-            version.changes = {k: [None, v] for k, v in version.changes.items() if v is not None and v != ""}
-            pending.append(version)
-        if len(pending) >= BATCH:
-            RecordVersion.objects.bulk_update(pending, ["changes"])
-            pending = []
-    RecordVersion.objects.bulk_update(pending, ["changes"])
+    def to_pairs(changes):
+        if _is_pairs(changes):
+            return None
+        return {k: [None, v] for k, v in changes.items() if v is not None and v != ""}
+
+    _rewrite(apps, to_pairs)
 
 
 class Migration(migrations.Migration):
