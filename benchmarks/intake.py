@@ -9,7 +9,12 @@ memory is its own:
                 (process start included)
 
 Usage (from the project root):
-    .venv/bin/python benchmarks/intake.py [--rows 100000] [--file OUT.xlsx] [--no-openpyxl] [--keep]
+    .venv/bin/python benchmarks/intake.py [--rows 100000] [--file OUT.xlsx] [--no-openpyxl] [--keep] [--repeat 3]
+
+Timing and memory are measured in separate runs: every kind runs --repeat times, round after round (so each round
+sees the machine at the same speed), without any memory sampling; the medians and the median of the per-round
+ratios are reported. Then `read`, `process` and `cli` run once more with the whole process tree's memory sampled
+every 20 ms (reading /proc/PID/smaps_rollup costs CPU that would otherwise be counted against our own figures).
 The CLI run needs a database with regions and the catalog; by default a fresh SQLite file is set up in a temporary
 directory (migrate, load_regions, load_catalog). Pass --database-url to use another one.
 """
@@ -149,7 +154,23 @@ class TreeMemory:
         return 0
 
 
-def measure(kind: str, path: Path) -> dict:
+class NoMemory:
+    """Stands in for TreeMemory in timed runs: nothing sampled, peak from ru_maxrss only."""
+
+    peak_mib = 0.0
+
+    def __init__(self, root: int):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+def measure(kind: str, path: Path, sample_memory: bool = False) -> dict:
+    Memory = TreeMemory if sample_memory else NoMemory
     started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     rows = 0
     if kind == "fastexcel":
@@ -173,7 +194,7 @@ def measure(kind: str, path: Path) -> dict:
 
         specs = current_specs()
         started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)  # Django start is in the CLI figure only
-        with TreeMemory(os.getpid()) as memory:
+        with Memory(os.getpid()) as memory:
             workbook = open_upload(path, path.name)
             [recognition] = recognise_tables(workbook, specs, "P0101")
             if kind == "read":
@@ -189,7 +210,7 @@ def measure(kind: str, path: Path) -> dict:
         command = [PY, "manage.py", "import_workbook", str(path), "--region", "370602002", "--subcategory", "P0101",
                    "--dry-run", "--json"]  # fmt: skip
         child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        with TreeMemory(child.pid) as memory:
+        with Memory(child.pid) as memory:
             stdout, stderr = child.communicate()
         seconds = time.perf_counter() - started
         if child.returncode != 0:
@@ -204,8 +225,9 @@ def measure(kind: str, path: Path) -> dict:
     return {"seconds": seconds, "cpu": _cpu(resource.RUSAGE_SELF) - cpu, "rows": rows, "peak_mib": peak}
 
 
-def run_child(kind: str, path: Path, env: dict) -> dict:
-    done = subprocess.run([PY, __file__, "--measure", kind, str(path)], capture_output=True, text=True, env=env)
+def run_child(kind: str, path: Path, env: dict, sample_memory: bool = False) -> dict:
+    command = [PY, __file__, "--measure", kind, str(path), *(["--sample-memory"] if sample_memory else [])]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         return {"error": (done.stderr or done.stdout)[-300:]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -234,6 +256,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated workbook and database")
     parser.add_argument("--reuse-file", action="store_true", help="use --file as it is when it exists (no generation)")
     parser.add_argument("--database-url", help="database for the CLI run (default: a fresh temporary SQLite)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds (medians are reported)")
+    parser.add_argument("--sample-memory", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("ROWS", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -241,7 +265,7 @@ def main() -> int:
         generate(Path(args.generate[1]), int(args.generate[0]))
         return 0
     if args.measure:
-        print(json.dumps(measure(args.measure[0], Path(args.measure[1]))))
+        print(json.dumps(measure(args.measure[0], Path(args.measure[1]), args.sample_memory)))
         return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
@@ -259,16 +283,13 @@ def main() -> int:
     if not args.database_url:
         prepare_database(env)
     kinds = ["fastexcel", "calamine", *([] if args.no_openpyxl else ["openpyxl"]), "read", "process", "cli"]
-    results = {}
-    for kind in kinds:
-        results[kind] = result = run_child(kind, path, env)
-        if "error" in result:
-            print(f"{kind:10s} failed: {result['error']}")
-            continue
-        rate = result["rows"] / result["seconds"] if result["seconds"] else 0
-        print(f"{kind:10s} {result['seconds']:7.2f} s wall {result['cpu']:7.2f} s CPU {rate:>10,.0f} rows/s (wall)"
-              f"  peak {result['peak_mib']:6.0f} MiB")  # fmt: skip
-    report(results)
+    rounds = []
+    for number in range(1, args.repeat + 1):
+        results = {kind: run_child(kind, path, env) for kind in kinds}
+        rounds.append(results)
+        print(f"round {number}: " + ", ".join(_short(kind, r) for kind, r in results.items()))
+    memory = {kind: run_child(kind, path, env, sample_memory=True) for kind in ("read", "process", "cli")}
+    report(rounds, memory)
     if not args.keep:
         for leftover in tmp.iterdir():
             leftover.unlink()
@@ -276,20 +297,40 @@ def main() -> int:
     return 0
 
 
-def report(results: dict) -> None:
-    """Ratios on wall time and on CPU time (the fair one when other work shares the machine)."""
-    ok = {kind: r for kind, r in results.items() if "seconds" in r}
+def _short(kind: str, result: dict) -> str:
+    return f"{kind} failed" if "error" in result else f"{kind} {result['seconds']:.2f} s"
+
+
+def report(rounds: list[dict], memory: dict) -> None:
+    """Per kind: median wall and CPU over the rounds, and peak memory from the sampled run; then the target ratios
+    as the median of the per-round ratios (each round's figures were taken minutes apart at most)."""
+    from statistics import median
+
+    print("medians over", len(rounds), "rounds:")
+    for kind in rounds[0]:
+        done = [r[kind] for r in rounds if "seconds" in r[kind]]
+        if not done:
+            print(f"{kind:10s} failed: {rounds[0][kind].get('error')}")
+            continue
+        wall, cpu = median(r["seconds"] for r in done), median(r["cpu"] for r in done)
+        peak = memory.get(kind, {}).get("peak_mib") or max(r["peak_mib"] for r in done)
+        print(f"{kind:10s} {wall:7.2f} s wall (min {min(r['seconds'] for r in done):.2f}) {cpu:7.2f} s CPU "
+              f"{done[0]['rows'] / wall:>10,.0f} rows/s  peak {peak:6.0f} MiB")  # fmt: skip
     for name, other, target in (
         ("fastexcel read", "fastexcel", "<= 3"),
         ("pandas+openpyxl read", "openpyxl", "<= 0.2"),
     ):
-        if "cli" in ok and other in ok:
-            wall = ok["cli"]["seconds"] / ok[other]["seconds"]
-            cpu = ok["cli"]["cpu"] / ok[other]["cpu"]
-            print(f"dry run / {name}: {wall:.2f} wall, {cpu:.2f} CPU (target {target})")
-    if "process" in ok and "read" in ok:
-        extra = ok["process"]["seconds"] - ok["read"]["seconds"]
-        print(f"normalise+verify alone: {extra:.2f} s wall ({ok['process']['rows'] / max(extra, 1e-9):,.0f} rows/s)")
+        both = [r for r in rounds if "seconds" in r.get("cli", {}) and "seconds" in r.get(other, {})]
+        pairs = [(r["cli"], r[other]) for r in both]
+        if pairs:
+            ratios = sorted(cli["seconds"] / base["seconds"] for cli, base in pairs)
+            shown = ", ".join(f"{x:.2f}" for x in ratios)
+            print(f"dry run / {name}: median {median(ratios):.2f} (rounds: {shown}) (target {target})")
+    timed = [r for r in rounds if "seconds" in r.get("process", {}) and "seconds" in r.get("read", {})]
+    if timed:
+        extra = median(r["process"]["seconds"] - r["read"]["seconds"] for r in timed)
+        rate = timed[0]["process"]["rows"] / max(extra, 1e-9)
+        print(f"normalise+verify alone: {extra:.2f} s wall ({rate:,.0f} rows/s)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from collection.pipeline import read
+from collection.pipeline import opening, read
 from collection.pipeline.types import ERROR, WARNING
 
 ISSUES_SHEET = "问题清单"
@@ -465,9 +465,9 @@ def _iter_rows(path: Path, fmt: str, sheet_name: str | None) -> Iterator[tuple[i
         with path.open(encoding=read.detect_csv_encoding(path), newline="") as fh:
             yield from enumerate(csv.reader(fh), start=1)
         return
-    book = read.open_workbook(path)
+    book = opening.open_workbook(path)
     names = book.sheet_names
-    sheet = read.load_sheet(book, sheet_name if sheet_name in names else names[0])
+    sheet = opening.load_sheet(book, sheet_name if sheet_name in names else names[0])
     top, left = read.sheet_origin(sheet)
     pad = [None] * left
     for row_number, values in enumerate(sheet.iter_rows(), start=top + 1):

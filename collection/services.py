@@ -87,13 +87,15 @@ def _specs(subcategory: str | None) -> Mapping:
     return specs
 
 
-def _recognise(path: Path, original_name: str, subcategory: str | None):
-    """Open the file (guarded) and find its tables: (workbook, recognitions); RejectedFile when none is found."""
+def _recognise(path: Path, original_name: str, subcategory: str | None, ahead=None):
+    """Open the file (guarded) and find its tables: (workbook, recognitions); RejectedFile when none is found.
+
+    `ahead`: an OpenAhead already guarding and parsing this file in the background (see pipeline/opening.py)."""
     from .pipeline.run import open_upload, recognise_tables
 
     subcategory = (subcategory or "").strip().upper() or None  # "p0101 " as typed is P0101
     specs = _specs(subcategory)
-    workbook = open_upload(path, original_name)
+    workbook = open_upload(path, original_name, ahead)
     recognitions = recognise_tables(workbook, specs, subcategory=subcategory or None)
     if not recognitions:
         raise RejectedFile("没有找到可识别的数据表：请使用平台提供的模板，或检查表头是否与目录中的数据项名称一致。")
@@ -101,11 +103,12 @@ def _recognise(path: Path, original_name: str, subcategory: str | None):
 
 
 @contextmanager
-def _local_file(source, original_name: str) -> Iterator[tuple[Path, str, int]]:
-    """A local path of the upload (a path, or an uploaded file spooled to a temporary file), its sha256 and size."""
+def _local_file(source, original_name: str, digest: bool = True) -> Iterator[tuple[Path, str | None, int]]:
+    """A local path of the upload (a path, or an uploaded file spooled to a temporary file), its sha256 (None for
+    a local path when `digest` is false: a dry run stores nothing to name) and size."""
     if isinstance(source, str | PurePath):
         path = Path(source)
-        yield path, _sha256_of(path), path.stat().st_size
+        yield path, _sha256_of(path) if digest else None, path.stat().st_size
         return
     suffix = PurePath(original_name).suffix[:10]
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
@@ -143,16 +146,23 @@ def _store_file(path: Path, sha256: str, original_name: str) -> str:
 
 
 def create_batches(
-    path_or_uploaded_file, *, original_name: str, region_code: str, subcategory: str | None = None, user=None
+    path_or_uploaded_file,
+    *,
+    original_name: str,
+    region_code: str,
+    subcategory: str | None = None,
+    user=None,
+    ahead=None,
 ) -> list[Batch]:
     """Authorise, guard and recognise an upload, store its file once and create one batch per recognised sheet.
 
     Raises IntakeRefused/RejectedFile (Chinese message) with nothing stored when the upload cannot be taken.
-    The batches are in status "uploaded"; `verify_batch` (inline or in a task) does the rest.
+    The batches are in status "uploaded"; `verify_batch` (inline or in a task) does the rest. `ahead`: an
+    OpenAhead of the same local file (the CLI starts one before its imports).
     """
     region = township_for_upload(region_code, user)
     with _local_file(path_or_uploaded_file, original_name) as (path, sha256, size):
-        workbook, recognitions = _recognise(path, original_name, subcategory)
+        workbook, recognitions = _recognise(path, original_name, subcategory, ahead)
         name = _store_file(path, sha256, original_name)
     try:
         batches = _create_batch_rows(recognitions, name, original_name, sha256, size, region, user)
@@ -478,20 +488,27 @@ def bulk_insert(model, fields: tuple[str, ...], rows) -> None:
 
 
 def dry_run(
-    path, *, original_name: str, region_code: str, subcategory: str | None = None, user=None, on_sheet=None
+    path,
+    *,
+    original_name: str,
+    region_code: str,
+    subcategory: str | None = None,
+    user=None,
+    on_sheet=None,
+    ahead=None,
 ) -> list[dict]:
     """The same pipeline as create_batches + verify_batch with nothing stored; one summary per recognised sheet.
 
     The base-database counts say what a merge of the valid rows would do (basedb's preview), chunk by chunk.
     `on_sheet(local_path, workbook, recognition, issues)` is called for each sheet while the file is still open,
-    e.g. to write an annotated report of a dry run.
+    e.g. to write an annotated report of a dry run. `ahead`: as for create_batches.
     """
     from .pipeline.run import process_sheet
 
     region = township_for_upload(region_code, user)
     preview = _merge_preview()
-    with _local_file(path, original_name) as (local, _sha256, _size):
-        workbook, recognitions = _recognise(local, original_name, subcategory)
+    with _local_file(path, original_name, digest=False) as (local, _sha256, _size):
+        workbook, recognitions = _recognise(local, original_name, subcategory, ahead)
         summaries = []
         for recognition in recognitions:
             totals, issues, merge = _Totals(), list(recognition.issues), Counter()

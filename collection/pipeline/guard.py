@@ -1,9 +1,9 @@
 """Upload checks before any parser sees the file: type by magic bytes, size, zip bombs, encryption, XML entities.
 
 Every check reads a bounded number of bytes (the zip central directory, the first kilobytes of each XML part,
-the CFB directory; big zip parts are inflated in 1 MB steps and stopped just past their declared size, which has
-already passed the limits), so a hostile file is refused in bounded time and memory with a Chinese message and
-nothing stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
+the CFB directory; big zip parts are inflated in steps of at most 16 MB and stopped just past their declared size,
+which has already passed the limits), so a hostile file is refused in bounded time and memory with a Chinese
+message and nothing stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
 """
 
 import struct
@@ -24,6 +24,10 @@ XML_PROLOG_BYTES = 64 * 1024  # a DOCTYPE can only sit before the root element: 
 RATIO_MIN_BYTES = 1024 * 1024  # small parts compress oddly; the ratio matters for big ones
 VERIFY_MIN_PACKED = 16 * 1024  # deflate expands at most ~1032x: a smaller part cannot hide more than ~17 MB
 BIFF_FILEPASS, BIFF_EOF = 0x002F, 0x000A
+# Inflation steps: few calls, because each one gives up and takes back the GIL (zlib inflates without it), and
+# taking it back waits for the switch interval when another thread is busy (the CLI guards in a thread while it
+# imports). 16 MB of output per call keeps the memory bounded.
+INFLATE_READ, INFLATE_STEP = 2 << 20, 16 << 20
 
 NOT_EXCEL = (
     "文件不是有效的 Excel 工作簿（可能是网页、压缩包或其他文件改了扩展名）。"
@@ -142,11 +146,11 @@ def _inflated_size(fh, info: zipfile.ZipInfo, cap: int) -> int:
         if inflater.unconsumed_tail:
             data = inflater.unconsumed_tail
         else:
-            data = fh.read(min(left, 1 << 20))
+            data = fh.read(min(left, INFLATE_READ))
             left -= len(data)
             if not data:
                 break
-        produced += len(inflater.decompress(data, min(cap - produced, 1 << 20)))
+        produced += len(inflater.decompress(data, min(cap - produced, INFLATE_STEP)))
     return produced
 
 

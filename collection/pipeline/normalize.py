@@ -34,6 +34,7 @@ _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[^\S\x1f]+")
 _ASCII_SPACES = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")
 _SPACE_AT_SEP = re.compile(r" ?\x1f ?")
+_SPACE_OR_INVISIBLE = re.compile(r"[^\S\x1f]|[\u200b-\u200d\u2060\ufeff]")  # anything _strip_spaces changes
 _NUMERIC_CELL = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+|\d+\.\d*")  # an ID that went through a number cell
 
 # Types checked column-wise whose values are mostly distinct (free text repeats often: it is factorised).
@@ -171,6 +172,8 @@ def _strip_spaces(big: str, compact: bool) -> str:
         if not any(space in big for space in _ASCII_SPACES):
             return big
     else:
+        if _SPACE_OR_INVISIBLE.search(big) is None:  # names and addresses usually: one scan instead of three
+            return big
         big = _INVISIBLE.sub("", big)
     return _SPACES.sub("", big) if compact else _SPACE_AT_SEP.sub(_SEP, _SPACES.sub(" ", big)).strip(" ")
 

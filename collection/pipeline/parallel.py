@@ -33,8 +33,8 @@ def iterate_in_child(
     produce: Callable[[], Iterator],
     *,
     on_started: Callable[[], None] | None = None,
-    pack: Callable = lambda item: item,
-    unpack: Callable = lambda item: item,
+    pack: Callable | None = None,
+    unpack: Callable | None = None,
 ) -> Iterator:
     """Yield what `produce()` yields, computed in a forked child process, in order.
 
@@ -43,6 +43,7 @@ def iterate_in_child(
     child. `on_started` runs here once the child exists (e.g. to free what only the child needs now). `pack` runs
     in the child on each item before it is pickled, `unpack` here after (see pack_frame).
     """
+    pack, unpack = pack or _same, unpack or _same
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_produce, args=(produce, pack, sender), name="grassroots-reader", daemon=True)
@@ -70,6 +71,10 @@ def iterate_in_child(
         if child.is_alive():
             child.terminate()
         child.join()
+
+
+def _same(item):
+    return item
 
 
 def _produce(produce: Callable[[], Iterator], pack: Callable, sender) -> None:
@@ -120,6 +125,52 @@ def _pack_text(values: np.ndarray) -> tuple:
     return ("text", joined)
 
 
+def pack_rows(rows: list[list], numbers: list[int], positions: list[int], keys: list[str]) -> dict:
+    """What pack_frame(read.raw_frame(rows, numbers, positions, keys)) gives, built from calamine's rows directly.
+
+    A column of text cells (calamine gives an empty cell as "", which unpacking turns into None as cell text does)
+    is joined as it stands; a column of few distinct values travels as those values and one small integer per row
+    (unpacking is then a take, not a split of every cell); a column holding numbers, dates or the separator goes
+    through read.column_text like the serial path. The receiving process does less work this way: it is the
+    busier of the two.
+    """
+    from . import read
+
+    if not rows or len(set(map(len, rows))) != 1:  # empty or ragged: the general path
+        return pack_frame(read.raw_frame(rows, numbers, positions, keys))
+    width, count = len(rows[0]), len(rows)
+    cells = list(zip(*rows, strict=True))  # one tuple per sheet column
+    columns = {}
+    for key, position in zip(keys, positions, strict=True):
+        if not 0 <= position < width:
+            columns[key] = ("array", np.full(count, None, dtype=object))
+            continue
+        column = cells[position]
+        columns[key] = _pack_cells(column) or _pack_text(read.object_array(read.column_text(column)))
+    columns[read.ROW] = ("array", np.asarray(numbers, dtype=np.int64))
+    return {"columns": columns, "rows": count, "index": None}
+
+
+FEW_DISTINCT = 0.25  # at most this share of distinct values per row: send the distinct values and a code per row
+
+
+def _pack_cells(column: tuple) -> tuple | None:
+    """A column of str cells packed as joined text or as (distinct values, codes); None for any other column."""
+    try:
+        joined = _SEP.join(column)
+    except TypeError:  # a number, date or boolean cell: cell text decides how it reads
+        return None
+    if joined.count(_SEP) != len(column) - 1:
+        return None
+    sample = column[:1000]  # names, IDs, addresses: mostly distinct, seen at once
+    if len(set(sample)) > FEW_DISTINCT * len(sample):
+        return ("text", joined)
+    codes, distinct = pd.factorize(np.array(column, dtype=object))
+    if len(distinct) > FEW_DISTINCT * len(column):
+        return ("text", joined)
+    return ("coded", (_SEP.join(distinct.tolist()), codes.astype(np.int32)))
+
+
 def unpack_frame(packed: dict) -> pd.DataFrame:
     rows = packed["rows"]
     index = packed["index"] if packed["index"] is not None else pd.RangeIndex(rows)
@@ -128,13 +179,23 @@ def unpack_frame(packed: dict) -> pd.DataFrame:
         if kind == "array":
             (texts if data.dtype == object else others)[name] = data
             continue
-        values = np.empty(rows, dtype=object)
-        if rows:
-            values[:] = data.split(_SEP)
-            values[values == ""] = None
-        texts[name] = values
+        if kind == "coded":
+            joined, codes = data
+            distinct = _split(joined, joined.count(_SEP) + 1)
+            texts[name] = distinct.take(codes)
+            continue
+        texts[name] = _split(data, rows)
     # dtype=object keeps None as None (pandas 3 would otherwise infer its str dtype), then the numeric columns.
     frame = pd.DataFrame(texts, index=index, dtype=object, copy=False)
     for name, data in others.items():
         frame[name] = data
     return frame[list(packed["columns"])]
+
+
+def _split(joined: str, count: int) -> np.ndarray:
+    """The values of a joined text column as an object array, "" (an empty cell) as None."""
+    values = np.empty(count, dtype=object)
+    if count:
+        values[:] = joined.split(_SEP)
+        values[values == ""] = None
+    return values

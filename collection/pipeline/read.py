@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineSheet
 
 from .types import RejectedFile
 
@@ -86,26 +86,6 @@ def skip_reason(row) -> str | None:
 # ----------------------------------------------------------------------------- workbooks
 
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error classes for corrupt containers
-        message = "无法读取工作簿：文件已损坏或不是有效的 Excel 文件，请用 Excel 另存为 .xlsx 后重新上传。"
-        raise RejectedFile(message, code="not_excel") from exc
-
-
-def visible_sheet_names(book: CalamineWorkbook) -> list[str]:
-    """Sheets a person can see; hidden sheets hold dropdown lists or our template metadata, never a table."""
-    return [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
-
-
-def load_sheet(book: CalamineWorkbook, name: str) -> CalamineSheet:
-    try:
-        return book.get_sheet_by_name(name)
-    except Exception as exc:
-        raise RejectedFile(f"无法读取工作表“{name}”：文件已损坏，请用 Excel 另存为 .xlsx 后重新上传。") from exc
-
-
 def sheet_origin(sheet: CalamineSheet) -> tuple[int, int]:
     """0-based (row, column) where calamine's iter_rows starts: python-calamine 0.9 yields rows from row 1 (padding
     empty rows above the used range) but cells only from the used range's first column."""
@@ -125,13 +105,22 @@ def sheet_head(sheet: CalamineSheet, rows: int = HEADER_SCAN_ROWS) -> list[list[
 
 
 def sheet_chunks(
-    sheet: CalamineSheet, columns: dict[int, str], data_start_row: int, chunk_size: int
+    sheet: CalamineSheet,
+    columns: dict[int, str],
+    data_start_row: int,
+    chunk_size: int,
+    build=None,
+    first_chunk: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Raw frames of the data rows from `data_start_row` (Excel row number); columns: 0-based sheet index -> key.
 
     Rows are collected as calamine gives them (equal-width lists) and turned into columns once per chunk, in C
-    (numpy), so the per-row Python work is one check of the first cell.
+    (numpy), so the per-row Python work is one check of the first cell. `build(rows, numbers, positions, keys)`
+    turns each chunk of rows into what is yielded (default: raw_frame; the forked reader packs them for its pipe).
+    `first_chunk`: a smaller first chunk, so that a process waiting for it can start sooner.
     """
+    build = build or raw_frame
+    limit = first_chunk or chunk_size
     top, left = sheet_origin(sheet)
     positions = [index - left for index in columns]
     keys = list(columns.values())
@@ -149,11 +138,11 @@ def sheet_chunks(
             continue
         rows.append(row)
         numbers.append(excel_row)
-        if len(rows) >= chunk_size:
-            yield raw_frame(rows, numbers, positions, keys)
-            rows, numbers = [], []
+        if len(rows) >= limit:
+            yield build(rows, numbers, positions, keys)
+            rows, numbers, limit = [], [], chunk_size
     if rows:
-        yield raw_frame(rows, numbers, positions, keys)
+        yield build(rows, numbers, positions, keys)
 
 
 class MergedCells:

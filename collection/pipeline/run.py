@@ -13,8 +13,8 @@ import pandas as pd
 
 from catalog.spec import TableSpec
 
+from . import opening, read
 from . import parallel as overlap
-from . import read
 from .guard import check_upload
 from .recognise import (
     NO_HEADER_MESSAGE,
@@ -50,7 +50,7 @@ class Workbook:
         """The parsed sheet (cached until its rows are read)."""
         if name not in self._sheets:
             self._sheets.clear()  # keep one parsed sheet at a time: a big sheet costs hundreds of MB
-            self._sheets[name] = read.load_sheet(self._book, name)
+            self._sheets[name] = opening.load_sheet(self._book, name)
         return self._sheets[name]
 
     def head(self, name: str) -> list[list]:
@@ -74,17 +74,23 @@ class Workbook:
         self._sheets.pop(name, None)
 
 
-def open_upload(path: Path, original_name: str) -> Workbook:
-    """Guard the upload (type, size, zip bomb, encryption, XML entities) and open it; raises RejectedFile."""
+def open_upload(path: Path, original_name: str, ahead: opening.OpenAhead | None = None) -> Workbook:
+    """Guard the upload (type, size, zip bomb, encryption, XML entities) and open it; raises RejectedFile.
+
+    With `ahead` (an OpenAhead of the same file), the guard's verdict, the book and the sheet it already parsed
+    are taken from it, and so is its rejection.
+    """
     path = Path(path)
-    guarded = check_upload(path, original_name)
+    opened = ahead.result() if ahead is not None and ahead.is_for(path, original_name) else None
+    guarded = opened.guarded if opened is not None else check_upload(path, original_name)
     if guarded.format == "csv":
         encoding = read.detect_csv_encoding(path)
         return Workbook(path, original_name, "csv", [CSV_SHEET], None, encoding=encoding)
-    book = read.open_workbook(path)
-    names = read.visible_sheet_names(book)
+    book = opened.book if opened is not None else opening.open_workbook(path)
+    names = opening.visible_sheet_names(book)
     meta = _template_meta(book)
-    return Workbook(path, original_name, guarded.format, names, meta, _book=book)
+    sheets = dict(opened.sheets) if opened is not None else {}
+    return Workbook(path, original_name, guarded.format, names, meta, _book=book, _sheets=sheets)
 
 
 def _template_meta(book) -> dict | None:
@@ -93,7 +99,7 @@ def _template_meta(book) -> dict | None:
     never by parsing XML ourselves; None for a workbook that is not one of our templates."""
     if META_SHEET not in book.sheet_names:
         return None
-    rows = read.sheet_head(read.load_sheet(book, META_SHEET), rows=META_TABLE_ROW + 500)
+    rows = read.sheet_head(opening.load_sheet(book, META_SHEET), rows=META_TABLE_ROW + 500)
     pairs = {str(row[0]): str(row[1] or "") for row in rows[: META_TABLE_ROW - 1] if len(row) >= 2 and row[0]}
     if META_MARKER not in pairs:
         return None
@@ -147,15 +153,20 @@ def _match_sheet(workbook: Workbook, name: str, specs: Mapping[str, TableSpec]) 
     return best_match(head, specs, "" if workbook.format == "csv" else name)
 
 
-def read_chunks(workbook: Workbook, recognition: Recognition, chunk_size: int = 50_000) -> Iterator[pd.DataFrame]:
-    """The raw frames of a recognised table: mapped item columns as str/None, plus '_row' (see read.py)."""
+def read_chunks(
+    workbook: Workbook, recognition: Recognition, chunk_size: int = 50_000, build=None, first_chunk: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """The raw frames of a recognised table: mapped item columns as str/None, plus '_row' (see read.py).
+
+    For a workbook, `build` says what each chunk of rows becomes instead of a raw frame, and `first_chunk` makes
+    the first chunk smaller (read.sheet_chunks)."""
     columns = {c.index: c.item for c in recognition.columns if c.item}
     if workbook.format == "csv":
         yield from read.csv_chunks(workbook.path, workbook.encoding, columns, recognition.data_start_row, chunk_size)
         return
     sheet = workbook.sheet(recognition.sheet_name)
     try:
-        yield from read.sheet_chunks(sheet, columns, recognition.data_start_row, chunk_size)
+        yield from read.sheet_chunks(sheet, columns, recognition.data_start_row, chunk_size, build, first_chunk)
     finally:
         workbook.release(recognition.sheet_name)
 
@@ -177,7 +188,8 @@ def process_sheet(
     """Read a recognised table chunk by chunk and verify each chunk; duplicates are tracked across chunks.
 
     With `parallel` (and a big table, a second CPU and fork), the rows are read in a child process while this one
-    verifies (see parallel.py); the chunks, their order and every result are the same either way.
+    verifies (see parallel.py); the rows, their order and every result are the same either way (only the chunk
+    boundaries differ: the forked reader sends a small first chunk).
     """
     from . import verify
 
@@ -200,11 +212,18 @@ def raw_chunks(
     rows = _expected_rows(workbook, recognition)
     if rows is not None:
         chunk_size = min(chunk_size, max(PARALLEL_MIN_CHUNK, -(-rows // 8)))
-    # The child inherits the parsed sheet; once it runs, this process lets go of its own copy.
+    # The child inherits the parsed sheet; once it runs, this process lets go of its own copy. A workbook's rows
+    # are packed for the pipe straight from calamine's cells (no raw frame is built in the child), the first chunk
+    # small so that verifying starts soon.
+    if workbook.format == "csv":
+        produce, pack = (lambda: read_chunks(workbook, recognition, chunk_size)), overlap.pack_frame
+    else:
+        first = max(chunk_size // 8, 1)
+        produce, pack = (lambda: read_chunks(workbook, recognition, chunk_size, overlap.pack_rows, first)), None
     yield from overlap.iterate_in_child(
-        lambda: read_chunks(workbook, recognition, chunk_size),
+        produce,
         on_started=lambda: workbook.release(recognition.sheet_name),
-        pack=overlap.pack_frame,
+        pack=pack,
         unpack=overlap.unpack_frame,
     )
 

@@ -1,11 +1,15 @@
 """What flows between the pipeline stages and out of it: plain dataclasses, independent of the ORM."""
 
+from __future__ import annotations
+
 from collections import Counter
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from catalog.spec import TableSpec
+
+if TYPE_CHECKING:  # the guard and recognition use these types in a process that has not imported pandas yet
+    import pandas as pd
 
 # Rule codes of verification issues (stable: the API, reports and acceptance checks use them).
 REQUIRED, TYPE, LENGTH, PATTERN, CODE, CHECKSUM = "required", "type", "length", "pattern", "code", "checksum"

@@ -5,7 +5,7 @@ import datetime
 import pandas as pd
 import pytest
 
-from collection.pipeline import read
+from collection.pipeline import opening, read
 from collection.pipeline.types import RejectedFile
 from tests.collection.intake_fixtures import DATA, write_xlsx
 
@@ -13,8 +13,8 @@ MESSY_COLUMNS = {0: "name", 1: "id_number", 2: "sex", 4: "birth_date", 5: "phone
 
 
 def sheet_of(path, name=None):
-    book = read.open_workbook(path)
-    return read.load_sheet(book, name or book.sheet_names[0])
+    book = opening.open_workbook(path)
+    return opening.load_sheet(book, name or book.sheet_names[0])
 
 
 def messy_frame(chunk_size=50_000):

@@ -1,0 +1,100 @@
+"""Opening a workbook with calamine, and opening an upload ahead of time in a background thread.
+
+Nothing here imports pandas: a process that has just started (`manage.py import_workbook`) can begin guarding,
+opening and parsing the file while it is still importing the rest of the pipeline. python-calamine and zlib release
+the GIL while they work, so on two cores the thread runs beside the imports at full speed (measured in
+docs/performance.md); what the thread finds, a rejection included, is handed over exactly as if the caller had
+opened the file itself (run.open_upload).
+"""
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
+
+from .guard import GuardedFile, check_upload
+from .recognise import is_instruction_sheet
+from .types import RejectedFile
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error classes for corrupt containers
+        message = "无法读取工作簿：文件已损坏或不是有效的 Excel 文件，请用 Excel 另存为 .xlsx 后重新上传。"
+        raise RejectedFile(message, code="not_excel") from exc
+
+
+def visible_sheet_names(book: CalamineWorkbook) -> list[str]:
+    """Sheets a person can see; hidden sheets hold dropdown lists or our template metadata, never a table."""
+    return [m.name for m in book.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+
+
+def load_sheet(book: CalamineWorkbook, name: str) -> CalamineSheet:
+    try:
+        return book.get_sheet_by_name(name)
+    except Exception as exc:
+        raise RejectedFile(f"无法读取工作表“{name}”：文件已损坏，请用 Excel 另存为 .xlsx 后重新上传。") from exc
+
+
+def likely_table_sheet(names: list[str]) -> str | None:
+    """The sheet recognition will most probably read first: the first visible one that is not an instruction."""
+    if len(names) > 1:
+        names = [name for name in names if not is_instruction_sheet(name)]
+    return names[0] if names else None
+
+
+@dataclass
+class Opened:
+    """What opening ahead found: the guard's verdict and, for a workbook, the book and the parsed likely sheet."""
+
+    guarded: GuardedFile
+    book: CalamineWorkbook | None = None
+    sheets: dict[str, CalamineSheet] = field(default_factory=dict)
+
+
+class OpenAhead:
+    """Guard, open and parse the likely table sheet of an upload in a daemon thread, starting now.
+
+    `result()` waits for the thread and returns `Opened`, or raises what the thread raised (a RejectedFile with its
+    Chinese message, like the same steps run in the caller's thread). Only the file given here is ever opened.
+    """
+
+    def __init__(self, path: Path, original_name: str):
+        self.path, self.original_name = Path(path), original_name
+        self._opened: Opened | None = None
+        self._error: BaseException | None = None
+        self._guarded = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="grassroots-open-ahead", daemon=True)
+        self._thread.start()
+
+    def is_for(self, path: Path, original_name: str) -> bool:
+        return Path(path) == self.path and original_name == self.original_name
+
+    def wait_guarded(self, timeout: float | None = None) -> None:
+        """Wait until the guard has finished (or failed). The guard holds the GIL between its inflating steps, so a
+        caller with Python work of its own lets it finish first; calamine's open and parse then run without it."""
+        self._guarded.wait(timeout)
+
+    def result(self) -> Opened:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._opened
+
+    def _run(self) -> None:
+        try:
+            try:
+                guarded = check_upload(self.path, self.original_name)
+            finally:
+                self._guarded.set()
+            opened = Opened(guarded)
+            if guarded.format != "csv":
+                opened.book = open_workbook(self.path)
+                name = likely_table_sheet(visible_sheet_names(opened.book))
+                if name is not None:
+                    opened.sheets[name] = load_sheet(opened.book, name)
+            self._opened = opened
+        except BaseException as exc:  # handed to the caller's thread by result()
+            self._error = exc

@@ -1,0 +1,98 @@
+"""Opening an upload ahead in a thread (collection.pipeline.opening.OpenAhead), as `import_workbook` does while it
+imports the rest of the pipeline: the same workbook, the same results and the same refusals as opening it in the
+caller's thread."""
+
+import gc
+import io
+import threading
+
+import pytest
+from django.core.management import call_command
+
+from collection.management.commands.import_workbook import Command
+from collection.pipeline import opening
+from collection.pipeline.guard import check_upload
+from collection.pipeline.opening import OpenAhead, likely_table_sheet
+from collection.pipeline.run import open_upload, process_sheet, recognise_tables
+from collection.pipeline.types import RejectedFile
+from tests.collection.intake_fixtures import DATA, specs  # noqa: F401 (fixture)
+from tests.collection.test_run import TODAY
+
+SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_multi_sheet.xlsx"]
+
+
+def _verified(workbook, specs):  # noqa: F811
+    out = []
+    for recognition in recognise_tables(workbook, specs):
+        chunks = list(process_sheet(workbook, recognition, today=TODAY, parallel=False))
+        out.append((recognition.sheet_name, recognition.spec.code, [c.frame.to_dict("records") for c in chunks],
+                    [i for c in chunks for i in c.issues]))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_workbook_opened_ahead_gives_what_opening_it_here_gives(specs, name):  # noqa: F811
+    path = DATA / name
+    ahead = OpenAhead(path, name)
+    opened = ahead.result()
+    assert opened.guarded == check_upload(path, name)
+    here = open_upload(path, name)
+    there = open_upload(path, name, ahead)
+    assert (there.format, there.sheet_names, there.template_meta, there.encoding) == (
+        here.format, here.sheet_names, here.template_meta, here.encoding)  # fmt: skip
+    assert _verified(there, specs) == _verified(here, specs)
+    assert _verified(there, specs)[0][3] or name != "sample_p0101_messy.xlsx"  # the messy sample has issues
+
+
+def test_the_likely_table_sheet_is_parsed_ahead_and_not_parsed_again(monkeypatch):
+    name = "sample_multi_sheet.xlsx"
+    ahead = OpenAhead(DATA / name, name)
+    parsed = ahead.result().sheets
+    assert list(parsed) == [likely_table_sheet(ahead.result().book.sheet_names)]
+    calls = []
+    monkeypatch.setattr(opening, "load_sheet", lambda *a: calls.append(a) or pytest.fail("parsed again"))
+    workbook = open_upload(DATA / name, name, ahead)
+    assert workbook.sheet(next(iter(parsed))) is parsed[next(iter(parsed))]
+    assert calls == []
+
+
+def test_instruction_sheets_are_not_the_likely_table():
+    assert likely_table_sheet(["填表说明", "户籍人口"]) == "户籍人口"
+    assert likely_table_sheet(["户籍人口"]) == "户籍人口"
+    assert likely_table_sheet([]) is None
+
+
+def test_a_refusal_found_ahead_is_raised_in_the_callers_thread_with_its_chinese_message(tmp_path):
+    path = tmp_path / "名单.xlsx"
+    path.write_text("<!DOCTYPE html><html><body>不是工作簿</body></html>")
+    with pytest.raises(RejectedFile) as here:
+        open_upload(path, path.name)
+    ahead = OpenAhead(path, path.name)
+    ahead.wait_guarded(timeout=10)
+    with pytest.raises(RejectedFile) as there:
+        open_upload(path, path.name, ahead)
+    assert (there.value.message, there.value.code) == (here.value.message, here.value.code)
+    assert threading.current_thread() is threading.main_thread()
+
+
+def test_an_ahead_opening_of_another_file_is_not_used(tmp_path):
+    other = tmp_path / "别的.xlsx"
+    other.write_bytes(b"not a workbook")
+    ahead = OpenAhead(other, other.name)
+    name = "sample_p0101_clean.xlsx"
+    workbook = open_upload(DATA / name, name, ahead)  # the sample is opened here; the other file's refusal is moot
+    assert workbook.format == "xlsx"
+
+
+def test_only_a_process_of_its_own_freezes_its_objects_for_the_collector(monkeypatch):
+    """gc.freeze() would keep a test session's garbage forever: call_command never freezes, the command line does."""
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    command = Command()
+    with pytest.raises(SystemExit):  # a missing file: exit 2, after the freeze
+        command.run_from_argv(["manage.py", "import_workbook", "/nonexistent.xlsx", "--region", "370602002"])
+    assert frozen == [True]
+    frozen.clear()
+    with pytest.raises(SystemExit):
+        call_command("import_workbook", "/nonexistent.xlsx", "--region", "370602002", stderr=io.StringIO())
+    assert frozen == []
