@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from isal import isal_zlib
 
 from .types import RejectedFile
 
@@ -24,9 +25,10 @@ XML_PROLOG_BYTES = 64 * 1024  # a DOCTYPE can only sit before the root element: 
 RATIO_MIN_BYTES = 1024 * 1024  # small parts compress oddly; the ratio matters for big ones
 VERIFY_MIN_PACKED = 16 * 1024  # deflate expands at most ~1032x: a smaller part cannot hide more than ~17 MB
 BIFF_FILEPASS, BIFF_EOF = 0x002F, 0x000A
-# Inflation steps: few calls, because each one gives up and takes back the GIL (zlib inflates without it), and
+# Inflation steps: few calls, because each one gives up and takes back the GIL (the inflater works without it), and
 # taking it back waits for the switch interval when another thread is busy (the CLI guards in a thread while it
-# imports). 16 MB of output per call keeps the memory bounded.
+# imports). 16 MB of output per call keeps the memory bounded. The inflater is ISA-L's (python-isal, zlib's API):
+# 0.04 s instead of 0.11 s for the 56 MB of a 100,000-row sheet, on the path of every upload.
 INFLATE_READ, INFLATE_STEP = 2 << 20, 16 << 20
 
 NOT_EXCEL = (
@@ -107,7 +109,8 @@ def check_xlsx(path: Path, size: int) -> None:
                 if info.filename.endswith((".xml", ".rels", ".vml")):
                     _check_xml_prolog(archive, info)
         _check_real_sizes(path, infos)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, isal_zlib.error, EOFError, NotImplementedError,
+            OSError) as exc:  # fmt: skip
         raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
 
 
@@ -141,7 +144,7 @@ def _inflated_size(fh, info: zipfile.ZipInfo, cap: int) -> int:
         raise zipfile.BadZipFile("bad local header")
     name_length, extra_length = struct.unpack("<HH", local[26:30])
     fh.seek(info.header_offset + 30 + name_length + extra_length)
-    inflater, produced, left = zlib.decompressobj(-15), 0, info.compress_size
+    inflater, produced, left = isal_zlib.decompressobj(-15), 0, info.compress_size
     while produced < cap and not inflater.eof:
         if inflater.unconsumed_tail:
             data = inflater.unconsumed_tail

@@ -207,3 +207,19 @@ def test_the_cfb_builder_makes_a_container_olefile_reads():
 
     with olefile.OleFileIO(io.BytesIO(build_cfb({"Workbook": b"x"}))) as ole:
         assert ole.listdir() == [["Workbook"]]
+
+
+def test_a_broken_deflate_stream_in_a_big_part_is_refused_as_not_excel(tmp_path, good_xlsx):
+    """The guard inflates big parts itself (ISA-L's inflater): its own error class must become the Chinese refusal."""
+    import random
+
+    text = "".join(random.Random(3).choices("甲乙丙丁abcdefgh", k=400_000)).encode()
+    path = rezip(good_xlsx, tmp_path / "broken.xlsx", {"xl/media/notes.bin": text})
+    data = bytearray(path.read_bytes())
+    at = data.find(b"xl/media/notes.bin") + len(b"xl/media/notes.bin")  # its local header comes first: data follows
+    info = zipfile.ZipFile(path).getinfo("xl/media/notes.bin")
+    assert info.compress_size > 16 * 1024  # big enough to be inflated by the guard
+    middle = at + info.compress_size // 2
+    data[middle : middle + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    rejected(path, code="not_excel")
