@@ -67,10 +67,17 @@ class ColumnResult:
     changed: np.ndarray  # bool per row: at least one correction
 
 
-def normalize_column(raw: np.ndarray, item: ItemSpec, today: datetime.date) -> ColumnResult:
-    """Normalise and check one column of raw cell text (str or None per row) by the item's type and rules."""
+def normalize_column(
+    raw: np.ndarray, item: ItemSpec, today: datetime.date, factorised: tuple[np.ndarray, np.ndarray] | None = None
+) -> ColumnResult:
+    """Normalise and check one column of raw cell text (str or None per row) by the item's type and rules.
+
+    `factorised`: the column's (codes, distinct texts) when already known (code -1: empty), so it is not hashed
+    again."""
     cells = np.asarray(raw, dtype=object)
-    if _effective_type(item) in _ROW_WISE_TYPES:
+    if factorised is not None and _effective_type(item) not in _ROW_WISE_TYPES:
+        codes, uniques = factorised
+    elif _effective_type(item) in _ROW_WISE_TYPES:
         # Mostly distinct values checked by whole-array code: hashing them first would only cost time.
         present = ~pd.isna(cells)
         codes = np.full(len(cells), -1, dtype=np.int64)

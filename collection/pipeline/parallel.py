@@ -129,10 +129,10 @@ def pack_rows(rows: list[list], numbers: list[int], positions: list[int], keys: 
     """What pack_frame(read.raw_frame(rows, numbers, positions, keys)) gives, built from calamine's rows directly.
 
     A column of text cells (calamine gives an empty cell as "", which unpacking turns into None as cell text does)
-    is joined as it stands; a column of few distinct values travels as those values and one small integer per row
-    (unpacking is then a take, not a split of every cell); a column holding numbers, dates or the separator goes
-    through read.column_text like the serial path. The receiving process does less work this way: it is the
-    busier of the two.
+    is joined as it stands; a column of few distinct values travels as those values and one small integer per row,
+    and arrives as a pandas categorical (the same cells; verifying then needs no hashing of its own); a column
+    holding numbers, dates or the separator goes through read.column_text like the serial path. The receiving
+    process does less work this way: it is the busier of the two.
     """
     from . import read
 
@@ -180,9 +180,7 @@ def unpack_frame(packed: dict) -> pd.DataFrame:
             (texts if data.dtype == object else others)[name] = data
             continue
         if kind == "coded":
-            joined, codes = data
-            distinct = _split(joined, joined.count(_SEP) + 1)
-            texts[name] = distinct.take(codes)
+            others[name] = _categorical(*data)
             continue
         texts[name] = _split(data, rows)
     # dtype=object keeps None as None (pandas 3 would otherwise infer its str dtype), then the numeric columns.
@@ -190,6 +188,20 @@ def unpack_frame(packed: dict) -> pd.DataFrame:
     for name, data in others.items():
         frame[name] = data
     return frame[list(packed["columns"])]
+
+
+def _categorical(joined: str, codes: np.ndarray) -> pd.Categorical:
+    """A coded column as a categorical of its distinct texts, an empty cell ("") as a missing value: verifying
+    reuses this factorisation instead of hashing the column again (verify._cells)."""
+    distinct = joined.split(_SEP)
+    codes = codes.astype(np.int32, copy=True)
+    if "" in distinct:
+        empty = distinct.index("")
+        del distinct[empty]
+        codes[codes == empty] = -1
+        codes[codes > empty] -= 1
+    categories = pd.Index(distinct, dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
 def _split(joined: str, count: int) -> np.ndarray:

@@ -54,8 +54,12 @@ def verify_chunk(
 ) -> VerifiedChunk:
     """Normalise and verify one chunk of raw rows (str/None cells, '_row' = Excel row) of one sheet."""
     rows = raw["_row"].to_numpy(dtype=np.int64)
-    raw_columns = {item.key: _cells(raw[item.key]) for item in spec.items if item.key in raw}
-    columns = {key: normalize_column(values, spec.item(key), today) for key, values in raw_columns.items()}
+    factorised = {item.key: _factorised(raw[item.key]) for item in spec.items if item.key in raw}
+    raw_columns = {key: _cells(raw[key], codes_uniques) for key, codes_uniques in factorised.items()}
+    columns = {
+        key: normalize_column(values, spec.item(key), today, factorised=factorised[key])
+        for key, values in raw_columns.items()
+    }
     findings = _cell_findings(spec, columns)
     findings += _cross_findings(spec, columns)
     row_keys = _dedup_keys(spec, columns, len(rows))
@@ -76,8 +80,19 @@ def verify_chunk(
     return VerifiedChunk(frame=frame, issues=issues, corrections=corrections, correction_counts=counts)
 
 
-def _cells(column: pd.Series) -> np.ndarray:
+def _factorised(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(codes, distinct texts) of a categorical raw column (the forked reader sends few-valued columns that way;
+    code -1 is an empty cell), else None."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return None
+    return column.cat.codes.to_numpy(), column.cat.categories.to_numpy(dtype=object)
+
+
+def _cells(column: pd.Series, factorised: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The column's cells as an object array with None for empty cells (an object column is taken as it is)."""
+    if factorised is not None:
+        codes, uniques = factorised
+        return np.append(uniques, None).take(codes)  # code -1 takes the None at the end
     if column.dtype == object:
         return column.to_numpy()
     return column.to_numpy(dtype=object, na_value=None)

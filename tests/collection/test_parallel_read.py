@@ -9,6 +9,7 @@ import signal
 import time
 from collections import Counter
 
+import pandas as pd
 import pytest
 
 from collection.pipeline import parallel, run
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and
 SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_h0101_houses.xlsx"]
 
 
-def _results(name, specs, *, parallel_read, monkeypatch):  # noqa: F811
+def _results(name, specs, *, parallel_read, monkeypatch, chunk_size=7):  # noqa: F811
     monkeypatch.setattr(run, "PARALLEL_MIN_ROWS", 0 if parallel_read else 10**9)
     monkeypatch.setattr(run, "PARALLEL_MIN_CSV_BYTES", 0 if parallel_read else 10**12)
     forks = []
@@ -30,7 +31,7 @@ def _results(name, specs, *, parallel_read, monkeypatch):  # noqa: F811
     monkeypatch.setattr(parallel, "iterate_in_child", lambda *a, **k: forks.append(1) or real(*a, **k))
     workbook = open_upload(DATA / name, name)
     [recognition] = recognise_tables(workbook, specs)
-    chunks = list(process_sheet(workbook, recognition, today=TODAY, chunk_size=7))
+    chunks = list(process_sheet(workbook, recognition, today=TODAY, chunk_size=chunk_size))
     # The forked reader's first chunk is smaller (verifying starts sooner): compare rows, not chunk boundaries.
     rows = [row for c in chunks for row in c.frame.astype(object).where(c.frame.notna(), None).to_dict("records")]
     issues = [issue for chunk in chunks for issue in chunk.issues]
@@ -46,6 +47,20 @@ def test_the_forked_reader_gives_exactly_what_the_serial_reader_gives(specs, mon
     assert forked and not serial
     assert parallel_results == serial_results
     assert parallel_results[1], "the sample has issues to compare"
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_whole_sheets_in_one_chunk_give_the_same_results_forked_with_factorised_columns(specs, monkeypatch, name):  # noqa: F811
+    """One big chunk per sheet: columns of few distinct values (sex, ethnicity, codes) then travel factorised and
+    arrive as categoricals, which verification must treat exactly like the serial path's object columns."""
+    categoricals = []
+    real = parallel._categorical
+    monkeypatch.setattr(parallel, "_categorical", lambda *a: categoricals.append(1) or real(*a))
+    forked, *parallel_results = _results(name, specs, parallel_read=True, monkeypatch=monkeypatch, chunk_size=10**6)
+    serial, *serial_results = _results(name, specs, parallel_read=False, monkeypatch=monkeypatch, chunk_size=10**6)
+    assert forked and not serial
+    assert parallel_results == serial_results
+    assert categoricals or name.endswith(".csv")  # workbooks' few-valued columns did travel factorised
 
 
 def test_small_tables_are_read_in_this_process(specs, monkeypatch):  # noqa: F811
@@ -151,8 +166,12 @@ def test_rows_packed_in_the_child_unpack_to_exactly_the_raw_frame(count):
     packed = parallel.pack_rows(rows, numbers, positions, keys)
     got = parallel.unpack_frame(packed)
     assert list(got.columns) == list(expected.columns)
-    assert (got.dtypes == expected.dtypes).all()
-    assert got.to_dict("records") == expected.to_dict("records")
+    coded = [key for key, (kind, _) in packed["columns"].items() if kind == "coded"]
+    assert all(isinstance(got[key].dtype, pd.CategoricalDtype) for key in coded)  # the same cells, factorised
+    plain = got.astype(dict.fromkeys(coded, object))
+    plain[coded] = plain[coded].where(plain[coded].notna(), None)
+    assert (plain.dtypes == expected.dtypes).all()
+    assert plain.to_dict("records") == expected.to_dict("records")
     if count == 40:  # each way of packing was exercised
         kinds = {key: kind for key, (kind, _) in packed["columns"].items()}
         assert kinds["k0"] == "text" and kinds["k1"] == "coded" and kinds["k2"] == "coded"
