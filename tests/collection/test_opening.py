@@ -96,3 +96,51 @@ def test_only_a_process_of_its_own_freezes_its_objects_for_the_collector(monkeyp
     with pytest.raises(SystemExit):
         call_command("import_workbook", "/nonexistent.xlsx", "--region", "370602002", stderr=io.StringIO())
     assert frozen == []
+
+
+def test_the_early_opening_knows_every_option_of_the_command_that_takes_a_value():
+    """manage.py finds the file among the arguments before Django starts; an option missing from VALUE_OPTIONS
+    would make its value look like the file."""
+    parser = Command().create_parser("manage.py", "import_workbook")
+    with_value = [action for action in parser._actions if action.option_strings and action.nargs != 0]
+    takes_value = {option for action in with_value for option in action.option_strings}
+    assert takes_value - {"--settings", "-h", "--help"} <= opening.VALUE_OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("arguments", "path"),
+    [
+        (["a.xlsx", "--region", "370602002", "--dry-run", "--json"], "a.xlsx"),
+        (["--region", "370602002", "--subcategory", "P0101", "a.xlsx"], "a.xlsx"),
+        (["--region=370602002", "a.xlsx", "--report", "out.xlsx", "-v", "2"], "a.xlsx"),
+        (["a.xlsx", "--settings", "other.settings"], None),  # the guard must read the other settings
+        (["a.xlsx", "b.xlsx"], None),
+        (["--region", "370602002"], None),
+    ],
+)
+def test_the_file_is_found_among_the_arguments(arguments, path):
+    assert opening.path_argument(arguments) == path
+
+
+def test_an_early_opening_is_taken_once_and_only_for_its_file(monkeypatch):
+    monkeypatch.setattr(opening, "_early", [])
+    name = "sample_p0101_clean.xlsx"
+    opening.start_early([str(DATA / name), "--region", "370602002"])
+    assert opening.take_early(DATA / "sample_p0101_messy.xlsx", "sample_p0101_messy.xlsx") is None
+    opening.start_early([str(DATA / name), "--region", "370602002"])
+    ahead = opening.take_early(DATA / name, name)
+    assert ahead is not None and ahead.result().guarded.format == "xlsx"
+    assert opening.take_early(DATA / name, name) is None
+    opening.start_early(["/nonexistent.xlsx", "--region", "370602002"])
+    assert opening._early == []
+
+
+def test_manage_py_opens_the_file_before_django_starts(monkeypatch):
+    import runpy
+
+    started = []
+    monkeypatch.setattr(opening, "start_early", lambda arguments: started.append(list(arguments)))
+    monkeypatch.setattr("django.core.management.execute_from_command_line", lambda argv: None)
+    monkeypatch.setattr("sys.argv", ["manage.py", "import_workbook", "a.xlsx", "--region", "370602002"])
+    runpy.run_path(str(DATA.parent.parent / "manage.py"), run_name="__main__")
+    assert started == [["a.xlsx", "--region", "370602002"]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from collection.pipeline.opening import OpenAhead
+from collection.pipeline.opening import OpenAhead, take_early
 from collection.pipeline.types import RejectedFile
 
 EXIT_REJECTED = 2
@@ -39,11 +39,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["path"])
         # Guard, open and parse the file in a thread while this one imports the pipeline (pandas and the rest,
-        # ≈ 0.25 s) and checks the user, region and table: calamine works without the GIL. The guard goes first
-        # (≈ 0.1 s): between its inflating steps it needs the GIL, which the imports would keep from it.
-        ahead = OpenAhead(path, path.name) if path.is_file() else None
+        # ≈ 0.25 s) and checks the user, region and table: calamine works without the GIL. manage.py starts it
+        # before Django's own start-up (opening.start_early); otherwise it starts here.
+        ahead = take_early(path, path.name) or (OpenAhead(path, path.name) if path.is_file() else None)
         if ahead is not None:
-            ahead.wait_guarded()
+            ahead.wait_guarded()  # the guard needs the GIL between its inflating steps: let it finish first
         from collection import services
 
         if getattr(self, "one_shot", False):
