@@ -7,6 +7,8 @@ Steps, on a freshly created database (dropped and recreated each run):
   stage     a batch of township 370602002 with N valid staged rows (as intake leaves them)
   copy      the reference: COPY (PostgreSQL) / executemany (SQLite) of the same N (row, key, values) into an
             empty table with no index
+  floor     what any merge must write at least: the same N rows as entities, records and create versions loaded
+            straight into the real tables (real indexes, base's size), rolled back; no lookup, no logic
   merge     basedb.merge.merge_batch(batch) — all N rows are new
   remerge   a second batch with the same N rows in another order — all unchanged
 Memory: the process's resident set size sampled every 20 ms during each timed step (peak, and at its start).
@@ -210,6 +212,41 @@ def plain_copy(rows: list[tuple], pg: bool) -> float:
     return time.perf_counter() - started
 
 
+def write_floor(rows: list[tuple], subcategory_id: int, region: str, pg: bool) -> float:
+    """What any merge of these rows must write at least, with no lookup and no logic: the entities, the records
+    (values as JSON) and their create versions (the same values), loaded into the real tables with their real
+    indexes at the base's size, in one transaction that is rolled back. Compared with `copy`, it says how far the
+    target ratio is reachable at all."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM basedb_entity")
+        entity_floor = cursor.fetchone()[0]
+        bulk_load(cursor, pg, "basedb_entity", ("kind", "key", "region_id", "display_name", "created_at",
+                  "updated_at"), (("person", key, region, "", now, now) for _row, key, _values in rows))  # fmt: skip
+        cursor.execute("SELECT MIN(id) FROM basedb_entity WHERE id > %s", [entity_floor])
+        first_entity = cursor.fetchone()[0]
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM basedb_record")
+        record_floor = cursor.fetchone()[0]
+        bulk_load(cursor, pg, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
+                  "version", "created_at", "updated_at"),
+                  ((first_entity + n, subcategory_id, region, values, "active", 1, now, now)
+                   for n, (_row, _key, values) in enumerate(rows)))  # fmt: skip
+        cursor.execute("SELECT MIN(id) FROM basedb_record WHERE id > %s", [record_floor])
+        first_record = cursor.fetchone()[0]
+        bulk_load(cursor, pg, "basedb_recordversion", ("record_id", "version", "action", "changes", "subcategory_id",
+                  "region_id", "note", "created_at"),
+                  ((first_record + n, 1, "create", values, subcategory_id, region, "", now)
+                   for n, (_row, _key, values) in enumerate(rows)))  # fmt: skip
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    settle(pg)
+    return seconds
+
+
 STEPS = ("_insert_entities", "_stage_chunk", "_fetch_existing", "_insert_records", "_insert_create_versions",
          "_apply_changes", "_record_conflicts", "_mark_staged")  # fmt: skip
 
@@ -304,6 +341,8 @@ def main() -> None:
            for i in range(args.rows)]  # fmt: skip
     settle(pg)
     report["copy_seconds"] = round(plain_copy(new, pg), 2)
+    report["write_floor_seconds"] = round(write_floor(new, p0101.pk, "370602002", pg), 2)
+    report["write_floor_vs_copy"] = round(report["write_floor_seconds"] / report["copy_seconds"], 2)
     batch = stage_batch("370602002", p0101, new, pg)
     report["merge"] = timed_merge(batch, args.chunk or CHUNK_SIZE)
     report["merge_vs_copy"] = round(report["merge"]["seconds"] / report["copy_seconds"], 2)
