@@ -72,3 +72,24 @@ def test_the_admin_lists_and_opens_batches_issues_and_rows(admin_client, collect
         "/admin/collection/stagedrowedit/",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_staged_rows_are_stored_in_half_full_pages_on_postgresql():
+    """Merging, reverting and fixing rewrite staged rows in place: with room on the page (and no indexed column
+    changed) PostgreSQL makes that a HOT update, without new index entries (migration 0005)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("fillfactor is a PostgreSQL storage parameter")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [StagedRow._meta.db_table])
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in (options or [])
+
+
+@pytest.mark.django_db
+def test_the_merge_state_is_not_indexed_so_its_updates_can_stay_on_the_page():
+    indexed = {field for index in StagedRow._meta.indexes for field in index.fields}
+    indexed |= {field for constraint in StagedRow._meta.constraints for field in getattr(constraint, "fields", ())}
+    assert "merge_state" not in indexed and not StagedRow._meta.get_field("merge_state").db_index
