@@ -2,8 +2,9 @@
 
 Turning calamine's cells into the raw-frame contract (row iteration, cell text, numpy columns) and verifying the
 frames both hold the GIL, so threads cannot overlap them; a forked child can. The child inherits the opened upload
-(the sheet calamine already parsed while recognising it is shared copy-on-write, not parsed again), produces the
-raw frames and sends them through a pipe; this process verifies frame k while the child reads frame k+1. The pipe
+(the sheet calamine already parsed while recognising it is shared copy-on-write, not parsed again), packs each
+chunk of rows for the pipe (pack_rows) and sends it; this process unpacks it into a raw frame and verifies frame k
+while the child reads frame k+1. The pipe
 holds at most one frame in flight, so memory stays bounded by a couple of chunks whatever the file's size.
 
 The child never touches the database or Django: it only reads the file, and it leaves through os._exit (what

@@ -176,7 +176,9 @@ def _merged_ranges(sheet: CalamineSheet) -> list:
 
 
 def raw_frame(rows: list[list], numbers: list[int], positions: list[int], keys: list[str]) -> pd.DataFrame:
-    """The raw-frame contract: one object column of str/None per item key, plus int '_row'.
+    """The raw-frame contract: one object column of str/None per item key, plus int '_row'. (The forked reader may
+    deliver a column of few distinct values as a pandas categorical of the same cells, missing = empty; verification
+    accepts both: parallel.pack_rows.)
 
     `positions` index into the rows; a position outside them (a mapped column beyond the used range) is empty.
     """

@@ -52,7 +52,8 @@ def verify_chunk(
     column_indexes: dict[str, int] | None = None,
     max_corrections_kept: int = 200,
 ) -> VerifiedChunk:
-    """Normalise and verify one chunk of raw rows (str/None cells, '_row' = Excel row) of one sheet."""
+    """Normalise and verify one chunk of raw rows (str/None cells, or a categorical of them from the forked reader;
+    '_row' = Excel row) of one sheet."""
     rows = raw["_row"].to_numpy(dtype=np.int64)
     factorised = {item.key: _factorised(raw[item.key]) for item in spec.items if item.key in raw}
     raw_columns = {key: _cells(raw[key], codes_uniques) for key, codes_uniques in factorised.items()}
