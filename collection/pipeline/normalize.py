@@ -75,14 +75,14 @@ def normalize_column(
     `factorised`: the column's (codes, distinct texts) when already known (code -1: empty), so it is not hashed
     again."""
     cells = np.asarray(raw, dtype=object)
-    if factorised is not None and _effective_type(item) not in _ROW_WISE_TYPES:
-        codes, uniques = factorised
-    elif _effective_type(item) in _ROW_WISE_TYPES:
+    if _effective_type(item) in _ROW_WISE_TYPES:
         # Mostly distinct values checked by whole-array code: hashing them first would only cost time.
         present = ~pd.isna(cells)
         codes = np.full(len(cells), -1, dtype=np.int64)
         codes[present] = np.arange(int(present.sum()))
         uniques = cells[present]
+    elif factorised is not None:
+        codes, uniques = factorised
     else:
         codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     texts = uniques.tolist() if isinstance(uniques, np.ndarray) else list(uniques)

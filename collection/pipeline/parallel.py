@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from . import read
 from .types import RejectedFile
 
 _ITEM, _DONE, _REJECTED, _FAILED = "item", "done", "rejected", "failed"
@@ -135,8 +136,6 @@ def pack_rows(rows: list[list], numbers: list[int], positions: list[int], keys: 
     holding numbers, dates or the separator goes through read.column_text like the serial path. The receiving
     process does less work this way: it is the busier of the two.
     """
-    from . import read
-
     if not rows or len(set(map(len, rows))) != 1:  # empty or ragged: the general path
         return pack_frame(read.raw_frame(rows, numbers, positions, keys))
     width, count = len(rows[0]), len(rows)
