@@ -16,7 +16,7 @@ from regions.choices import Action
 
 from .choices import RecordStatus
 from .models import Entity, Record
-from .present import kind_label
+from .labels import kind_label
 
 INCOMING_LIMIT = 50
 

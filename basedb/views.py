@@ -28,7 +28,7 @@ from .history import value_provenance
 from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
-from .present import Presenter, kind_label
+from .labels import Presenter, kind_label
 from .revert import revert_batch
 
 PER_PAGE = 50

@@ -9,17 +9,16 @@ the batch (downloadable as 仅下载有误的行 for the township to fix and upl
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django_tasks import task
 
 from regions.access import can
 from regions.choices import Action
 
 from .choices import BatchStatus
 from .models import Batch
+from .tasks import merge_approved_batch_task
 
 # Batches an officer may approve or return: verified, not yet merged (待修正 batches merge their valid rows only).
 REVIEWABLE_STATUSES = frozenset({BatchStatus.PENDING_REVIEW, BatchStatus.NEEDS_FIX})
@@ -109,10 +108,11 @@ def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     if background:
         _queue_merge(batch, acting_user)
         return None
-    return _merge(batch, acting_user)
+    return merge_approved(batch, acting_user=acting_user)
 
 
-def _merge(batch: Batch, acting_user):
+def merge_approved(batch: Batch, *, acting_user):
+    """Merge an approved batch now and write the approval to its review history; returns the MergeResult."""
     from basedb.merge import merge_batch
 
     result = merge_batch(batch, acting_user=acting_user)
@@ -136,14 +136,6 @@ def _queue_merge(batch: Batch, acting_user) -> None:
     _audit(batch, acting_user, "审核通过，后台入库中")
     user_id = getattr(acting_user, "pk", None)
     transaction.on_commit(lambda: merge_approved_batch_task.enqueue(batch.pk, user_id))
-
-
-@task()
-def merge_approved_batch_task(batch_id: int, user_id: int | None) -> dict:
-    """Background merge of an approved batch (thin wrapper; merge_batch checks the user's right again)."""
-    batch = Batch.objects.get(pk=batch_id)
-    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    return _merge(batch, user).as_dict()
 
 
 @transaction.atomic

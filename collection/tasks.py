@@ -1,5 +1,7 @@
-"""Background jobs of the intake: thin wrappers around collection.services (django-tasks, db_worker by default)."""
+"""Every background job of the collection app: thin wrappers around its domain functions (django-tasks, db_worker by
+default). The domain modules import these to enqueue, so the wrappers import the domain functions when they run."""
 
+from django.contrib.auth import get_user_model
 from django_tasks import task
 
 from .models import Batch
@@ -8,7 +10,7 @@ from .models import Batch
 @task()
 def verify_batch_task(batch_id: int) -> dict:
     """Verify one stored batch (re-running a batch whose worker died starts it over, idempotently)."""
-    from .services import verify_batch
+    from .intake import verify_batch
 
     batch = Batch.objects.select_related("subcategory").get(pk=batch_id)
     verify_batch(batch)
@@ -23,3 +25,13 @@ def build_report_task(batch_id: int) -> dict:
     batch = Batch.objects.select_related("subcategory").get(pk=batch_id)
     data = cached_batch_report(batch)
     return {"batch": batch.pk, "bytes": len(data)}
+
+
+@task()
+def merge_approved_batch_task(batch_id: int, user_id: int | None) -> dict:
+    """Background merge of an approved batch (thin wrapper; merge_batch checks the user's right again)."""
+    from .review import merge_approved
+
+    batch = Batch.objects.get(pk=batch_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return merge_approved(batch, acting_user=user).as_dict()

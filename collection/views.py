@@ -18,11 +18,13 @@ from django.views.decorators.http import require_POST
 from regions.access import can
 from regions.choices import Action
 
-from . import report, services
+from . import fixes, report
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
+from .intake import submit_upload
 from .models import Batch, BatchIssue, StagedRow
 from .pipeline.types import RejectedFile
+from .summaries import issue_counts
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCHES_PER_PAGE = 20
@@ -57,7 +59,7 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            batches = services.submit_upload(
+            batches = submit_upload(
                 data["file"],
                 original_name=data["file"].name,
                 region_code=data["region"],
@@ -92,7 +94,7 @@ def batch_list(request):
 def batch_detail(request, pk: int):
     """The batch page: summary, issues by rule and column, the rows with their issues, fixes and downloads."""
     batch = _batch(request, pk)
-    counts = services.issue_counts(batch)
+    counts = issue_counts(batch)
     rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
     may_upload = can(request.user, Action.UPLOAD, batch.region_id)
     context = {
@@ -177,8 +179,8 @@ def fix_cell(request, pk: int, row_id: int):
     if not form.is_valid():
         return _fix_reply(request, batch, staged, 400, "请填写要修正的数据项和新值。")
     try:
-        services.fix_cell(staged, form.cleaned_data["item"], form.cleaned_data["value"], acting_user=request.user)
-    except services.FixRefused as exc:
+        fixes.fix_cell(staged, form.cleaned_data["item"], form.cleaned_data["value"], acting_user=request.user)
+    except fixes.FixRefused as exc:
         return _fix_reply(request, batch, staged, 400, exc.message)
     return _fix_reply(request, batch, staged, 200, f"第 {staged.row} 行已修正并重新核验。")
 

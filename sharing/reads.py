@@ -2,7 +2,7 @@
 
 Each function takes the request's principal (a sharing.auth.ClientPrincipal), scopes through
 regions.access.restrict (regions) and scoping.restrict_subcategories (subcategories), masks through
-presenting.ItemInfo, and returns a `Read`: the body plus what the access log needs (records returned, personal?).
+client_values.ItemInfo, and returns a `Read`: the body plus what the access log needs (records returned, personal?).
 """
 
 import unicodedata
@@ -18,7 +18,7 @@ from basedb.models import Entity, Record, RecordVersion
 from regions.access import restrict
 from regions.models import prefix_bounds
 
-from .presenting import ItemInfo
+from .client_values import ItemInfo
 from .query import Condition, apply_conditions
 from .scoping import allowed_subcategories, client_subcategory, restrict_subcategories, spec_for
 

@@ -11,10 +11,11 @@ from rest_framework.response import Response
 from grassroots.api import ApiError
 from regions.choices import Action
 
-from .. import services
-from ..choices import IssueRule, Severity
+from ..choices import VERIFIED_STATUSES, IssueRule, Severity
+from ..intake import submit_upload
 from ..models import Batch
 from ..pipeline.types import RejectedFile
+from ..summaries import ISSUE_ORDER
 from .filters import BatchFilterSet, BatchIssueFilterSet
 from .serializers import BatchIssueSerializer, BatchSerializer, BatchUploadSerializer
 
@@ -70,7 +71,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
         try:
-            batches = services.submit_upload(
+            batches = submit_upload(
                 upload,
                 original_name=upload.name,
                 region_code=form.validated_data["region"],
@@ -98,7 +99,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=BatchIssueSerializer, filter_backends=[])
     def issues(self, request, pk=None):
         batch = self.get_object()
-        filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by(*services.ISSUE_ORDER))
+        filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by(*ISSUE_ORDER))
         if not filters.is_valid():
             raise ValidationError(filters.errors)
         queryset = filters.qs
@@ -116,7 +117,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         from ..report import batch_report, report_filename
 
         batch = self.get_object()
-        if batch.status not in services.REPORTABLE_STATUSES:
+        if batch.status not in VERIFIED_STATUSES:
             raise ApiError("not_ready", "批次尚未核验完成，暂无批注版工作簿。", status_code=status.HTTP_409_CONFLICT)
         response = HttpResponse(batch_report(batch), content_type=XLSX)
         response["Content-Disposition"] = _attachment(report_filename(batch))

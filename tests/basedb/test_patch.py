@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from basedb.models import Record, RecordVersion
 from basedb.patch import export_patch_workbook
 from catalog.templates_xlsx import FIRST_DATA_ROW, read_template_meta
-from collection import services
+from collection import intake, summaries
 from collection.choices import BatchStatus
 from collection.review import approve_batch
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
@@ -24,8 +24,8 @@ def sheet(content: bytes) -> str:
 
 
 def upload(path_or_file, name: str, user):
-    (batch,) = services.create_batches(path_or_file, original_name=name, region_code=TOWNSHIP_A, user=user)
-    return services.verify_batch(batch)
+    (batch,) = intake.create_batches(path_or_file, original_name=name, region_code=TOWNSHIP_A, user=user)
+    return intake.verify_batch(batch)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_downloading_changing_two_cells_and_approving_updates_two_and_leaves_the
     with open(path, "wb") as f:
         f.write(buffer.getvalue())
     batch = upload(path, "核对表.xlsx", collector_a)
-    assert batch.invalid == 0, services.summary(batch)["issues"][:3]
+    assert batch.invalid == 0, summaries.summary(batch)["issues"][:3]
     versions = RecordVersion.objects.count()
     result = approve_batch(batch, acting_user=officer_a)
     assert (result.created, result.updated, result.unchanged) == (0, 2, merged - 2)

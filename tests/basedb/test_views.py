@@ -215,7 +215,7 @@ def test_the_record_page_shows_chinese_labels_code_labels_and_the_uploader(clien
 
 
 def test_booleans_read_as_yes_no_and_empty_as_a_dash():
-    from basedb.present import Presenter
+    from basedb.labels import Presenter
 
     presenter = Presenter()
     assert presenter.value("H0101", "is_rented", False).text == "否"

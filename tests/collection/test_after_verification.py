@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from basedb.merge import merge_batch
-from collection import services
+from collection import intake
 from collection.models import Batch
 from tests.basedb.conftest import staged_batch
 from tests.collection.batch_fixtures import (  # noqa: F401 (fixtures)
@@ -21,8 +21,8 @@ VISIT_HEADERS = ["走访对象", "走访日期", "走访地址"]
 
 
 def verify(path, subcategory=None) -> Batch:
-    (batch,) = services.create_batches(path, original_name=path.name, region_code=TOWNSHIP_A, subcategory=subcategory)
-    return services.verify_batch(batch)
+    (batch,) = intake.create_batches(path, original_name=path.name, region_code=TOWNSHIP_A, subcategory=subcategory)
+    return intake.verify_batch(batch)
 
 
 def test_a_weakly_keyed_batch_gets_probable_duplicate_warnings(tmp_path, officer_a):

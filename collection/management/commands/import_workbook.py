@@ -44,7 +44,7 @@ class Command(BaseCommand):
         ahead = take_early(path, path.name) or (OpenAhead(path, path.name) if path.is_file() else None)
         if ahead is not None:
             ahead.wait_guarded()  # the guard needs the GIL between its inflating steps: let it finish first
-        from collection import services
+        from collection import intake
 
         if getattr(self, "one_shot", False):
             # Everything imported so far lives until the process ends: spare every garbage collection (hundreds
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             user = self._user(options["user"])
             if ahead is None:
                 raise RejectedFile(f"找不到文件：{path}")
-            summaries = self._run(services, path, user, options, ahead)
+            summaries = self._run(intake, path, user, options, ahead)
         except RejectedFile as exc:
             self.stderr.write(f"文件未被接收：{exc.message}")
             sys.exit(EXIT_REJECTED)
@@ -68,7 +68,9 @@ class Command(BaseCommand):
             raise CommandError(f"用户 {username} 不存在或已停用", returncode=EXIT_REJECTED)
         return user
 
-    def _run(self, services, path: Path, user, options, ahead: OpenAhead) -> list[dict]:
+    def _run(self, intake, path: Path, user, options, ahead: OpenAhead) -> list[dict]:
+        from collection.summaries import summary
+
         common = {
             "original_name": path.name,
             "region_code": options["region"],
@@ -77,12 +79,12 @@ class Command(BaseCommand):
         }
         if options["dry_run"]:
             report = self._dry_run_reporter(Path(options["report"])) if options["report"] else None
-            return services.dry_run(path, user=user, on_sheet=report, **common)
-        batches = services.create_batches(path, user=user, **common)
+            return intake.dry_run(path, user=user, on_sheet=report, **common)
+        batches = intake.create_batches(path, user=user, **common)
         summaries = []
         for batch in batches:
-            services.process_batch(batch, acting_user=user, merge=True)
-            summaries.append(services.summary(batch))
+            intake.process_batch(batch, acting_user=user, merge=True)
+            summaries.append(summary(batch))
         if options["report"]:
             self._write_reports(batches, Path(options["report"]))
         return summaries

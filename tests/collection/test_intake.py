@@ -1,11 +1,11 @@
-"""The intake services: create, verify (idempotent, re-runnable), background task, cell fixes with history."""
+"""Intake: create, verify (idempotent, re-runnable), background task, cell fixes with history."""
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from collection import services
+from collection import fixes, intake, staging, summaries
 from collection.choices import BatchStatus
 from collection.models import Batch, BatchIssue, StagedRow, StagedRowEdit
 from tests.collection.batch_fixtures import (  # noqa: F401 (fixtures)
@@ -25,12 +25,12 @@ MESSY = DATA / "sample_p0101_messy.xlsx"
 
 
 def create(path, user=None, region=TOWNSHIP_A, **kwargs) -> list[Batch]:
-    return services.create_batches(path, original_name=path.name, region_code=region, user=user, **kwargs)
+    return intake.create_batches(path, original_name=path.name, region_code=region, user=user, **kwargs)
 
 
 def verified(path, user=None) -> Batch:
     (batch,) = create(path, user)
-    return services.verify_batch(batch)
+    return intake.verify_batch(batch)
 
 
 def snapshot(batch: Batch) -> tuple:
@@ -80,7 +80,7 @@ def test_verify_stores_every_row_and_issue_and_counts(collector_a):
 def test_verifying_twice_gives_exactly_the_same_rows_and_issues():
     batch = verified(MESSY)
     first = snapshot(batch)
-    services.verify_batch(Batch.objects.get(pk=batch.pk))
+    intake.verify_batch(Batch.objects.get(pk=batch.pk))
     assert snapshot(batch) == first
     assert BatchIssue.objects.count() == len(first[1])  # nothing left over from the first run
 
@@ -90,7 +90,7 @@ def test_a_batch_whose_worker_died_half_way_is_rerun_from_its_stored_file():
     expected = snapshot(batch)
     batch.staged_rows.filter(row__gt=60).delete()
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.VERIFYING, progress=40)
-    rerun = services.verify_batch(Batch.objects.get(pk=batch.pk))
+    rerun = intake.verify_batch(Batch.objects.get(pk=batch.pk))
     assert snapshot(rerun) == expected
     assert (rerun.status, rerun.progress, rerun.rows) == ("needs_fix", 100, 120)
 
@@ -103,13 +103,13 @@ def test_a_stored_file_that_vanished_marks_the_batch_rejected_in_chinese():
     (batch,) = create(MESSY)
     batch.__dict__.pop("_opened")
     batch.file.storage.delete(batch.file.name)
-    batch = services.verify_batch(batch)
+    batch = intake.verify_batch(batch)
     assert batch.status == BatchStatus.REJECTED
     assert "重新上传" in batch.error_message
 
 
 def test_a_collector_of_another_township_may_not_create_batches_and_nothing_is_stored(collector_b):
-    with pytest.raises(services.IntakeRefused) as refused:
+    with pytest.raises(intake.IntakeRefused) as refused:
         create(MESSY, collector_b)
     assert refused.value.code == "forbidden_region"
     assert intake_counts()["Batch"] == 0 and stored_files(django_settings.MEDIA_ROOT) == []
@@ -117,7 +117,7 @@ def test_a_collector_of_another_township_may_not_create_batches_and_nothing_is_s
 
 def test_an_uploaded_file_object_goes_through_the_same_pipeline(collector_a):
     upload = SimpleUploadedFile("户籍.xlsx", MESSY.read_bytes())
-    (batch,) = services.submit_upload(upload, original_name="户籍.xlsx", region_code=TOWNSHIP_A, user=collector_a)
+    (batch,) = intake.submit_upload(upload, original_name="户籍.xlsx", region_code=TOWNSHIP_A, user=collector_a)
     assert (batch.status, batch.rows, batch.original_name) == ("needs_fix", 120, "户籍.xlsx")
     assert batch.size_bytes == MESSY.stat().st_size
 
@@ -128,7 +128,7 @@ def test_a_large_upload_is_verified_by_the_background_worker(collector_a, settin
     settings.UPLOAD_INLINE_MAX_BYTES = 0
     upload = SimpleUploadedFile("户籍.xlsx", MESSY.read_bytes())
     with django_capture_on_commit_callbacks(execute=True):
-        (batch,) = services.submit_upload(upload, original_name="户籍.xlsx", region_code=TOWNSHIP_A, user=collector_a)
+        (batch,) = intake.submit_upload(upload, original_name="户籍.xlsx", region_code=TOWNSHIP_A, user=collector_a)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.UPLOADED and batch.task_id
     call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
@@ -148,7 +148,7 @@ def test_fixing_the_wrong_cell_makes_the_row_valid_and_the_batch_ready_for_revie
     assert (bad_id_batch.status, bad_id_batch.invalid) == ("needs_fix", 1)
     row = bad_id_batch.staged_rows.get(row=4)
     assert row.issues.filter(item="id_number", rule="checksum").exists()
-    services.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_a)
+    fixes.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_a)
     row.refresh_from_db()
     bad_id_batch.refresh_from_db()
     assert row.is_valid and row.key == P0101_ROWS[2][1] and not row.issues.exists()
@@ -157,7 +157,7 @@ def test_fixing_the_wrong_cell_makes_the_row_valid_and_the_batch_ready_for_revie
 
 def test_a_fix_is_recorded_with_who_what_and_the_old_value(bad_id_batch, collector_a):
     row = bad_id_batch.staged_rows.get(row=4)
-    services.fix_cell(row, "id_number", f" {P0101_ROWS[2][1]} ", acting_user=collector_a)
+    fixes.fix_cell(row, "id_number", f" {P0101_ROWS[2][1]} ", acting_user=collector_a)
     edit = StagedRowEdit.objects.get()
     assert (edit.item, edit.old_value, edit.new_value) == ("id_number", BAD_ID, P0101_ROWS[2][1])
     assert edit.edited_by == collector_a and edit.entered == f" {P0101_ROWS[2][1]} "
@@ -168,7 +168,7 @@ def test_a_fix_that_breaks_a_valid_row_sends_the_batch_back_to_needs_fix(tmp_pat
 
     batch = verified(write_xlsx(tmp_path / "户籍.xlsx", P0101_ROWS), collector_a)
     assert batch.status == BatchStatus.PENDING_REVIEW
-    services.fix_cell(batch.staged_rows.get(row=2), "sex", "不知道", acting_user=collector_a)
+    fixes.fix_cell(batch.staged_rows.get(row=2), "sex", "不知道", acting_user=collector_a)
     batch.refresh_from_db()
     assert (batch.status, batch.invalid) == ("needs_fix", 1)
     assert batch.issues.filter(row=2, item="sex", rule="code").exists()
@@ -176,7 +176,7 @@ def test_a_fix_that_breaks_a_valid_row_sends_the_batch_back_to_needs_fix(tmp_pat
 
 def test_a_fix_duplicating_another_rows_key_is_a_duplicate_in_file(bad_id_batch, collector_a):
     row = bad_id_batch.staged_rows.get(row=4)
-    services.fix_cell(row, "id_number", P0101_ROWS[0][1], acting_user=collector_a)
+    fixes.fix_cell(row, "id_number", P0101_ROWS[0][1], acting_user=collector_a)
     issue = row.issues.get(rule="duplicate_in_file")
     assert "2" in issue.message
     bad_id_batch.refresh_from_db()
@@ -185,22 +185,22 @@ def test_a_fix_duplicating_another_rows_key_is_a_duplicate_in_file(bad_id_batch,
 
 def test_fixing_is_refused_to_another_township_and_after_merging(bad_id_batch, collector_b, collector_a):
     row = bad_id_batch.staged_rows.get(row=4)
-    with pytest.raises(services.FixRefused):
-        services.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_b)
+    with pytest.raises(fixes.FixRefused):
+        fixes.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_b)
     Batch.objects.filter(pk=bad_id_batch.pk).update(status=BatchStatus.MERGED)
     row = StagedRow.objects.get(pk=row.pk)
-    with pytest.raises(services.FixRefused):
-        services.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_a)
+    with pytest.raises(fixes.FixRefused):
+        fixes.fix_cell(row, "id_number", P0101_ROWS[2][1], acting_user=collector_a)
 
 
 def test_an_item_outside_the_subcategory_cannot_be_fixed(bad_id_batch, collector_a):
-    with pytest.raises(services.FixRefused):
-        services.fix_cell(bad_id_batch.staged_rows.get(row=4), "uscc", "x", acting_user=collector_a)
+    with pytest.raises(fixes.FixRefused):
+        fixes.fix_cell(bad_id_batch.staged_rows.get(row=4), "uscc", "x", acting_user=collector_a)
 
 
 def test_summary_has_exactly_the_cli_keys(bad_id_batch):
-    summary = services.summary(bad_id_batch)
-    assert set(summary) == {*services.SUMMARY_KEYS, "issues", "sheet", "header_row"}
+    summary = summaries.summary(bad_id_batch)
+    assert set(summary) == {*summaries.SUMMARY_KEYS, "issues", "sheet", "header_row"}
     assert summary["issues"][0] == {
         "row": 4, "column": "公民身份号码", "item": "id_number", "rule": "checksum", "severity": "error",
         "message": summary["issues"][0]["message"], "value": BAD_ID,
@@ -226,8 +226,8 @@ def test_rows_as_json_is_the_json_of_each_rows_values():
             "_key": pd.Series(["a", None, None, "d"], dtype=object),
         }
     )
-    expected = [values for _row, values, _key, _ok in services.chunk_records(frame)]
-    assert [json.loads(text) for text in services.rows_as_json(frame)] == expected
+    expected = [values for _row, values, _key, _ok in staging.chunk_records(frame)]
+    assert [json.loads(text) for text in staging.rows_as_json(frame)] == expected
     assert expected[0] == {"name": '张"三', "flag": True} and expected[2] == {"name": None, "flag": None}
 
 
@@ -244,7 +244,7 @@ def test_a_batch_left_verifying_by_a_dead_worker_is_queued_again_and_finished_on
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.VERIFYING, progress=40, updated_at=an_hour_ago)
     fresh = verified(DATA / "sample_p0101_clean.xlsx")
     Batch.objects.filter(pk=fresh.pk).update(status=BatchStatus.VERIFYING)  # still running: left alone
-    assert services.resume_stalled_batches(older_than_minutes=30) == [batch]
+    assert intake.resume_stalled_batches(older_than_minutes=30) == [batch]
     call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
     batch.refresh_from_db()
     assert (batch.status, batch.progress) == ("needs_fix", 100)
@@ -255,7 +255,7 @@ def test_a_merged_batch_is_never_verified_again():
     batch = verified(MESSY)
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED)
     with pytest.raises(ValueError):
-        services.verify_batch(Batch.objects.get(pk=batch.pk))
+        intake.verify_batch(Batch.objects.get(pk=batch.pk))
     assert batch.staged_rows.count() == 120
 
 
@@ -272,13 +272,13 @@ def duplicate_batch(tmp_path, collector_a) -> Batch:
 
 
 def test_fixing_another_cell_of_the_first_row_of_a_duplicate_pair_keeps_it_clean(duplicate_batch, collector_a):
-    first = services.fix_cell(duplicate_batch.staged_rows.get(row=2), "phone", "13912345678", acting_user=collector_a)
+    first = fixes.fix_cell(duplicate_batch.staged_rows.get(row=2), "phone", "13912345678", acting_user=collector_a)
     assert first.is_valid and not first.issues.exists()
     assert duplicate_batch.issues.get(rule="duplicate_in_file").row == 4
 
 
 def test_changing_the_first_rows_key_releases_the_later_duplicate(duplicate_batch, collector_a):
-    services.fix_cell(duplicate_batch.staged_rows.get(row=2), "id_number", OTHER_ID, acting_user=collector_a)
+    fixes.fix_cell(duplicate_batch.staged_rows.get(row=2), "id_number", OTHER_ID, acting_user=collector_a)
     duplicate_batch.refresh_from_db()
     assert not duplicate_batch.issues.filter(rule="duplicate_in_file").exists()
     assert duplicate_batch.staged_rows.get(row=4).is_valid
@@ -288,7 +288,7 @@ def test_changing_the_first_rows_key_releases_the_later_duplicate(duplicate_batc
 
 
 def test_fixing_the_later_duplicate_to_a_new_key_makes_it_valid(duplicate_batch, collector_a):
-    row = services.fix_cell(duplicate_batch.staged_rows.get(row=4), "id_number", OTHER_ID, acting_user=collector_a)
+    row = fixes.fix_cell(duplicate_batch.staged_rows.get(row=4), "id_number", OTHER_ID, acting_user=collector_a)
     assert row.is_valid and not row.issues.exists()
 
 

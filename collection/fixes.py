@@ -1,0 +1,148 @@
+"""Fixing a cell in place: a collector corrects one value of a staged row and the row is verified again at once."""
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from regions.access import can
+from regions.choices import Action
+
+from .choices import EDITABLE_STATUSES, BatchStatus
+from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
+from .pipeline.types import DUPLICATE_IN_FILE, ERROR, WARNING, VerifiedChunk
+from .staging import chunk_records, issue_row
+
+
+class FixRefused(Exception):
+    """A cell fix that cannot be made (wrong state, no permission, unknown item); `message` is Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _as_text(value) -> str | None:
+    """A stored (normalised) value as cell text the normaliser accepts again."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedRow:
+    """A collector corrects one cell: the row is re-normalised and re-verified at once, its issues replaced,
+    in-file duplicates of its old and new key re-decided, the batch counts updated and the change recorded
+    (StagedRowEdit). The batch goes back to "pending_review" when no invalid row remains (and to "needs_fix" when
+    the fix made a valid row invalid)."""
+    from .pipeline.dedup import InFileKeys
+    from .pipeline.verify import verify_chunk
+
+    batch = staged_row.batch
+    spec = _fixable_spec(batch, item, acting_user)
+    texts = {key: _as_text(v) for key, v in staged_row.values.items()}
+    texts[item] = None if value is None or str(value) == "" else str(value)
+    raw = pd.DataFrame({**{k: [t] for k, t in texts.items()}, "_row": [staged_row.row]}, dtype=object)
+    headers, indexes = _headers(batch, spec)
+    # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
+    chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
+    old_key = staged_row.key
+    with transaction.atomic():
+        _apply_fix(staged_row, item, texts[item], chunk, acting_user)
+        _refresh_duplicates(batch, spec, {old_key, staged_row.key}, headers, indexes)
+        _recount(batch)
+    staged_row.refresh_from_db()
+    return staged_row
+
+
+def _fixable_spec(batch: Batch, item: str, user):
+    from catalog.specs_build import build_table_spec
+
+    if batch.status not in EDITABLE_STATUSES:
+        raise FixRefused(f"批次当前状态为“{batch.get_status_display()}”，不能再修改数据。")
+    if user is not None and not can(user, Action.UPLOAD, batch.region_id):
+        raise FixRefused("您没有修改该批次数据的权限。")
+    spec = build_table_spec(batch.subcategory_code)
+    if item not in {i.key for i in spec.items}:
+        raise FixRefused(f"数据项 {item} 不属于数据子类 {spec.code}。")
+    return spec
+
+
+def _headers(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
+    headers = {i.key: i.name for i in spec.items}
+    headers.update({key: c["header"] for key, c in batch.column_map.items()})
+    return headers, {key: c["index"] for key, c in batch.column_map.items()}
+
+
+def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: dict) -> None:
+    """Re-decide in-file duplicates for these keys: the first row holding a key is clean, every later one carries
+    one duplicate_in_file error naming the first (the same rule as verification of the whole file)."""
+    from .pipeline import messages
+
+    if not spec.key_items:
+        return
+    item = spec.key_items[0]
+    key_names = "、".join(spec.item(k).name for k in spec.key_items)
+    for key in {k for k in keys if k}:
+        holders = list(batch.staged_rows.filter(key=key).order_by("row"))
+        BatchIssue.objects.filter(staged_row__in=holders, rule=DUPLICATE_IN_FILE).delete()
+        BatchIssue.objects.bulk_create(
+            BatchIssue(
+                batch=batch,
+                staged_row=holder,
+                row=holder.row,
+                column=headers.get(item, item)[:200],
+                column_index=indexes.get(item),
+                item=item,
+                rule=DUPLICATE_IN_FILE,
+                severity=ERROR,
+                message=messages.duplicate_in_file(holders[0].row, key_names),
+                value=_as_text(holder.values.get(item)) or "",
+            )
+            for holder in holders[1:]
+        )
+        for holder in holders:
+            _restate(holder)
+
+
+def _restate(staged_row: StagedRow) -> None:
+    """A row's error/warning counts and validity from its stored issues."""
+    counts = staged_row.issues.aggregate(
+        e=Count("id", filter=Q(severity=ERROR)), w=Count("id", filter=Q(severity=WARNING))
+    )
+    staged_row.errors, staged_row.warnings, staged_row.is_valid = counts["e"], counts["w"], counts["e"] == 0
+    staged_row.save(update_fields=["errors", "warnings", "is_valid"])
+
+
+def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: VerifiedChunk, user) -> None:
+    old = staged_row.values.get(item)
+    _row, values, key, valid = chunk_records(chunk.frame)[0]
+    staged_row.values, staged_row.key, staged_row.is_valid = values, key, valid
+    staged_row.errors = sum(1 for i in chunk.issues if i.severity == ERROR)
+    staged_row.warnings = sum(1 for i in chunk.issues if i.severity == WARNING)
+    staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings"])
+    staged_row.issues.all().delete()
+    BatchIssue.objects.bulk_create(issue_row(staged_row.batch, i, staged_row.pk) for i in chunk.issues)
+    StagedRowEdit.objects.create(
+        batch=staged_row.batch,
+        staged_row=staged_row,
+        item=item,
+        old_value=old,
+        new_value=values.get(item),
+        entered=entered or "",
+        edited_by=user,
+    )
+
+
+def _recount(batch: Batch) -> None:
+    """Recompute a batch's row counts from its staged rows and move it between "needs_fix" and "pending_review"."""
+    counts = batch.staged_rows.aggregate(rows=Count("id"), valid=Count("id", filter=Q(is_valid=True)))
+    batch.rows, batch.valid = counts["rows"], counts["valid"]
+    batch.invalid = batch.rows - batch.valid
+    batch.duplicates_in_file = (
+        batch.issues.filter(rule=DUPLICATE_IN_FILE, severity=ERROR).values("row").distinct().count()
+    )
+    if batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW):
+        batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
+    batch.save(update_fields=["rows", "valid", "invalid", "duplicates_in_file", "status", "updated_at"])

@@ -1,0 +1,381 @@
+"""Intake: the one pipeline behind the three doors (web upload, API, `import_workbook`).
+
+create_batches → verify_batch → (review, basedb merge); submit_upload verifies inline or queues a task; dry_run runs
+the same pipeline storing nothing. The pipeline itself (reading, recognising, normalising, verifying) lives in
+collection/pipeline/ and sees no ORM object; staging.py stores what it yields.
+"""
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path, PurePath
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from regions.access import can
+from regions.choices import Action, RegionLevel
+from regions.models import Region
+
+from .choices import BatchStatus
+from .models import Batch
+from .pipeline.types import RejectedFile
+from .staging import clear_staged, store_chunk
+from .summaries import MERGE_COUNTS, Totals, sheet_summary
+from .tasks import build_report_task, verify_batch_task
+from .uploads import local_copy, store_file, stored_copy
+
+log = logging.getLogger(__name__)
+
+
+class IntakeRefused(RejectedFile):
+    """The upload is refused before its content matters: wrong region, no permission, unknown subcategory.
+
+    `code`: "invalid_region" (not a township, unknown), "forbidden_region" (not the user's), "unknown_subcategory".
+    """
+
+
+def township_for_upload(region_code: str, user=None) -> Region:
+    """The township `region_code` names, if `user` may upload there (user None: system/automation, allowed)."""
+    region = Region.objects.filter(code=str(region_code or "").strip()).first()
+    if region is None:
+        raise IntakeRefused(f"区划代码 {region_code} 不存在，请填写9位乡镇（街道）代码。", code="invalid_region")
+    if region.level != RegionLevel.TOWNSHIP:
+        raise IntakeRefused(
+            f"{region.name}（{region.code}）不是乡镇（街道）。数据按乡镇（街道）上报，请填写9位乡镇（街道）代码。",
+            code="invalid_region",
+        )
+    if user is not None and not can(user, Action.UPLOAD, region.code):
+        raise IntakeRefused(f"您没有在{region.name}（{region.code}）上报数据的权限。", code="forbidden_region")
+    return region
+
+
+def _specs(subcategory: str | None) -> Mapping:
+    """The current verification specs; an unknown subcategory code is refused in Chinese."""
+    from catalog.specs_build import specs_on_demand
+
+    specs = specs_on_demand()
+    if not specs:
+        raise IntakeRefused("数据目录尚未加载，暂时无法核验上报数据，请联系平台管理员。", code="no_catalog")
+    if subcategory and subcategory not in specs:
+        raise IntakeRefused(
+            f"数据子类 {subcategory} 不存在或已停用，请核对子类代码（如 P0101）。", code="unknown_subcategory"
+        )
+    return specs
+
+
+def _recognise(path: Path, original_name: str, subcategory: str | None, ahead=None):
+    """Open the file (guarded) and find its tables: (workbook, recognitions); RejectedFile when none is found.
+
+    `ahead`: an OpenAhead already guarding and parsing this file in the background (see pipeline/opening.py)."""
+    from .pipeline.run import open_upload, recognise_tables
+
+    subcategory = (subcategory or "").strip().upper() or None  # "p0101 " as typed is P0101
+    specs = _specs(subcategory)
+    workbook = open_upload(path, original_name, ahead)
+    recognitions = recognise_tables(workbook, specs, subcategory=subcategory or None)
+    if not recognitions:
+        raise RejectedFile("没有找到可识别的数据表：请使用平台提供的模板，或检查表头是否与目录中的数据项名称一致。")
+    return workbook, recognitions
+
+
+def create_batches(
+    path_or_uploaded_file,
+    *,
+    original_name: str,
+    region_code: str,
+    subcategory: str | None = None,
+    user=None,
+    ahead=None,
+) -> list[Batch]:
+    """Authorise, guard and recognise an upload, store its file once and create one batch per recognised sheet.
+
+    Raises IntakeRefused/RejectedFile (Chinese message) with nothing stored when the upload cannot be taken.
+    The batches are in status "uploaded"; `verify_batch` (inline or in a task) does the rest. `ahead`: an
+    OpenAhead of the same local file (the CLI starts one before its imports).
+    """
+    region = township_for_upload(region_code, user)
+    with local_copy(path_or_uploaded_file, original_name) as (path, sha256, size):
+        workbook, recognitions = _recognise(path, original_name, subcategory, ahead)
+        name = store_file(path, sha256, original_name)
+    try:
+        batches = _create_batch_rows(recognitions, name, original_name, sha256, size, region, user)
+    except Exception:
+        if not Batch.objects.filter(file=name).exists():
+            default_storage.delete(name)
+        raise
+    if isinstance(path_or_uploaded_file, str | PurePath):  # a spooled upload's temporary file is gone by now
+        for batch, recognition in zip(batches, recognitions, strict=True):
+            batch._opened = (workbook, recognition)  # verify_batch in this process need not read the file again
+    return batches
+
+
+@transaction.atomic
+def _create_batch_rows(recognitions, name, original_name, sha256, size, region, user) -> list[Batch]:
+    from catalog.models import Subcategory
+    from catalog.specs_build import current_version
+
+    version = current_version()
+    subcategories = Subcategory.objects.in_bulk([r.spec.code for r in recognitions], field_name="code")
+    group = uuid.uuid4()
+    batches = []
+    for recognition in recognitions:
+        batch = Batch(
+            original_name=original_name[:255],
+            sha256=sha256,
+            size_bytes=size,
+            uploaded_by=user,
+            region=region,
+            subcategory=subcategories[recognition.spec.code],
+            catalog_version=version,
+            sheet_name=recognition.sheet_name[:100],
+            header_row=recognition.header_row,
+            column_map=column_map(recognition),
+            group=group,
+        )
+        batch.file.name = name
+        batch.save()
+        batches.append(batch)
+    return batches
+
+
+def column_map(recognition) -> dict:
+    """Element key → header text and 0-based column of the recognised table (unknown columns left out)."""
+    return {c.item: {"header": c.header, "index": c.index} for c in recognition.columns if c.item}
+
+
+def verify_batch(batch: Batch) -> Batch:
+    """Verify a batch from its stored file and store its staged rows and issues chunk by chunk.
+
+    Idempotent: a re-run (e.g. after a worker died) first deletes what an earlier run stored. Ends in "needs_fix"
+    (some row invalid) or "pending_review"; "rejected" when the stored file is refused, "failed" on a defect
+    (re-raised). Counts and the final status are written in one transaction, so a half-stored batch never looks done.
+    """
+    from .pipeline.run import process_sheet
+
+    opened = batch.__dict__.pop("_opened", None)
+    if batch.status in (BatchStatus.MERGING, BatchStatus.MERGED):
+        raise ValueError(f"batch {batch.pk} is {batch.status}: its staged rows belong to the base database's history")
+    _mark_verifying(batch)
+    started = time.monotonic()
+    try:
+        with stored_copy(batch) as path:
+            workbook, recognition = opened or _reopen(batch, path)
+            batch.column_map = column_map(recognition)
+            clear_staged(batch, recognition.issues)
+            totals = Totals()
+            expected = _expected_rows(workbook, recognition)
+            for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
+                store_chunk(batch, chunk)
+                totals.add(chunk)
+                _set_progress(batch, totals.rows, expected)
+            _flag_probable_duplicates(batch)
+    except RejectedFile as exc:
+        return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
+    except Exception as exc:
+        log.exception("verifying batch %s failed", batch.pk)
+        _finish(batch, BatchStatus.FAILED, {"error_message": f"处理失败：{type(exc).__name__}"}, started)
+        raise
+    status = BatchStatus.NEEDS_FIX if totals.rows > totals.valid else BatchStatus.PENDING_REVIEW
+    _finish(batch, status, totals.as_fields(), started)
+    _enqueue_report(batch)
+    return batch
+
+
+def _flag_probable_duplicates(batch: Batch) -> None:
+    """疑似重复 warnings for subcategories keyed by name + date + address (basedb decides; strong keys: nothing)."""
+    try:
+        from basedb.duplicates import flag_probable_duplicates
+    except ImportError:
+        return
+    flag_probable_duplicates(batch)
+
+
+def _enqueue_report(batch: Batch) -> None:
+    """A large batch's annotated report takes seconds per 100k rows: build it in the background once verified, so
+    the download in a web request is served from the cache (collection.report.cached_batch_report)."""
+
+    if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:
+        return
+    transaction.on_commit(lambda: build_report_task.enqueue(batch.pk))
+
+
+def _mark_verifying(batch: Batch) -> None:
+    batch.status, batch.progress, batch.error_message = BatchStatus.VERIFYING, 0, ""
+    batch.started_at, batch.finished_at = timezone.now(), None
+    batch.save(update_fields=["status", "progress", "error_message", "started_at", "finished_at", "updated_at"])
+
+
+def _finish(batch: Batch, status: str, values: dict, started: float) -> Batch:
+    values = {
+        **values,
+        "status": status,
+        "progress": 100,
+        "finished_at": timezone.now(),
+        "column_map": batch.column_map,
+    }
+    values["verify_seconds"] = round(time.monotonic() - started, 3)
+    for name, value in values.items():
+        setattr(batch, name, value)
+    with transaction.atomic():
+        batch.save(update_fields=[*values, "updated_at"])
+    return batch
+
+
+def _reopen(batch: Batch, path: Path):
+    """Open the stored file again and find this batch's sheet (same subcategory, same sheet name)."""
+    from .pipeline.run import open_upload, recognise_tables
+
+    if not path.exists():
+        raise RejectedFile("批次的原始文件已丢失，请重新上传。")
+    code = batch.subcategory_code
+    workbook = open_upload(path, batch.original_name)
+    recognitions = recognise_tables(workbook, _specs(code), subcategory=code)
+    for recognition in recognitions:
+        if recognition.sheet_name == batch.sheet_name or len(recognitions) == 1:
+            return workbook, recognition
+    raise RejectedFile(f"在文件中找不到工作表“{batch.sheet_name}”的数据表，请重新上传。")
+
+
+def _expected_rows(workbook, recognition) -> int | None:
+    """The sheet's data rows as far as known before reading them all (for progress), else None."""
+    getter = getattr(workbook, "row_count", None)
+    with suppress(Exception):
+        total = getter(recognition.sheet_name) if callable(getter) else None
+        if total:
+            return max(int(total) - recognition.data_start_row + 1, 1)
+    return None
+
+
+def _set_progress(batch: Batch, done: int, expected: int | None) -> None:
+    progress = min(99, int(done * 100 / expected)) if expected else min(95, batch.progress + 5)
+    if progress != batch.progress:
+        batch.progress = progress
+        Batch.objects.filter(pk=batch.pk).update(progress=progress)
+
+
+def dry_run(
+    path,
+    *,
+    original_name: str,
+    region_code: str,
+    subcategory: str | None = None,
+    user=None,
+    on_sheet=None,
+    ahead=None,
+) -> list[dict]:
+    """The same pipeline as create_batches + verify_batch with nothing stored; one summary per recognised sheet.
+
+    The base-database counts say what a merge of the valid rows would do (basedb's preview), chunk by chunk.
+    `on_sheet(local_path, workbook, recognition, issues)` is called for each sheet while the file is still open,
+    e.g. to write an annotated report of a dry run. `ahead`: as for create_batches.
+    """
+    from .pipeline.run import process_sheet
+
+    region = township_for_upload(region_code, user)
+    preview = _merge_preview()
+    with local_copy(path, original_name, digest=False) as (local, _sha256, _size):
+        workbook, recognitions = _recognise(local, original_name, subcategory, ahead)
+        summaries = []
+        for recognition in recognitions:
+            totals, issues, merge = Totals(), list(recognition.issues), Counter()
+            for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
+                totals.add(chunk)
+                issues.extend(chunk.issues)
+                if preview is not None:
+                    # Valid rows have distinct keys (in-file duplicates are errors), so chunk previews add up.
+                    result = preview(recognition.spec.code, region.code, chunk.frame[chunk.frame["_valid"]])
+                    merge.update({name: getattr(result, name) for name in MERGE_COUNTS})
+            summaries.append(sheet_summary(None, recognition, region.code, totals, merge, issues))
+            if on_sheet is not None:
+                on_sheet(local, workbook, recognition, issues)
+    return summaries
+
+
+def _merge_preview():
+    """basedb's `preview_rows(subcategory, region_code, frame) -> MergeResult`, or None before basedb has one."""
+    try:
+        from basedb.merge import preview_rows
+    except ImportError:
+        return None
+    return preview_rows
+
+
+def submit_upload(
+    uploaded_file, *, original_name: str, region_code: str, subcategory: str | None = None, user=None
+) -> list[Batch]:
+    """Create the batches of an upload and verify them: inline for small files, in a background task otherwise.
+
+    The web upload and the API call this; the batches come back verified or in status "uploaded" with a task id.
+    """
+    batches = create_batches(
+        uploaded_file, original_name=original_name, region_code=region_code, subcategory=subcategory, user=user
+    )
+    for batch in batches:
+        if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:
+            verify_batch(batch)
+        else:
+            enqueue_verification(batch)
+    return batches
+
+
+def enqueue_verification(batch: Batch) -> Batch:
+    """Queue `verify_batch` for a background worker, once the batch row is committed."""
+    batch.__dict__.pop("_opened", None)  # the worker reads the stored file itself
+
+    def enqueue() -> None:
+        result = verify_batch_task.enqueue(batch.pk)
+        Batch.objects.filter(pk=batch.pk).update(task_id=str(result.id))
+        batch.task_id = str(result.id)
+
+    transaction.on_commit(enqueue)
+    return batch
+
+
+def may_merge(user, batch: Batch) -> bool:
+    """Automation without a user may merge; a person needs the review right over the batch's township."""
+    return user is None or can(user, Action.REVIEW, batch.region_id)
+
+
+def process_batch(batch: Batch, *, acting_user=None, merge: bool = False) -> Batch:
+    """Verify a batch inline; with `merge`, then merge its valid rows when `acting_user` may (the CLI's path)."""
+    verify_batch(batch)
+    if merge and batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW) and may_merge(acting_user, batch):
+        merge_valid_rows(batch, acting_user=acting_user)
+    return batch
+
+
+def merge_valid_rows(batch: Batch, *, acting_user=None) -> Batch:
+    """Merge the batch's valid rows into the base database through basedb.merge (a no-op until it exists)."""
+    try:
+        from basedb.merge import merge_batch
+    except ImportError:
+        return batch
+    result = merge_batch(batch, acting_user=acting_user)
+    batch.refresh_from_db()
+    changed = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
+    if any(getattr(batch, name) != value for name, value in changed.items()):
+        Batch.objects.filter(pk=batch.pk).update(**changed)
+        batch.refresh_from_db()
+    return batch
+
+
+def resume_stalled_batches(*, older_than_minutes: int = 30) -> list[Batch]:
+    """Queue again the batches whose verification never finished (a worker died, the machine restarted).
+
+    A batch still "uploaded" or "verifying" whose last change is older than `older_than_minutes` is re-run from its
+    stored file; verify_batch is idempotent, so a batch that was half stored ends exactly as a clean run.
+    """
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stalled = list(
+        Batch.objects.filter(status__in=[BatchStatus.UPLOADED, BatchStatus.VERIFYING], updated_at__lt=cutoff)
+    )
+    for batch in stalled:
+        enqueue_verification(batch)
+    return stalled

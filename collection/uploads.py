@@ -1,0 +1,69 @@
+"""Local copies and storage of uploaded files: an upload is hashed while it is spooled, and stored once per sha256."""
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePath
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from .models import Batch
+
+
+@contextmanager
+def local_copy(source, original_name: str, digest: bool = True) -> Iterator[tuple[Path, str | None, int]]:
+    """A local path of the upload (a path, or an uploaded file spooled to a temporary file), its sha256 (None for
+    a local path when `digest` is false: a dry run stores nothing to name) and size."""
+    if isinstance(source, str | PurePath):
+        path = Path(source)
+        yield path, _sha256_of(path) if digest else None, path.stat().st_size
+        return
+    suffix = PurePath(original_name).suffix[:10]
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        digest, size = hashlib.sha256(), 0
+        for chunk in source.chunks() if hasattr(source, "chunks") else iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            tmp.write(chunk)
+        tmp.flush()
+        yield Path(tmp.name), digest.hexdigest(), size
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def store_file(path: Path, sha256: str, original_name: str) -> str:
+    """Store the upload once: a file already stored under the same sha256 is reused. Returns the storage name."""
+    for name in Batch.objects.filter(sha256=sha256).values_list("file", flat=True).distinct()[:5]:
+        if name and default_storage.exists(name):
+            return name
+    stamp = timezone.localtime()
+    suffix = PurePath(original_name).suffix.lower()[:10]
+    name = f"uploads/{stamp:%Y/%m}/{sha256[:16]}{suffix}"
+    with path.open("rb") as fh:
+        return default_storage.save(name, File(fh))
+
+
+@contextmanager
+def stored_copy(batch: Batch) -> Iterator[Path]:
+    """A local path of the batch's stored file (remote storages are copied to a temporary file)."""
+    try:
+        local = Path(batch.file.path)
+    except NotImplementedError:  # a storage without local paths (S3 and the like)
+        local = None
+    if local is not None:
+        yield local
+        return
+    with batch.file.open("rb") as src, tempfile.NamedTemporaryFile(suffix=PurePath(batch.file.name).suffix) as tmp:
+        shutil.copyfileobj(src, tmp)
+        tmp.flush()
+        yield Path(tmp.name)
