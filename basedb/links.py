@@ -15,8 +15,8 @@ from catalog.specs_build import build_table_spec, current_specs
 from regions.choices import Action
 
 from .choices import RecordStatus
-from .models import Entity, Record
 from .labels import kind_label
+from .models import Entity, Record
 
 INCOMING_LIMIT = 50
 

@@ -25,10 +25,10 @@ from .choices import ConflictStatus, Resolution
 from .conflicts import may_resolve, resolve_conflict
 from .forms import PatchForm
 from .history import value_provenance
+from .labels import Presenter, kind_label
 from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
-from .labels import Presenter, kind_label
 from .revert import revert_batch
 
 PER_PAGE = 50
