@@ -53,6 +53,7 @@ class Record(models.Model):
     """What one subcategory holds about one entity: values keyed by element key, owned by one township."""
 
     REGION_FIELD = "region"
+    SUBCATEGORY_FIELD = "subcategory__code"
 
     # Few indexes on purpose: each one slows the bulk merge; the composite ones below cover these columns.
     # No database constraint towards reference data (see Entity.region).
@@ -130,6 +131,7 @@ class RecordVersion(models.Model):
     """
 
     REGION_FIELD = "region"
+    SUBCATEGORY_FIELD = "subcategory__code"
 
     # No database constraint (see Record.entity); Django still cascades on delete.
     record = models.ForeignKey(
@@ -214,6 +216,7 @@ class Conflict(models.Model):
     """
 
     REGION_FIELD = "incoming_region"
+    SUBCATEGORY_FIELD = "subcategory__code"
 
     subcategory = models.ForeignKey(
         "catalog.Subcategory", verbose_name="数据子类", on_delete=models.PROTECT, related_name="+"
@@ -274,6 +277,7 @@ class MergeRun(models.Model):
     resumes where it stopped and finishes exactly once."""
 
     REGION_FIELD = "batch__region"
+    SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.OneToOneField(
         "collection.Batch", verbose_name="批次", on_delete=models.CASCADE, related_name="merge_run"

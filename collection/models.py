@@ -21,6 +21,7 @@ class Batch(models.Model):
     """
 
     REGION_FIELD = "region"
+    SUBCATEGORY_FIELD = "subcategory__code"
 
     file = models.FileField("文件", upload_to="uploads/%Y/%m/", max_length=255)
     original_name = models.CharField("原始文件名", max_length=255)
@@ -109,6 +110,7 @@ class StagedRow(models.Model):
     item is empty or invalid."""
 
     REGION_FIELD = "batch__region"
+    SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     # No index of its own: uniq_staged_row (batch, row) leads with the batch and serves every lookup by batch; one
     # index fewer to maintain per row for intake's bulk insert and the merge's state update.
@@ -145,6 +147,7 @@ class BatchIssue(models.Model):
     """A verification finding of a batch at the Excel row and column the township sees; row is null for the file."""
 
     REGION_FIELD = "batch__region"
+    SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="issues")
     staged_row = models.ForeignKey(
@@ -192,6 +195,7 @@ class StagedRowEdit(models.Model):
     """History of in-place fixes: who changed which cell of a staged row, from what to what, and when."""
 
     REGION_FIELD = "batch__region"
+    SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="edits")
     staged_row = models.ForeignKey(StagedRow, verbose_name="数据行", on_delete=models.CASCADE, related_name="edits")

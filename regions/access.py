@@ -1,8 +1,11 @@
-"""The single place that decides which regions a user may act on.
+"""The single place that decides which regions (and, for department users, which subcategories) a user may act on.
 
 Every list, detail, export and API endpoint narrows its queryset with `restrict(user, action)` (through
-`RegionScopedQuerySet.restrict`), and every single-region decision asks `can(user, action, code)`.
-A role held in a region covers the region's whole subtree (a code prefix).
+`RegionScopedQuerySet.restrict`), and every single-region decision asks `can(user, action, code[, subcategory])`.
+A role held in a region covers the region's whole subtree (a code prefix), for every subcategory. A department role
+(部门用户, 部门审核员) covers the department's region subtree for the department's subcategories only: such a grant
+counts where the object names its subcategory (the model's SUBCATEGORY_FIELD, or `subcategory=` of `can`) and
+nowhere else.
 """
 
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from operator import or_
 from django.db import models
 from django.db.models import Q
 
-from .choices import Action, Role
+from .choices import Action, DepartmentRole, Role
 from .models import prefix_bounds
 
 # Which roles allow which action; platform administrators may do everything in their subtree.
@@ -23,23 +26,41 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.MANAGE_CATALOG: frozenset({Role.CATALOG_ADMIN, Role.PLATFORM_ADMIN}),
     Action.ADMINISTER: frozenset({Role.PLATFORM_ADMIN}),
 }
+# Department roles: their members view, and upload or review, only their department's subcategories.
+DEPARTMENT_ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.VIEW: frozenset({DepartmentRole.UPLOADER, DepartmentRole.REVIEWER}),
+    Action.UPLOAD: frozenset({DepartmentRole.UPLOADER}),
+    Action.REVIEW: frozenset({DepartmentRole.REVIEWER}),
+}
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The region subtrees a user may act on for one action: everything, or a set of code prefixes."""
+    """The region subtrees a user may act on for one action: everything, or a set of code prefixes; plus `limited`,
+    subtrees granted for some subcategories only (department roles), as (prefix, subcategory codes) pairs."""
 
     everything: bool
     prefixes: tuple[str, ...]
+    limited: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def covers(self, code: str | None) -> bool:
+    def covers(self, code: str | None, subcategory: str | None = None) -> bool:
+        """Is region `code` in scope (for objects of `subcategory`; without one, department grants do not count)?"""
         if self.everything:
             return True
-        return bool(code) and any(code.startswith(p) for p in self.prefixes)
+        if not code:
+            return False
+        if any(code.startswith(p) for p in self.prefixes):
+            return True
+        return bool(subcategory) and any(code.startswith(p) and subcategory in s for p, s in self.limited)
 
     @property
     def empty(self) -> bool:
-        return not self.everything and not self.prefixes
+        return not self.everything and not self.prefixes and not self.limited
+
+    @property
+    def subcategories(self) -> frozenset[str]:
+        """The subcategories of the department grants (empty for region roles, which hold them all)."""
+        return frozenset().union(*(codes for _p, codes in self.limited))
 
 
 def _minimal(prefixes: set[str]) -> tuple[str, ...]:
@@ -63,32 +84,95 @@ def scope_for(user, action: str) -> Scope:
         return Scope(True, ())
     cache = user.__dict__.setdefault("_region_scope_cache", {})
     if action not in cache:
-        roles = ACTION_ROLES.get(action, frozenset())
-        codes = {region_id for region_id, role in user.region_roles.values_list("region_id", "role") if role in roles}
-        cache[action] = Scope(False, _minimal(codes))
+        cache[action] = _scope_from_grants(user, action)
     return cache[action]
 
 
-def can(user, action: str, region_code: str | None) -> bool:
-    """May `user` do `action` on objects of the region `region_code`?"""
-    return scope_for(user, action).covers(region_code)
+def _scope_from_grants(user, action: str) -> Scope:
+    """One query reads the user's region roles and department memberships (LEFT JOINs of both); the catalog is
+    asked for department subcategories only when the user holds a department role for this action."""
+    from django.contrib.auth import get_user_model
+
+    roles, department_roles = ACTION_ROLES.get(action, frozenset()), DEPARTMENT_ACTION_ROLES.get(action, frozenset())
+    department = "department_memberships__department__"
+    rows = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list(
+            "region_roles__region_id",
+            "region_roles__role",
+            "department_memberships__role",
+            f"{department}is_active",
+            f"{department}region_id",
+            f"{department}name",
+            f"{department}source_department",
+            f"{department}extra_subcategories",
+        )
+    )
+    codes, departments = set(), {}
+    for region_id, role, department_role, active, *held in rows:
+        if role in roles:
+            codes.add(region_id)
+        if department_role in department_roles and active:
+            departments[held[1]] = held
+    return Scope(False, _minimal(codes), _department_grants(departments.values(), codes))
 
 
-def region_q(scope: Scope, field: str) -> Q:
-    """A Q object keeping rows whose `field` (a region code column) lies in the scope."""
+def _department_grants(departments, region_codes: set) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(region prefix, subcategory codes) of these departments, given as (region, name, source, extra) tuples,
+    leaving out subtrees a region role already covers."""
+    if not departments:
+        return ()
+    from .departments import catalog_subcategories
+
+    catalog = catalog_subcategories(source or name for _region, name, source, _extra in departments)
+    by_region: dict[str, set[str]] = {}
+    for region, name, source, extra in departments:
+        codes = catalog.get(source or name, set()) | set(extra or ())
+        by_region.setdefault(region, set()).update(codes)
+    covered = _minimal(region_codes)
+    return tuple(
+        (code, frozenset(subs))
+        for code, subs in sorted(by_region.items())
+        if subs and not any(code.startswith(p) for p in covered)
+    )
+
+
+def can(user, action: str, region_code: str | None, subcategory: str | None = None) -> bool:
+    """May `user` do `action` on objects of the region `region_code` (and of the subcategory with that code)?"""
+    return scope_for(user, action).covers(region_code, subcategory)
+
+
+def _ranges(prefixes, field: str) -> list[Q]:
+    return [Q(**{f"{field}__gte": low, f"{field}__lt": high}) for low, high in map(prefix_bounds, prefixes)]
+
+
+def region_q(scope: Scope, field: str, subcategory_field: str | None = None) -> Q:
+    """A Q object keeping rows whose `field` (a region code column) lies in the scope; department grants count
+    only with `subcategory_field` (the column or path holding the row's subcategory code)."""
     if scope.everything:
         return Q()
-    if not scope.prefixes:
-        return Q(pk__in=[])
-    ranges = [Q(**{f"{field}__gte": low, f"{field}__lt": high}) for low, high in map(prefix_bounds, scope.prefixes)]
-    return reduce(or_, ranges)
+    parts = _ranges(scope.prefixes, field)
+    if subcategory_field:
+        for prefix, codes in scope.limited:
+            parts.append(_ranges([prefix], field)[0] & Q(**{f"{subcategory_field}__in": sorted(codes)}))
+    return reduce(or_, parts) if parts else Q(pk__in=[])
 
 
 def restrict(queryset: models.QuerySet, user, action: str = Action.VIEW, field: str | None = None) -> models.QuerySet:
-    """Narrow `queryset` to the rows `user` may `action`; the model names its region column in REGION_FIELD."""
-    field = field or getattr(queryset.model, "REGION_FIELD", "region")
+    """Narrow `queryset` to the rows `user` may `action`; the model names its region column in REGION_FIELD and,
+    when its rows belong to a subcategory, the path to the subcategory code in SUBCATEGORY_FIELD."""
+    model_field = getattr(queryset.model, "REGION_FIELD", "region")
+    subcategory_field = getattr(queryset.model, "SUBCATEGORY_FIELD", None) if field in (None, model_field) else None
+    field = field or model_field
     column = field if field == "code" or field.endswith("_id") or "__" in field else f"{field}_id"
-    return queryset.filter(region_q(scope_for(user, action), column))
+    return queryset.filter(region_q(scope_for(user, action), column, subcategory_field))
+
+
+def department_regions(user, action: str, subcategory: str | None = None) -> tuple[str, ...]:
+    """The region codes where `user` holds a department grant for `action` (for `subcategory` when given): where a
+    department user may upload a city- or county-wide file."""
+    return tuple(p for p, codes in scope_for(user, action).limited if subcategory is None or subcategory in codes)
 
 
 class RegionScopedQuerySet(models.QuerySet):

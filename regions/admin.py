@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import ApiToken, Region, RegionRole
+from .choices import RegionLevel
+from .departments import subcategories_of
+from .models import ApiToken, Department, DepartmentMembership, Region, RegionRole
 from .tokens import revoke_user_token
 
 
@@ -27,6 +30,64 @@ class RegionRoleInline(admin.TabularInline):
     model = RegionRole
     extra = 1
     autocomplete_fields = ["region"]
+
+
+class DepartmentMembershipInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 1
+    raw_id_fields = ["user"]
+
+
+class UserDepartmentInline(admin.TabularInline):
+    model = DepartmentMembership
+    extra = 0
+
+
+class DepartmentForm(forms.ModelForm):
+    """The department's region is the city or a county; extra grants are typed as codes separated by spaces."""
+
+    extra_codes = forms.CharField(
+        label="追加授权子类", required=False, help_text="目录之外另行授权的子类代码，以空格或逗号分隔，如 P0301 P0305"
+    )
+
+    class Meta:
+        model = Department
+        fields = ["name", "source_department", "region", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Region.objects.filter(level__in=[RegionLevel.CITY, RegionLevel.COUNTY])
+        self.fields["extra_codes"].initial = " ".join(self.instance.extra_subcategories or [])
+
+    def clean(self):
+        data = super().clean()
+        text = (data.get("extra_codes") or "").replace(",", " ").replace("，", " ")
+        self.instance.extra_subcategories = text.split()
+        return data
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    """Departments and their members (部门用户 upload, 部门审核员 review), with the subcategories they act for."""
+
+    form = DepartmentForm
+    list_display = ["name", "source_department", "region", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "source_department"]
+    readonly_fields = ["subcategories"]
+    inlines = [DepartmentMembershipInline]
+
+    @admin.display(description="可上报与查看的子类")
+    def subcategories(self, obj) -> str:
+        return "、".join(sorted(subcategories_of(obj))) or "（无：目录中没有以该部门为数源部门的子类）"
+
+
+@admin.register(DepartmentMembership)
+class DepartmentMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "department", "created_at"]
+    list_filter = ["role", "department"]
+    search_fields = ["user__username", "user__first_name", "department__name"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(ApiToken)
@@ -57,4 +118,4 @@ admin.site.unregister(User)
 class PlatformUserAdmin(UserAdmin):
     """Django's user admin with the user's region roles editable on the same page."""
 
-    inlines = [RegionRoleInline]
+    inlines = [RegionRoleInline, UserDepartmentInline]

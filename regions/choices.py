@@ -35,3 +35,10 @@ class Action(models.TextChoices):
     REVIEW = "review", "审核入库"
     MANAGE_CATALOG = "manage_catalog", "维护目录"
     ADMINISTER = "administer", "平台管理"
+
+
+class DepartmentRole(models.TextChoices):
+    """A user's role in a department (部门); it covers the department's region and its subcategories only."""
+
+    UPLOADER = "dept_uploader", "部门用户"
+    REVIEWER = "dept_reviewer", "部门审核员"

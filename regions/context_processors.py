@@ -1,21 +1,41 @@
-from .access import ACTION_ROLES
-from .choices import Action, Role
+from django.db.models import CharField, Value
+
+from .access import ACTION_ROLES, DEPARTMENT_ACTION_ROLES
+from .choices import Action, DepartmentRole, Role
+from .models import DepartmentMembership, RegionRole
+
+
+def _held(user) -> list[tuple[str, str, str, str]]:
+    """(kind, place code, place name, role) of every region role and active department role, in one query."""
+    kind = Value("region", output_field=CharField())
+    roles = RegionRole.objects.filter(user=user).values_list(kind, "region_id", "region__name", "role")
+    kind = Value("department", output_field=CharField())
+    departments = DepartmentMembership.objects.filter(user=user, department__is_active=True)
+    departments = departments.values_list(kind, "department__region_id", "department__name", "role")
+    return sorted(roles.union(departments, all=True), key=lambda h: (h[0] != "region", h[1], h[2]))
 
 
 def user_regions(request) -> dict:
     """The signed-in user's roles and regions for the page header, and which navigation items they may use.
 
     `user_may_review` / `user_may_share` say whether `scope_for(user, Action.REVIEW / Action.ADMINISTER)` is not
-    empty, decided from the roles loaded here (the same ACTION_ROLES) so the header costs no extra query."""
+    empty, decided from the roles loaded here (the same ACTION_ROLES) so the header costs one query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = list(user.region_roles.select_related("region").order_by("region_id"))
-    labels = [f"{r.region.name} · {r.get_role_display()}" for r in roles]
-    held = {r.role for r in roles}
+    held = _held(user)
+    region_roles = {role for kind, _c, _n, role in held if kind == "region"}
+    department_roles = {role for kind, _c, _n, role in held if kind == "department"}
+    labels = [
+        f"{name} · {Role(role).label if kind == 'region' else DepartmentRole(role).label}"
+        for kind, _code, name, role in held
+    ]
     return {
         "user_role_labels": labels,
-        "user_is_officer": any(r.role in (Role.OFFICER, Role.PLATFORM_ADMIN) for r in roles) or user.is_superuser,
-        "user_may_review": user.is_superuser or bool(held & ACTION_ROLES[Action.REVIEW]),
-        "user_may_share": user.is_superuser or bool(held & ACTION_ROLES[Action.ADMINISTER]),
+        "user_is_officer": bool(region_roles & {Role.OFFICER, Role.PLATFORM_ADMIN}) or user.is_superuser,
+        "user_is_department": bool(department_roles),
+        "user_may_review": user.is_superuser
+        or bool(region_roles & ACTION_ROLES[Action.REVIEW])
+        or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.REVIEW]),
+        "user_may_share": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.ADMINISTER]),
     }

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .choices import Role
+from .choices import DepartmentRole, Role
+from .departments import add_member, save_department
 from .models import RegionRole
 
 
@@ -17,6 +18,7 @@ class DemoUser:
     role: str
     region: str
     is_staff: bool = False
+    department: str = ""  # a department role (role is a DepartmentRole) in this department, bound to `region`
 
 
 DEMO_USERS = (
@@ -25,6 +27,8 @@ DEMO_USERS = (
     DemoUser("demo_city_officer", "烟台市核验员", Role.OFFICER, "3706"),
     DemoUser("demo_catalog_admin", "目录管理员", Role.CATALOG_ADMIN, "3706"),
     DemoUser("demo_admin", "平台管理员", Role.PLATFORM_ADMIN, "3706", is_staff=True),
+    DemoUser("demo_department", "市医保局部门用户", DepartmentRole.UPLOADER, "3706", department="市医保局"),
+    DemoUser("demo_department_reviewer", "市医保局部门审核员", DepartmentRole.REVIEWER, "3706", department="市医保局"),
 )
 
 
@@ -54,6 +58,10 @@ def create_demo_users() -> list[DemoResult]:
             is_staff=spec.is_staff,
             is_superuser=spec.is_staff,
         )
-        RegionRole.objects.create(user=user, region_id=spec.region, role=spec.role)
+        if spec.department:
+            department = save_department(spec.department, region_code=spec.region, acting_user=None)
+            add_member(department, user, spec.role, acting_user=None)
+        else:
+            RegionRole.objects.create(user=user, region_id=spec.region, role=spec.role)
         results.append(DemoResult(spec, password))
     return results

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from .choices import CODE_LENGTH_LEVEL, RegionLevel, Role
+from .choices import CODE_LENGTH_LEVEL, DepartmentRole, RegionLevel, Role
 
 
 def prefix_bounds(code: str) -> tuple[str, str]:
@@ -80,6 +80,85 @@ class RegionRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.region.name}"
+
+
+class Department(models.Model):
+    """A department (部门), e.g. 市医保局, acting in a region (the city or a county) for the subcategories whose
+    数源部门 it is in the catalog, plus the subcategories an administrator grants it in addition.
+
+    Subcategories are named by their code (the catalog sits above regions): the catalog's part is looked up by
+    `source_department` through regions.departments, never stored here, so it follows every catalog change.
+    """
+
+    name = models.CharField("部门名称", max_length=100, unique=True)
+    source_department = models.CharField(
+        "目录数源部门",
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="数据目录中“数源部门”的名称，该部门即可上报这些子类；为空时与部门名称相同（县级部门可填 市医保局）",
+    )
+    region = models.ForeignKey(
+        Region,
+        verbose_name="区划",
+        on_delete=models.PROTECT,
+        related_name="departments",
+        help_text="全市（3706）或一个县（市、区）",
+    )
+    extra_subcategories = models.JSONField(
+        "追加授权子类", default=list, blank=True, help_text='目录之外另行授权的子类代码，如 ["P0301"]'
+    )
+    is_active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "部门"
+        verbose_name_plural = "部门"
+        ordering = ["region_id", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def catalog_name(self) -> str:
+        """The 数源部门 name this department acts for in the catalog."""
+        return self.source_department or self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .choices import RegionLevel
+
+        if self.region_id and Region.level_for_code(self.region_id) not in (RegionLevel.CITY, RegionLevel.COUNTY):
+            raise ValidationError({"region": "部门的区划应为全市或一个县（市、区）。"})
+        codes = self.extra_subcategories
+        if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
+            raise ValidationError({"extra_subcategories": '追加授权子类应为子类代码的列表，如 ["P0301"]。'})
+        self.extra_subcategories = sorted({c.strip().upper() for c in codes})
+
+
+class DepartmentMembership(models.Model):
+    """A user's role in a department: 部门用户 (uploads) or 部门审核员 (reviews), within the department's region and
+    subcategories only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="department_memberships", verbose_name="用户"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="memberships", verbose_name="部门"
+    )
+    role = models.CharField("角色", max_length=20, choices=DepartmentRole.choices)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "部门成员"
+        verbose_name_plural = "部门成员"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="uniq_department_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.department.name}"
 
 
 class ApiToken(models.Model):

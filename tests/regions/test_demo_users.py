@@ -4,8 +4,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from regions.access import can
-from regions.choices import Action, Role
-from regions.models import RegionRole
+from regions.choices import Action, DepartmentRole, Role
+from regions.models import DepartmentMembership, RegionRole
 
 
 def create_demo_users() -> str:
@@ -24,12 +24,17 @@ def test_it_creates_one_demo_user_per_role(regions):
     create_demo_users()
     roles = set(RegionRole.objects.filter(user__username__startswith="demo_").values_list("role", flat=True))
     assert roles == set(Role.values)
+    memberships = DepartmentMembership.objects.filter(user__username__startswith="demo_")
+    assert set(memberships.values_list("department__name", "role")) == {
+        ("市医保局", DepartmentRole.UPLOADER),
+        ("市医保局", DepartmentRole.REVIEWER),
+    }
 
 
 def test_it_prints_a_working_random_password_for_each_new_user(regions, rf):
     passwords = printed_passwords(create_demo_users())
-    assert len(passwords) == 5
-    assert len(set(passwords.values())) == 5
+    assert len(passwords) == 7
+    assert len(set(passwords.values())) == 7
     for username, password in passwords.items():
         assert authenticate(rf.post("/accounts/login/"), username=username, password=password) is not None
 
@@ -39,7 +44,7 @@ def test_a_second_run_keeps_the_users_and_prints_no_password(regions):
     hashes = dict(get_user_model().objects.values_list("username", "password"))
     output = create_demo_users()
     assert printed_passwords(output) == {}
-    assert output.count("已存在") == 5
+    assert output.count("已存在") == 7
     assert dict(get_user_model().objects.values_list("username", "password")) == hashes
 
 
