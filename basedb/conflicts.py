@@ -12,8 +12,8 @@ from regions.choices import Action
 
 from .choices import ConflictStatus, RecordStatus, Resolution, VersionAction
 from .history import lock_change_feed, notify_subscribers
-from .merge import diff_values
 from .models import Conflict, Record, RecordVersion
+from .outcomes import diff_values
 
 
 def may_resolve(user, conflict: Conflict) -> bool:

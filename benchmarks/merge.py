@@ -247,8 +247,10 @@ def write_floor(rows: list[tuple], subcategory_id: int, region: str, pg: bool) -
     return seconds
 
 
-STEPS = ("_insert_entities", "_stage_chunk", "_fetch_existing", "_insert_records", "_insert_create_versions",
-         "_apply_changes", "_record_conflicts", "_mark_staged")  # fmt: skip
+# (module, function) of each step of a merge chunk: the statements in basedb.merge_sql, the conflicts in basedb.merge.
+STEPS = (("merge_sql", "insert_entities"), ("merge_sql", "stage_chunk"), ("merge_sql", "fetch_existing"),
+         ("merge_sql", "insert_records"), ("merge_sql", "insert_create_versions"), ("merge_sql", "apply_changes"),
+         ("merge", "_record_conflicts"), ("merge_sql", "mark_staged"))  # fmt: skip
 
 
 class StepTimer:
@@ -258,11 +260,13 @@ class StepTimer:
         self.seconds: dict[str, float] = {}
 
     def __enter__(self):
-        from basedb import merge
+        import basedb.merge
+        import basedb.merge_sql
 
-        self.saved = {name: getattr(merge, name) for name in STEPS}
-        for name, function in self.saved.items():
-            setattr(merge, name, self._timed(name, function))
+        modules = {"merge": basedb.merge, "merge_sql": basedb.merge_sql}
+        self.saved = {(modules[module], name): getattr(modules[module], name) for module, name in STEPS}
+        for (module, name), function in self.saved.items():
+            setattr(module, name, self._timed(name.lstrip("_"), function))
         return self
 
     def _timed(self, name, function):
@@ -276,10 +280,8 @@ class StepTimer:
         return timed
 
     def __exit__(self, *exc):
-        from basedb import merge
-
-        for name, function in self.saved.items():
-            setattr(merge, name, function)
+        for (module, name), function in self.saved.items():
+            setattr(module, name, function)
 
 
 def timed_merge(batch, chunk: int) -> dict:

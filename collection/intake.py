@@ -301,7 +301,7 @@ def dry_run(
 def _merge_preview():
     """basedb's `preview_rows(subcategory, region_code, frame) -> MergeResult`, or None before basedb has one."""
     try:
-        from basedb.merge import preview_rows
+        from basedb.outcomes import preview_rows
     except ImportError:
         return None
     return preview_rows

@@ -85,7 +85,7 @@ def submit_batch(batch: Batch, *, acting_user) -> Batch:
 
 def preview_approval(batch: Batch, *, acting_user):
     """Dry run of approving: what the merge would create, update, leave unchanged or raise as conflicts. No writes."""
-    from basedb.merge import preview_batch
+    from basedb.outcomes import preview_batch
 
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     _require_reviewable(batch)

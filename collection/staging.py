@@ -113,20 +113,26 @@ def _issue_tuple(batch: Batch, issue: Issue, staged_row_id: int | None) -> tuple
 
 
 def bulk_insert(model, fields: tuple[str, ...], rows) -> None:
-    """Insert plain tuples without building model instances: COPY on PostgreSQL, executemany in slices elsewhere.
+    """Insert plain tuples into a model's table without building model instances (see insert_rows).
 
     Django's bulk_create spends most of a 100k-row upload preparing instances; intake rows need none of that.
     """
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+    columns = [quote(model._meta.get_field(f).column) for f in fields]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (model names)
-        rows = iter(rows)
-        while batch := list(islice(rows, DB_BATCH_SIZE)):
-            cursor.executemany(sql, batch)
+        insert_rows(cursor, quote(model._meta.db_table), columns, rows)
+
+
+def insert_rows(cursor, table: str, columns: list[str] | tuple[str, ...], rows) -> None:
+    """Insert plain tuples into `table` (names as SQL, quoted where needed): COPY on PostgreSQL, executemany in
+    slices of DB_BATCH_SIZE elsewhere. The one bulk writer of intake and of basedb's merge (its working tables)."""
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 (names only)
+    rows = iter(rows)
+    while batch := list(islice(rows, DB_BATCH_SIZE)):
+        cursor.executemany(sql, batch)

@@ -30,7 +30,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCHES_PER_PAGE = 20
 ROWS_PER_PAGE = 50
 RUNNING = (BatchStatus.UPLOADED, BatchStatus.VERIFYING)
-CORRECTION_KINDS = {  # the kinds of collection/pipeline/normalize.py
+CORRECTION_KINDS = {  # the kinds of collection/pipeline/normalize.py and type_checks.py
     "fullwidth": "全角字符转半角",
     "whitespace": "去除多余空格",
     "id_lower_x": "身份证号末位 x 改为 X",

@@ -4,8 +4,9 @@ errors never merged, previews without writes, and a crashed merge that resumes e
 import pytest
 
 from basedb.choices import RecordStatus
-from basedb.merge import SimulatedCrash, merge_batch, preview_batch, preview_rows
+from basedb.merge import SimulatedCrash, merge_batch
 from basedb.models import Conflict, Entity, MergeRun, Record, RecordVersion
+from basedb.outcomes import preview_batch, preview_rows
 from collection.choices import BatchStatus, MergeState
 from collection.models import BatchIssue, StagedRow
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B

@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 from catalog.spec import ItemSpec
 from collection.pipeline import normalize as N
-from collection.pipeline.normalize import check_values, clean_texts, normalize_column, parse_date, parse_number
+from collection.pipeline import type_checks as T
+from collection.pipeline.normalize import check_values, clean_texts, normalize_column
+from collection.pipeline.type_checks import parse_date, parse_number
 from tests.collection.value_specs import EDUCATION, ETHNICITY, OTHERS, P0101, SEX, TODAY
 
 
@@ -53,15 +55,15 @@ def test_corrections_are_counted_only_when_something_changed():
     ("text", "expected", "kind"),
     [
         ("1990-01-01", "1990-01-01", None),
-        ("1990-01-01 08:30:00", "1990-01-01", N.DATE_FORMAT),
-        ("1990/1/1", "1990-01-01", N.DATE_FORMAT),
-        ("1990.01.01", "1990-01-01", N.DATE_FORMAT),
-        ("1990-1-1", "1990-01-01", N.DATE_FORMAT),
-        ("19900101", "1990-01-01", N.DATE_FORMAT),
-        ("1990年1月1日", "1990-01-01", N.DATE_FORMAT),
-        ("1990年01月01日", "1990-01-01", N.DATE_FORMAT),
-        ("33000", "1990-05-07", N.EXCEL_SERIAL),
-        ("19613", "1953-09-11", N.EXCEL_SERIAL),
+        ("1990-01-01 08:30:00", "1990-01-01", T.DATE_FORMAT),
+        ("1990/1/1", "1990-01-01", T.DATE_FORMAT),
+        ("1990.01.01", "1990-01-01", T.DATE_FORMAT),
+        ("1990-1-1", "1990-01-01", T.DATE_FORMAT),
+        ("19900101", "1990-01-01", T.DATE_FORMAT),
+        ("1990年1月1日", "1990-01-01", T.DATE_FORMAT),
+        ("1990年01月01日", "1990-01-01", T.DATE_FORMAT),
+        ("33000", "1990-05-07", T.EXCEL_SERIAL),
+        ("19613", "1953-09-11", T.EXCEL_SERIAL),
     ],
 )
 def test_dates_in_the_formats_townships_write_are_accepted(text, expected, kind):
@@ -121,12 +123,12 @@ def test_codes_accept_code_label_and_alias_and_count_only_aliases():
     sex = P0101.item("sex")
     assert one(sex, "1") == ("1", None, ())
     assert one(sex, "男性") == ("1", None, ())
-    assert one(sex, "男") == ("1", None, (N.CODE_LABEL,))
-    assert one(P0101.item("education"), "本 科") == ("20", None, (N.CODE_LABEL,))  # spaces do not matter in codes
+    assert one(sex, "男") == ("1", None, (T.CODE_LABEL,))
+    assert one(P0101.item("education"), "本 科") == ("20", None, (T.CODE_LABEL,))  # spaces do not matter in codes
 
 
 def test_a_code_that_lost_its_leading_zero_in_a_number_cell_is_found():
-    assert one(P0101.item("ethnicity"), "1") == ("01", None, (N.CODE_LABEL,))
+    assert one(P0101.item("ethnicity"), "1") == ("01", None, (T.CODE_LABEL,))
 
 
 def test_an_unknown_code_lists_the_choices():
@@ -152,8 +154,8 @@ def test_an_unreadable_boolean_is_a_code_error():
 
 @pytest.mark.parametrize(
     ("text", "expected", "kind"),
-    [("3", "3", None), ("3层", "3", N.NUMBER_FORMAT), ("3.0", "3", N.NUMBER_FORMAT),
-     ("+7", "7", N.NUMBER_FORMAT)],
+    [("3", "3", None), ("3层", "3", T.NUMBER_FORMAT), ("3.0", "3", T.NUMBER_FORMAT),
+     ("+7", "7", T.NUMBER_FORMAT)],
 )  # fmt: skip
 def test_integers_are_read_with_separators_and_units(text, expected, kind):
     assert one(OTHERS.item("floors"), text) == (expected, None, (kind,) if kind else ())
@@ -195,7 +197,7 @@ def test_parse_number_returns_none_for_text():
 
 def test_id_numbers_get_upper_case_x_and_lose_spaces():
     item = P0101.item("id_number")
-    assert one(item, "37068120031122656x") == ("37068120031122656X", None, (N.ID_LOWER_X,))
+    assert one(item, "37068120031122656x") == ("37068120031122656X", None, (T.ID_LOWER_X,))
     assert one(item, "  370613199506065151 ") == ("370613199506065151", None, (N.WHITESPACE,))
 
 
@@ -214,7 +216,7 @@ def test_an_id_ending_in_zeros_with_a_wrong_check_digit_hints_at_lost_digits():
 
 def test_usccs_are_upper_cased():
     value, rule, kinds = one(OTHERS.item("uscc"), "91110000600037341l")
-    assert (value, rule, kinds) == ("91110000600037341L", None, (N.UPPERCASE,))
+    assert (value, rule, kinds) == ("91110000600037341L", None, (T.UPPERCASE,))
 
 
 def test_a_reference_is_verified_as_its_key_type():

@@ -6,7 +6,7 @@ import pandas as pd
 
 from catalog import spec as S
 from catalog.spec import CodeTableSpec, CrossRuleSpec, ItemSpec, TableSpec
-from collection.pipeline.normalize import lookup_key
+from collection.pipeline.type_checks import lookup_key
 from collection.pipeline.verify import InFileKeys, verify_chunk
 
 TODAY = datetime.date(2025, 1, 1)
