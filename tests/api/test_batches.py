@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from collection.choices import BatchStatus
 from collection.models import Batch
 from regions.choices import Role
-from tests.collection.batch_fixtures import DATA, catalog_loaded, intake_counts, make_batch, media  # noqa: F401 (fixtures)
+from tests.collection.batch_fixtures import DATA, intake_counts, make_batch, media  # noqa: F401 (fixtures)
 from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
 from tests.permissions.harness import Case, permission_tests
 
@@ -129,7 +129,7 @@ def upload(client, path, region=TOWNSHIP_A, **extra):
         return client.post("/api/v1/batches/", {"file": fh, "region": region, **extra}, format="multipart")
 
 
-@pytest.mark.usefixtures("catalog_loaded", "media")
+@pytest.mark.usefixtures("catalog", "media")
 class TestUpload:
     def test_a_collector_uploads_a_workbook_and_gets_the_verified_batch(self, api, collector_a):
         response = upload(as_user(api, collector_a), MESSY)

@@ -2,7 +2,6 @@
 
 import pytest
 
-from catalog.loader import load_catalog
 from catalog.models import Category, CodeTable, DataElement, DataItem, Domain, Subcategory
 from regions.tokens import issue_user_token
 
@@ -23,12 +22,6 @@ DETAILS = [
     "/api/v1/catalog/code-tables/GB_T_2261_1/",
     "/api/v1/catalog/summary/",
 ]
-
-
-@pytest.fixture
-def catalog(db):
-    """The real catalog (fixtures/catalog/) loaded into the test database."""
-    return load_catalog()
 
 
 @pytest.fixture

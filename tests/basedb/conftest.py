@@ -1,24 +1,13 @@
-"""Base-database fixtures: the real catalog and batches of staged P0101 rows built directly (no file is read)."""
+"""Base-database fixtures: batches of staged P0101 rows built directly (no file is read)."""
 
-import pytest
 from django.db import connection
 
-from catalog.loader import load_catalog
 from catalog.models import Subcategory
-from catalog.specs_build import clear_spec_cache
 from collection.choices import BatchStatus
 from collection.models import Batch, StagedRow
 
 # Valid 18-digit ID numbers are not needed here: the merge trusts the staged rows' key and validity.
 SEXES = ("1", "2")
-
-
-@pytest.fixture
-def catalog_loaded(db):
-    clear_spec_cache()
-    load_catalog()
-    yield
-    clear_spec_cache()
 
 
 def person(n: int, **values) -> dict:

@@ -11,16 +11,11 @@ from openpyxl import load_workbook
 from basedb.board import chart, sort_rows, subcategory_rows, township_rows
 from basedb.merge import merge_batch
 from collection.models import Batch
-from tests.conftest import PASSWORD, TOWNSHIP_A, TOWNSHIP_B
+from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, login
 
 from .conftest import person, staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
-
-
-def login(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 @pytest.fixture

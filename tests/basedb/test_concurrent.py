@@ -16,7 +16,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent merges need PostgreSQL"),
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("catalog_loaded", "regions"),
+    pytest.mark.usefixtures("catalog", "regions"),
 ]
 
 

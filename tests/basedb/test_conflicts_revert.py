@@ -16,7 +16,7 @@ from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
 from .conftest import person, staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
 from .conftest import staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 def visit(name: str, date: str = "2025-03-01", address: str = "芝罘区东山路18号") -> dict:

@@ -10,7 +10,7 @@ from tests.conftest import TOWNSHIP_A
 
 from .conftest import person, staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 def test_each_current_value_is_traced_to_the_uploader_township_and_batch(officer_a, city_officer, collector_a):

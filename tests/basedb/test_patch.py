@@ -16,7 +16,7 @@ from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
 DATA = "tests/data/sample_p0101_clean.xlsx"
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 def sheet(content: bytes) -> str:

@@ -12,16 +12,11 @@ from basedb.merge import merge_batch
 from basedb.models import Conflict, Entity, Record
 from catalog.specs_build import build_table_spec
 from regions.models import Region
-from tests.conftest import PASSWORD, TOWNSHIP_A, TOWNSHIP_B
+from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, login
 
 from .conftest import person, staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
-
-
-def login(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.conftest import PASSWORD, TOWNSHIP_A
 
 from .conftest import person, staged_batch
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 @pytest.fixture

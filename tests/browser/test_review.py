@@ -4,11 +4,9 @@ import pytest
 
 from tests.basedb.conftest import person, staged_batch
 from tests.browser.conftest import login
-from tests.collection.batch_fixtures import catalog_loaded
 from tests.conftest import PASSWORD, TOWNSHIP_A
 
 pytestmark = pytest.mark.browser
-__all__ = ["catalog_loaded"]  # fixture used below
 
 
 def records_of_township_a(page) -> str:
@@ -16,7 +14,7 @@ def records_of_township_a(page) -> str:
 
 
 def test_an_officer_approves_a_batch_from_the_queue_and_the_board_counts_its_records(
-    browser_page, live_server, officer_a, collector_a, catalog_loaded
+    browser_page, live_server, officer_a, collector_a, catalog
 ):
     batch = staged_batch(TOWNSHIP_A, [person(1), person(2), person(3)], user=collector_a)
     page = browser_page

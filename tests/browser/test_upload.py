@@ -8,11 +8,11 @@ import pytest
 
 from collection.report import ISSUES_SHEET
 from tests.browser.conftest import login
-from tests.collection.batch_fixtures import DATA, catalog_loaded, media
+from tests.collection.batch_fixtures import DATA, media
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-__all__ = ["catalog_loaded", "media"]  # fixtures used below
+__all__ = ["media"]  # fixture used below
 
 MESSY = DATA / "sample_p0101_messy.xlsx"
 
@@ -33,7 +33,7 @@ def drop_file(page, selector: str, path) -> None:
 
 
 @pytest.fixture
-def on_batch_page(browser_page, live_server, collector_a, catalog_loaded, media):
+def on_batch_page(browser_page, live_server, collector_a, catalog, media):
     """Signed in as collector_a, the messy sample dropped on the upload page and submitted: the batch page."""
     page = browser_page
     login(page, live_server, "collector_a", PASSWORD)

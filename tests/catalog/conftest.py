@@ -1,4 +1,7 @@
-"""Catalog test fixtures: a small catalog source written to a tmp dir, and the real catalog loaded once per test."""
+"""Catalog test fixtures: a small catalog source written to a tmp dir and a tmp copy of the real one.
+
+The real catalog itself is in the test database for the whole session (tests/conftest.py): a test that loads a small
+catalog as the only one asks for `empty_catalog` too."""
 
 import shutil
 import textwrap
@@ -6,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.loader import DEFAULT_SOURCE, load_catalog
-from catalog.specs_build import clear_spec_cache
+from catalog.loader import DEFAULT_SOURCE
 
 SMALL = {
     "catalog.yaml": """
@@ -99,12 +101,3 @@ def small_source(tmp_path) -> Path:
 def real_source_copy(tmp_path) -> Path:
     """A tmp copy of the real fixtures/catalog, for tests that edit the source."""
     return Path(shutil.copytree(DEFAULT_SOURCE, tmp_path / "catalog"))
-
-
-@pytest.fixture
-def catalog(db):
-    """The real catalog (fixtures/catalog/) loaded into the test database."""
-    clear_spec_cache()
-    report = load_catalog()
-    yield report
-    clear_spec_cache()

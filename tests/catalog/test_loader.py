@@ -11,7 +11,7 @@ from catalog.source import CatalogSourceError
 
 from .conftest import SMALL, write_source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_catalog")]
 
 
 def errors_for(tmp_path: Path, **overrides: str) -> list[str]:

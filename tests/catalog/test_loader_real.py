@@ -11,7 +11,7 @@ from catalog.specs_build import clear_spec_cache, current_specs
 pytestmark = pytest.mark.django_db
 
 
-def test_loading_the_full_catalog_takes_a_bounded_number_of_queries(db, django_assert_max_num_queries):
+def test_loading_the_full_catalog_takes_a_bounded_number_of_queries(empty_catalog, django_assert_max_num_queries):
     with django_assert_max_num_queries(80):
         report = load_catalog()
     assert report.kinds["items"].added == report.counts["items"]

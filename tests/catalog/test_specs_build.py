@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def loaded(small_source):
+def loaded(empty_catalog, small_source):
     clear_spec_cache()
     load_catalog(small_source)
     yield small_source

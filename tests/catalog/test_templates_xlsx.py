@@ -119,7 +119,7 @@ def test_an_unknown_code_has_no_template(catalog):
         export_template("X9")
 
 
-def test_formula_like_help_text_is_written_as_text(db, tmp_path):
+def test_formula_like_help_text_is_written_as_text(empty_catalog, tmp_path):
     h = SMALL["domains/H.yaml"].replace("help: 写到门牌号", "help: '=HYPERLINK(\"http://x\")'")
     clear_spec_cache()
     load_catalog(write_source(tmp_path / "c", {**SMALL, "domains/H.yaml": h}))

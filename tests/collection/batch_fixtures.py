@@ -1,6 +1,7 @@
 """Fixtures and builders shared by the intake tests (collection and API): the real catalog, batches, data files.
 
-Import the fixtures you need into a test module: `from tests.collection.batch_fixtures import catalog_loaded`.
+Import the fixtures you need into a test module: `from tests.collection.batch_fixtures import media`. The real catalog
+is loaded for the whole session (see tests/conftest.py).
 """
 
 import json
@@ -9,23 +10,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from catalog.loader import load_catalog
-from catalog.specs_build import clear_spec_cache
 from collection.choices import BatchStatus
 from collection.models import Batch, BatchIssue, StagedRow
 from collection.pipeline.types import ERROR
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def catalog_loaded(db):
-    """The real catalog (fixtures/catalog/) loaded into the test database."""
-    clear_spec_cache()
-    load_catalog()
-    yield
-    clear_spec_cache()
 
 
 @pytest.fixture

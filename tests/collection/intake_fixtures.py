@@ -1,30 +1,13 @@
-"""Fixtures of the file-side intake tests: the real catalog's specs (loaded once, kept as plain dataclasses),
-sample paths, and builders of small workbooks written in the test itself."""
+"""Helpers of the file-side intake tests: sample paths and builders of small workbooks written in the test itself.
+The real catalog's specs are the `specs` fixture of tests/conftest.py."""
 
 import datetime
 import json
 from pathlib import Path
 
-import pytest
-from django.core.management import call_command
-
-from catalog.specs_build import clear_spec_cache, current_specs
-
 DATA = Path(__file__).resolve().parent.parent / "data"
 BAD = DATA / "bad"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
-_SPECS: dict = {}
-
-
-@pytest.fixture
-def specs(db):
-    """All subcategories of the real catalog (fixtures/catalog/) as TableSpecs."""
-    if not _SPECS:
-        call_command("load_catalog", verbosity=0)
-        clear_spec_cache()
-        _SPECS.update(current_specs())
-        clear_spec_cache()
-    return _SPECS
 
 
 def write_xlsx(path: Path, rows: list[list], sheet: str = "Sheet1", merge: dict | None = None, **sheets) -> Path:

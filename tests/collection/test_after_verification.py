@@ -10,13 +10,12 @@ from collection.models import Batch
 from tests.basedb.conftest import staged_batch
 from tests.collection.batch_fixtures import (  # noqa: F401 (fixtures)
     DATA,
-    catalog_loaded,
     media,
     write_xlsx,
 )
 from tests.conftest import TOWNSHIP_A
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions", "media")
+pytestmark = pytest.mark.usefixtures("catalog", "regions", "media")
 VISIT_HEADERS = ["走访对象", "走访日期", "走访地址"]
 
 

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.management import call_command
 
 from collection.models import Batch
-from tests.collection.batch_fixtures import DATA, catalog_loaded, intake_counts, media, stored_files, write_xlsx  # noqa: F401 (fixtures)
+from tests.collection.batch_fixtures import DATA, intake_counts, media, stored_files, write_xlsx  # noqa: F401 (fixtures)
 from tests.conftest import TOWNSHIP_A
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions", "media")
+pytestmark = pytest.mark.usefixtures("catalog", "regions", "media")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 CLEAN = DATA / "sample_p0101_clean.xlsx"
 

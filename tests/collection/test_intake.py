@@ -12,7 +12,6 @@ from tests.collection.batch_fixtures import (  # noqa: F401 (fixtures)
     BAD_ID,
     DATA,
     P0101_ROWS,
-    catalog_loaded,
     intake_counts,
     media,
     p0101_with_bad_id,
@@ -20,7 +19,7 @@ from tests.collection.batch_fixtures import (  # noqa: F401 (fixtures)
 )
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions", "media")
+pytestmark = pytest.mark.usefixtures("catalog", "regions", "media")
 MESSY = DATA / "sample_p0101_messy.xlsx"
 
 

@@ -15,13 +15,13 @@ from collection.pipeline.guard import check_upload
 from collection.pipeline.opening import OpenAhead, likely_table_sheet
 from collection.pipeline.run import open_upload, process_sheet, recognise_tables
 from collection.pipeline.types import RejectedFile
-from tests.collection.intake_fixtures import DATA, specs  # noqa: F401 (fixture)
+from tests.collection.intake_fixtures import DATA
 from tests.collection.test_run import TODAY
 
 SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_multi_sheet.xlsx"]
 
 
-def _verified(workbook, specs):  # noqa: F811
+def _verified(workbook, specs):
     out = []
     for recognition in recognise_tables(workbook, specs):
         chunks = list(process_sheet(workbook, recognition, today=TODAY, parallel=False))
@@ -31,7 +31,7 @@ def _verified(workbook, specs):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_a_workbook_opened_ahead_gives_what_opening_it_here_gives(specs, name):  # noqa: F811
+def test_a_workbook_opened_ahead_gives_what_opening_it_here_gives(specs, name):
     path = DATA / name
     ahead = OpenAhead(path, name)
     opened = ahead.result()

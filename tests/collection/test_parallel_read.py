@@ -15,7 +15,7 @@ import pytest
 from collection.pipeline import parallel, run
 from collection.pipeline.run import open_upload, process_sheet, recognise_tables
 from collection.pipeline.types import RejectedFile
-from tests.collection.intake_fixtures import DATA, EXPECTED, specs  # noqa: F401
+from tests.collection.intake_fixtures import DATA, EXPECTED  # noqa: F401
 from tests.collection.test_run import TODAY
 
 pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and a second CPU")
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not parallel.available(), reason="needs fork and
 SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_h0101_houses.xlsx"]
 
 
-def _results(name, specs, *, parallel_read, monkeypatch, chunk_size=7):  # noqa: F811
+def _results(name, specs, *, parallel_read, monkeypatch, chunk_size=7):
     monkeypatch.setattr(run, "PARALLEL_MIN_ROWS", 0 if parallel_read else 10**9)
     monkeypatch.setattr(run, "PARALLEL_MIN_CSV_BYTES", 0 if parallel_read else 10**12)
     forks = []
@@ -41,7 +41,7 @@ def _results(name, specs, *, parallel_read, monkeypatch, chunk_size=7):  # noqa:
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_the_forked_reader_gives_exactly_what_the_serial_reader_gives(specs, monkeypatch, name):  # noqa: F811
+def test_the_forked_reader_gives_exactly_what_the_serial_reader_gives(specs, monkeypatch, name):
     forked, *parallel_results = _results(name, specs, parallel_read=True, monkeypatch=monkeypatch)
     serial, *serial_results = _results(name, specs, parallel_read=False, monkeypatch=monkeypatch)
     assert forked and not serial
@@ -50,7 +50,7 @@ def test_the_forked_reader_gives_exactly_what_the_serial_reader_gives(specs, mon
 
 
 @pytest.mark.parametrize("name", SAMPLES)
-def test_whole_sheets_in_one_chunk_give_the_same_results_forked_with_factorised_columns(specs, monkeypatch, name):  # noqa: F811
+def test_whole_sheets_in_one_chunk_give_the_same_results_forked_with_factorised_columns(specs, monkeypatch, name):
     """One big chunk per sheet: columns of few distinct values (sex, ethnicity, codes) then travel factorised and
     arrive as categoricals, which verification must treat exactly like the serial path's object columns."""
     categoricals = []
@@ -63,7 +63,7 @@ def test_whole_sheets_in_one_chunk_give_the_same_results_forked_with_factorised_
     assert categoricals or name.endswith(".csv")  # workbooks' few-valued columns did travel factorised
 
 
-def test_small_tables_are_read_in_this_process(specs, monkeypatch):  # noqa: F811
+def test_small_tables_are_read_in_this_process(specs, monkeypatch):
     forked, *_ = _results("sample_p0101_messy.xlsx", specs, parallel_read=False, monkeypatch=monkeypatch)
     assert not forked
     name = "sample_p0101_messy.xlsx"

@@ -7,10 +7,10 @@ from basedb.models import Entity, Record, RecordVersion
 from collection import review
 from collection.choices import BatchStatus, MergeState
 from collection.models import StagedRow
-from tests.basedb.conftest import catalog_loaded, person, staged_batch  # noqa: F401 (fixture)
+from tests.basedb.conftest import person, staged_batch
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 
 @pytest.fixture

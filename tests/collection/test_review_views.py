@@ -9,21 +9,16 @@ from django.urls import reverse
 from basedb.models import Record
 from collection import review
 from collection.choices import BatchStatus
-from tests.basedb.conftest import catalog_loaded, person, staged_batch  # noqa: F401 (fixture)
-from tests.conftest import PASSWORD, TOWNSHIP_A, TOWNSHIP_B
+from tests.basedb.conftest import person, staged_batch
+from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, login
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions")
+pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 POSTS = {
     "collection:review_approve": {},
     "collection:review_return": {"reason": "请核对"},
 }
 GETS = ("collection:review_preview",)
-
-
-def login(client, user):
-    client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

@@ -11,13 +11,13 @@ import pytest
 
 from collection.pipeline.run import Workbook, open_upload, process_sheet, read_chunks, recognise_tables
 from collection.pipeline.types import ERROR
-from tests.collection.intake_fixtures import DATA, EXPECTED, specs  # noqa: F401
+from tests.collection.intake_fixtures import DATA, EXPECTED
 
 TODAY = datetime.date.fromisoformat(EXPECTED["reference_date"])
 CASES = {c["file"]: c["expect"] for c in EXPECTED["files"] if c["args"]["subcategory"]}
 
 
-def opened(name: str, specs, subcategory=None):  # noqa: F811
+def opened(name: str, specs, subcategory=None):
     workbook = open_upload(DATA / name, name)
     return workbook, recognise_tables(workbook, specs, subcategory)
 
@@ -43,14 +43,14 @@ def assert_expected(expect, rows, errors):
 
 
 @pytest.mark.parametrize("name", sorted({n for n, e in CASES.items() if not e.get("json_list")}))
-def test_every_sample_comes_back_with_its_errors_at_the_rows_excel_shows(specs, name):  # noqa: F811
+def test_every_sample_comes_back_with_its_errors_at_the_rows_excel_shows(specs, name):
     expect = CASES[name]
     workbook, [recognition] = opened(name, specs, expect["subcategory"])
     rows, errors, _ = summarise(workbook, recognition, chunk_size=17)
     assert_expected(expect, rows, errors)
 
 
-def test_the_multi_sheet_workbook_gives_one_clean_table_per_sheet(specs):  # noqa: F811
+def test_the_multi_sheet_workbook_gives_one_clean_table_per_sheet(specs):
     expect = next(c["expect"] for c in EXPECTED["files"] if c["file"] == "sample_multi_sheet.xlsx")
     workbook, recognitions = opened("sample_multi_sheet.xlsx", specs)
     assert workbook.sheet_names == ["说明", "户籍人口", "流动人口"]
@@ -60,7 +60,7 @@ def test_the_multi_sheet_workbook_gives_one_clean_table_per_sheet(specs):  # noq
         assert_expected(sheet, rows, errors)
 
 
-def test_formula_like_text_comes_through_verbatim(specs):  # noqa: F811
+def test_formula_like_text_comes_through_verbatim(specs):
     expect = CASES["sample_formula_text.xlsx"]
     workbook, [recognition] = opened("sample_formula_text.xlsx", specs, "P0101")
     raw = pd.concat(read_chunks(workbook, recognition)).set_index("_row")
@@ -69,35 +69,35 @@ def test_formula_like_text_comes_through_verbatim(specs):  # noqa: F811
         assert raw.at[cell["row"], "id_number"] == cell["id_number"]
 
 
-def test_the_raw_frame_has_one_column_per_mapped_item_and_the_row(specs):  # noqa: F811
+def test_the_raw_frame_has_one_column_per_mapped_item_and_the_row(specs):
     workbook, [recognition] = opened("sample_p0101_messy.xlsx", specs, "P0101")
     [raw] = list(read_chunks(workbook, recognition))
     mapped = [c.item for c in recognition.columns if c.item]
     assert list(raw.columns) == [*mapped, "_row"] and len(raw) == 120
 
 
-def test_the_parsed_sheet_is_kept_for_reading_and_freed_after(specs):  # noqa: F811
+def test_the_parsed_sheet_is_kept_for_reading_and_freed_after(specs):
     workbook, [recognition] = opened("sample_p0101_messy.xlsx", specs, "P0101")
     assert workbook.row_count("Sheet1") == 127
     list(read_chunks(workbook, recognition))
     assert workbook.row_count("Sheet1") is None
 
 
-def test_a_csv_opens_as_one_sheet_with_its_encoding(specs):  # noqa: F811
+def test_a_csv_opens_as_one_sheet_with_its_encoding(specs):
     workbook, [recognition] = opened("sample_p0101_gbk.csv", specs)
     assert isinstance(workbook, Workbook)
     assert (workbook.format, workbook.encoding, workbook.sheet_names) == ("csv", "gb18030", ["CSV"])
     assert workbook.template_meta is None and recognition.header_row == 1
 
 
-def test_duplicates_are_found_across_chunk_boundaries(specs):  # noqa: F811
+def test_duplicates_are_found_across_chunk_boundaries(specs):
     workbook, [recognition] = opened("sample_p0101_messy.xlsx", specs, "P0101")
     _, errors, chunks = summarise(workbook, recognition, chunk_size=5)
     assert len(chunks) == 24
     assert any(rule == "duplicate_in_file" for found in errors.values() for _, rule in found)
 
 
-def test_our_template_metadata_decides_the_table(specs, tmp_path):  # noqa: F811
+def test_our_template_metadata_decides_the_table(specs, tmp_path):
     from openpyxl import load_workbook
 
     from catalog.templates_xlsx import build_template, sheet_title

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 from collection.models import Batch, StagedRow
-from tests.collection.batch_fixtures import DATA, EXPECTED, catalog_loaded, intake_counts, media, stored_files  # noqa: F401 (fixtures)
+from tests.collection.batch_fixtures import DATA, EXPECTED, intake_counts, media, stored_files  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.usefixtures("catalog_loaded", "regions", "media")
+pytestmark = pytest.mark.usefixtures("catalog", "regions", "media")
 
 COUNTS = ("rows", "valid", "invalid", "duplicates_in_file", "created", "updated", "unchanged", "conflicts")
 

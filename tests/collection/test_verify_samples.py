@@ -5,9 +5,7 @@ import datetime
 import json
 
 import pytest
-from django.core.management import call_command
 
-from catalog.specs_build import build_table_spec, clear_spec_cache
 from collection.pipeline.types import DUPLICATE_IN_FILE, ERROR
 from collection.pipeline.verify import InFileKeys, verify_chunk
 from tests.collection.sample_rows import DATA, raw_chunk
@@ -21,23 +19,9 @@ CASES = {
 }
 
 
-_SPECS: dict = {}
-
-
-@pytest.fixture
-def catalog(db):
-    """The real catalog's specs of the sample subcategories: loaded once, then kept as plain dataclasses."""
-    if not _SPECS:
-        call_command("load_catalog", verbosity=0)
-        clear_spec_cache()
-        _SPECS.update({code: build_table_spec(code) for code in ("P0101", "P0102", "H0101", "E0101")})
-        clear_spec_cache()
-    return _SPECS
-
-
-def run_sample(case, chunk_size: int | None = None):
+def run_sample(case, specs, chunk_size: int | None = None):
     expect = case["expect"]
-    spec = _SPECS[expect["subcategory"]]
+    spec = specs[expect["subcategory"]]
     raw, headers, indexes = raw_chunk(case["file"], spec, expect.get("header_row", 1))
     keys = InFileKeys()
     step = chunk_size or len(raw)
@@ -53,9 +37,9 @@ def within(count: int, expected) -> bool:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_seeded_error_is_reported_and_clean_rows_stay_clean(catalog, name):
+def test_every_seeded_error_is_reported_and_clean_rows_stay_clean(specs, name):
     expect = CASES[name]["expect"]
-    raw, chunks = run_sample(CASES[name])
+    raw, chunks = run_sample(CASES[name], specs)
     issues = [issue for chunk in chunks for issue in chunk.issues if issue.severity == ERROR]
     for error in expect["errors"]:
         found = [i for i in issues if i.row == error["row"] and i.item in error["items"] and i.rule in error["rules"]]
@@ -72,17 +56,17 @@ def test_every_seeded_error_is_reported_and_clean_rows_stay_clean(catalog, name)
 
 
 @pytest.mark.parametrize("name", ["sample_p0101_messy.xlsx", "sample_p0101_gbk.csv", "sample_h0101_houses.xlsx"])
-def test_chunking_does_not_change_the_findings(catalog, name):
-    _, whole = run_sample(CASES[name])
-    _, chunked = run_sample(CASES[name], chunk_size=7)
+def test_chunking_does_not_change_the_findings(specs, name):
+    _, whole = run_sample(CASES[name], specs)
+    _, chunked = run_sample(CASES[name], specs, chunk_size=7)
     assert [i for c in chunked for i in c.issues] == whole[0].issues
     assert sum((c.correction_counts for c in chunked), start=type(whole[0].correction_counts)()) == (
         whole[0].correction_counts
     )
 
 
-def test_messy_sample_keys_ids_as_normalised_numbers(catalog):
-    _, (chunk,) = run_sample(CASES["sample_p0101_messy.xlsx"])
+def test_messy_sample_keys_ids_as_normalised_numbers(specs):
+    _, (chunk,) = run_sample(CASES["sample_p0101_messy.xlsx"], specs)
     frame = chunk.frame.set_index("_row")
     assert frame.loc[27, "id_number"] == "222401196607267106"  # full-width digits
     assert frame.loc[56, "id_number"] == "37060219880929429X"  # lower-case x
@@ -93,9 +77,9 @@ def test_messy_sample_keys_ids_as_normalised_numbers(catalog):
     assert frame.loc[34, "name"] == "于克波"
 
 
-def test_formula_like_remarks_are_kept_verbatim(catalog):
+def test_formula_like_remarks_are_kept_verbatim(specs):
     case = CASES["sample_formula_text.xlsx"]
-    _, (chunk,) = run_sample(case)
+    _, (chunk,) = run_sample(case, specs)
     frame = chunk.frame.set_index("_row")
     for expected in case["expect"]["verbatim"]:
         assert frame.loc[expected["row"], expected["item"]] == expected["value"]

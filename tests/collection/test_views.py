@@ -13,11 +13,11 @@ from collection.choices import BatchStatus
 from collection.models import Batch, StagedRow
 from collection.report import ISSUES_SHEET
 from regions.choices import Role
-from tests.collection.batch_fixtures import DATA, catalog_loaded, intake_counts, make_batch, media, stored_files
+from tests.collection.batch_fixtures import DATA, intake_counts, make_batch, media, stored_files
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 from tests.permissions.harness import Case, permission_tests
 
-__all__ = ["catalog_loaded", "media"]  # fixtures used below
+__all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
 QUERIES_BATCH_PAGE = 13  # whatever the rows shown: the issues of a page come in one prefetch
@@ -94,21 +94,21 @@ def upload(client, name: str, region: str = TOWNSHIP_A, **extra):
 
 
 @pytest.mark.django_db
-def test_the_upload_page_presets_the_collectors_township(logged_in, catalog_loaded):
+def test_the_upload_page_presets_the_collectors_township(logged_in, catalog):
     page = logged_in.get(reverse("collection:batch_upload")).content.decode()
     assert 'value="370602002" selected' in page and "370602001" not in page
     assert "P0101 户籍人口" in page and "自动识别" in page and 'id="dropzone"' in page
 
 
 @pytest.mark.django_db
-def test_the_upload_page_offers_a_chinese_file_button_over_a_hidden_native_input(logged_in, catalog_loaded):
+def test_the_upload_page_offers_a_chinese_file_button_over_a_hidden_native_input(logged_in, catalog):
     page = logged_in.get(reverse("collection:batch_upload")).content.decode()
     assert 'class="file-input"' in page and 'for="id_file" class="button file-button"' in page
     assert "选择文件</label>" in page and ">未选择文件</span>" in page
 
 
 @pytest.mark.django_db
-def test_uploading_the_messy_sample_shows_its_issue_summary(logged_in, catalog_loaded, media):
+def test_uploading_the_messy_sample_shows_its_issue_summary(logged_in, catalog, media):
     response = upload(logged_in, "sample_p0101_messy.xlsx")
     batch = Batch.objects.get()
     assert response.status_code == 302 and response.url == reverse("collection:batch_detail", args=[batch.pk])
@@ -121,7 +121,7 @@ def test_uploading_the_messy_sample_shows_its_issue_summary(logged_in, catalog_l
 
 
 @pytest.mark.django_db
-def test_a_multi_sheet_workbook_leads_to_its_group_page(logged_in, catalog_loaded, media):
+def test_a_multi_sheet_workbook_leads_to_its_group_page(logged_in, catalog, media):
     response = upload(logged_in, "sample_multi_sheet.xlsx")
     batches = list(Batch.objects.order_by("pk"))
     assert len(batches) == 2 and response.url.endswith(f"?group={batches[0].group}")
@@ -132,7 +132,7 @@ def test_a_multi_sheet_workbook_leads_to_its_group_page(logged_in, catalog_loade
 
 
 @pytest.mark.django_db
-def test_a_legacy_xls_and_a_gbk_csv_are_accepted_from_the_page(client, regions, catalog_loaded, media):
+def test_a_legacy_xls_and_a_gbk_csv_are_accepted_from_the_page(client, regions, catalog, media):
     from tests.conftest import make_user
 
     client.force_login(make_user("collector_c", Role.COLLECTOR, "370602003"))
@@ -142,7 +142,7 @@ def test_a_legacy_xls_and_a_gbk_csv_are_accepted_from_the_page(client, regions, 
 
 
 @pytest.mark.django_db
-def test_the_reports_of_a_csv_and_an_xls_upload_are_xlsx_at_the_same_rows(client, regions, catalog_loaded, media):
+def test_the_reports_of_a_csv_and_an_xls_upload_are_xlsx_at_the_same_rows(client, regions, catalog, media):
     from tests.conftest import make_user
 
     client.force_login(make_user("collector_c", Role.COLLECTOR, "370602003"))
@@ -155,7 +155,7 @@ def test_the_reports_of_a_csv_and_an_xls_upload_are_xlsx_at_the_same_rows(client
 
 
 @pytest.mark.django_db
-def test_formula_text_of_an_upload_stays_text_in_both_downloads(logged_in, catalog_loaded, media):
+def test_formula_text_of_an_upload_stays_text_in_both_downloads(logged_in, catalog, media):
     batch = Batch.objects.get(pk=upload(logged_in, "sample_formula_text.xlsx").url.split("/")[-2])
     StagedRow.objects.filter(batch=batch, row=2).update(is_valid=False)
     batch.issues.create(row=2, column="备注", column_index=13, item="remarks", rule="pattern", severity="error",
@@ -170,7 +170,7 @@ def test_formula_text_of_an_upload_stays_text_in_both_downloads(logged_in, catal
 
 
 @pytest.mark.django_db
-def test_a_rejected_file_shows_the_chinese_message_and_stores_nothing(logged_in, catalog_loaded, media, tmp_path):
+def test_a_rejected_file_shows_the_chinese_message_and_stores_nothing(logged_in, catalog, media, tmp_path):
     fake = tmp_path / "名单.xlsx"
     fake.write_bytes(b"<html><body>not a workbook</body></html>")
     with open(fake, "rb") as fh:
@@ -182,7 +182,7 @@ def test_a_rejected_file_shows_the_chinese_message_and_stores_nothing(logged_in,
 
 
 @pytest.mark.django_db
-def test_a_collector_cannot_upload_for_another_township(logged_in, catalog_loaded, media):
+def test_a_collector_cannot_upload_for_another_township(logged_in, catalog, media):
     response = upload(logged_in, "sample_p0101_clean.xlsx", region=TOWNSHIP_B)
     assert response.status_code == 400 and "选择" in response.content.decode()  # not among the choices
     assert Batch.objects.count() == 0
@@ -239,7 +239,7 @@ def test_the_batch_list_costs_the_same_queries_for_5_or_25_batches(client, colle
 
 
 @pytest.fixture
-def messy_batch(logged_in, catalog_loaded, media) -> Batch:
+def messy_batch(logged_in, catalog, media) -> Batch:
     upload(logged_in, "sample_p0101_messy.xlsx")
     return Batch.objects.get()
 
@@ -444,7 +444,7 @@ def test_the_progress_json_of_a_batch_with_a_percentage_is_not_indeterminate(cli
 
 
 @pytest.mark.django_db
-def test_a_large_upload_is_queued_and_the_batch_page_polls(client, collector_a, catalog_loaded, media, settings):
+def test_a_large_upload_is_queued_and_the_batch_page_polls(client, collector_a, catalog, media, settings):
     settings.UPLOAD_INLINE_MAX_BYTES = 0
     client.force_login(collector_a)
     with open(DATA / "sample_p0101_clean.xlsx", "rb") as fh:

@@ -33,7 +33,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from regions.choices import Role
-from regions.loader import load_divisions
 from regions.models import RegionRole
 from regions.tokens import issue_user_token
 from tests.conftest import OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
@@ -133,8 +132,7 @@ def permission_tests(*cases: Case):
 
     @pytest.mark.django_db
     @pytest.mark.parametrize(("case", "principal", "status"), params)
-    def test_permission(client, case: Case, principal: str, status: int):
-        load_divisions()
+    def test_permission(client, regions, case: Case, principal: str, status: int):
         users = make_principals(case)
         url = case.url(Context(case.region, case.other_region, users))
         response = request_as(client, case, users[principal], url)

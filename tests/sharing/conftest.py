@@ -11,7 +11,7 @@ from basedb.merge import merge_batch
 from catalog.models import Subcategory
 from regions.models import Region
 from sharing.clients import create_client
-from tests.basedb.conftest import catalog_loaded, person, staged_batch  # noqa: F401 (catalog_loaded is a fixture)
+from tests.basedb.conftest import person, staged_batch
 from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
 
 A_PEOPLE = (1, 2, 3, 4, 5)
@@ -30,7 +30,7 @@ def other_township() -> str:
 
 
 @pytest.fixture
-def base_data(catalog_loaded, city_officer):  # noqa: F811
+def base_data(catalog, city_officer):
     """Records merged as a data officer would: returns {name: batch}."""
     batches = {
         "p_a": staged_batch(TOWNSHIP_A, [person(n) for n in A_PEOPLE]),

@@ -53,7 +53,7 @@ def old_man(base_data, city_officer):
     return http(make_client(name="内部核查", sensitivity="internal")[1])
 
 
-def test_the_catalog_classes_birth_date_as_personal(catalog_loaded):
+def test_the_catalog_classes_birth_date_as_personal(catalog):
     assert DataElement.objects.get(key="birth_date").sensitivity == "personal"
 
 

@@ -18,7 +18,7 @@ def admin_web(client, platform_admin):
     return client
 
 
-def test_an_admin_creates_a_client_and_sees_its_token_once(admin_web, catalog_loaded):
+def test_an_admin_creates_a_client_and_sees_its_token_once(admin_web, catalog):
     form = {"name": "残联系统", "subcategories": "P0209, p0301", "region": COUNTY_A, "max_sensitivity": "internal",
             "rate_limit": 60, "expires_days": 30}  # fmt: skip
     response = admin_web.post("/sharing/clients/new/", form)
@@ -30,13 +30,13 @@ def test_an_admin_creates_a_client_and_sees_its_token_once(admin_web, catalog_lo
     assert client.audit.get().acting_user.username == "platform_admin"
 
 
-def test_unknown_subcategories_are_refused(admin_web, catalog_loaded):
+def test_unknown_subcategories_are_refused(admin_web, catalog):
     form = {"name": "x", "subcategories": "Z9999", "region": COUNTY_A, "max_sensitivity": "internal", "rate_limit": 1}
     response = admin_web.post("/sharing/clients/new/", form)
     assert "Z9999" in response.content.decode() and not ApiClient.objects.exists()
 
 
-def test_an_admin_of_a_county_cannot_create_a_client_for_another(client, catalog_loaded, regions):
+def test_an_admin_of_a_county_cannot_create_a_client_for_another(client, catalog, regions):
     client.force_login(make_user("admin_zhifu", Role.PLATFORM_ADMIN, COUNTY_A))
     form = {"name": "x", "subcategories": "P0101", "region": "370611", "max_sensitivity": "internal", "rate_limit": 1}
     response = client.post("/sharing/clients/new/", form)
