@@ -8,12 +8,11 @@ from regions.access import can, department_regions, restrict, scope_for
 from regions.choices import Action, DepartmentRole, Role
 from regions.departments import add_member, departments_of, save_department, subcategories_of
 from regions.models import Department, Region
-from tests.collection.batch_fixtures import catalog_loaded  # noqa: F401 (fixture)
 from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, make_user
 
 
 @pytest.fixture
-def medical(regions, catalog_loaded):  # noqa: F811
+def medical(regions, catalog):
     return save_department("市医保局", region_code="3706", acting_user=None)
 
 
@@ -50,7 +49,7 @@ def test_extra_grants_add_subcategories_to_the_catalog_ones(medical):
     assert {"P0307", "P0301"} <= subcategories_of(medical)
 
 
-def test_a_county_department_acts_for_the_catalog_department_it_names(regions, catalog_loaded):  # noqa: F811
+def test_a_county_department_acts_for_the_catalog_department_it_names(regions, catalog):
     county = save_department("芝罘区医保局", region_code=COUNTY_A, source_department="市医保局", acting_user=None)
     user = make_user("zhifu_yibao")
     add_member(county, user, DepartmentRole.UPLOADER, acting_user=None)
