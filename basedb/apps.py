@@ -5,3 +5,20 @@ class BasedbConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "basedb"
     verbose_name = "基础库"
+
+    def ready(self) -> None:
+        # Intake hands batches to the base database through this registration (collection never imports basedb).
+        from collection import handoff
+
+        from .duplicates import flag_probable_duplicates
+        from .merge import merge_batch
+        from .outcomes import preview_batch, preview_rows
+
+        handoff.register(
+            handoff.BaseDatabase(
+                merge_batch=merge_batch,
+                preview_batch=preview_batch,
+                preview_rows=preview_rows,
+                flag_probable_duplicates=flag_probable_duplicates,
+            )
+        )

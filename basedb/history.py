@@ -3,6 +3,7 @@
 The record page and the entity (360°) view show these; the data comes only from RecordVersion rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,13 +100,20 @@ def lock_change_feed() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHANGE_FEED_LOCK])
 
 
+# Callables run after a transaction that changed records commits (the sharing app's webhook scan, for one). The apps
+# above basedb add theirs in their AppConfig.ready(): basedb never imports them (docs/decisions.md).
+_change_subscribers: list[Callable[[], None]] = []
+
+
+def subscribe_to_changes(callback: Callable[[], None]) -> None:
+    """Run `callback` (no arguments) after every committed transaction that changed records. Idempotent."""
+    if callback not in _change_subscribers:
+        _change_subscribers.append(callback)
+
+
 def notify_subscribers() -> None:
-    """After the current transaction commits, let the sharing app scan the change feed for its webhooks."""
+    """After the current transaction commits, run every subscriber (see subscribe_to_changes)."""
     from django.db import transaction
 
-    def enqueue() -> None:
-        from sharing.tasks import scan_webhooks_task
-
-        scan_webhooks_task.enqueue()
-
-    transaction.on_commit(enqueue)
+    for callback in list(_change_subscribers):
+        transaction.on_commit(callback)

@@ -24,6 +24,7 @@ from regions.choices import Action, RegionLevel
 from regions.models import Region
 
 from .choices import BatchStatus
+from .handoff import base_database
 from .models import Batch
 from .pipeline.types import RejectedFile
 from .staging import clear_staged, store_chunk
@@ -175,7 +176,7 @@ def verify_batch(batch: Batch) -> Batch:
                 store_chunk(batch, chunk)
                 totals.add(chunk)
                 _set_progress(batch, totals.rows, expected)
-            _flag_probable_duplicates(batch)
+            base_database().flag_probable_duplicates(batch)  # 疑似重复: name + date + address keys only
     except RejectedFile as exc:
         return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
     except Exception as exc:
@@ -186,15 +187,6 @@ def verify_batch(batch: Batch) -> Batch:
     _finish(batch, status, totals.as_fields(), started)
     _enqueue_report(batch)
     return batch
-
-
-def _flag_probable_duplicates(batch: Batch) -> None:
-    """疑似重复 warnings for subcategories keyed by name + date + address (basedb decides; strong keys: nothing)."""
-    try:
-        from basedb.duplicates import flag_probable_duplicates
-    except ImportError:
-        return
-    flag_probable_duplicates(batch)
 
 
 def _enqueue_report(batch: Batch) -> None:
@@ -279,7 +271,7 @@ def dry_run(
     from .pipeline.run import process_sheet
 
     region = township_for_upload(region_code, user)
-    preview = _merge_preview()
+    preview = base_database().preview_rows
     with local_copy(path, original_name, digest=False) as (local, _sha256, _size):
         workbook, recognitions = _recognise(local, original_name, subcategory, ahead)
         summaries = []
@@ -288,23 +280,13 @@ def dry_run(
             for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
                 totals.add(chunk)
                 issues.extend(chunk.issues)
-                if preview is not None:
-                    # Valid rows have distinct keys (in-file duplicates are errors), so chunk previews add up.
-                    result = preview(recognition.spec.code, region.code, chunk.frame[chunk.frame["_valid"]])
-                    merge.update({name: getattr(result, name) for name in MERGE_COUNTS})
+                # Valid rows have distinct keys (in-file duplicates are errors), so chunk previews add up.
+                result = preview(recognition.spec.code, region.code, chunk.frame[chunk.frame["_valid"]])
+                merge.update({name: getattr(result, name) for name in MERGE_COUNTS})
             summaries.append(sheet_summary(None, recognition, region.code, totals, merge, issues))
             if on_sheet is not None:
                 on_sheet(local, workbook, recognition, issues)
     return summaries
-
-
-def _merge_preview():
-    """basedb's `preview_rows(subcategory, region_code, frame) -> MergeResult`, or None before basedb has one."""
-    try:
-        from basedb.outcomes import preview_rows
-    except ImportError:
-        return None
-    return preview_rows
 
 
 def submit_upload(
@@ -352,12 +334,8 @@ def process_batch(batch: Batch, *, acting_user=None, merge: bool = False) -> Bat
 
 
 def merge_valid_rows(batch: Batch, *, acting_user=None) -> Batch:
-    """Merge the batch's valid rows into the base database through basedb.merge (a no-op until it exists)."""
-    try:
-        from basedb.merge import merge_batch
-    except ImportError:
-        return batch
-    result = merge_batch(batch, acting_user=acting_user)
+    """Merge the batch's valid rows into the base database (the merge basedb registered in collection.handoff)."""
+    result = base_database().merge_batch(batch, acting_user=acting_user)
     batch.refresh_from_db()
     changed = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
     if any(getattr(batch, name) != value for name, value in changed.items()):

@@ -2,8 +2,8 @@
 
 Every action is one function taking `acting_user=`; it checks the user's region right through regions.access, changes
 the batch and writes an audit entry (Django's admin LogEntry, shown on the review page as the batch's review
-history). Approving merges the batch's valid rows through basedb.merge; rows with errors are never merged and stay in
-the batch (downloadable as 仅下载有误的行 for the township to fix and upload again).
+history). Approving merges the batch's valid rows through the base database (collection.handoff); rows with errors
+are never merged and stay in the batch (downloadable as 仅下载有误的行 for the township to fix and upload again).
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from regions.access import can
 from regions.choices import Action
 
 from .choices import BatchStatus
+from .handoff import base_database
 from .models import Batch
 from .tasks import merge_approved_batch_task
 
@@ -85,15 +86,13 @@ def submit_batch(batch: Batch, *, acting_user) -> Batch:
 
 def preview_approval(batch: Batch, *, acting_user):
     """Dry run of approving: what the merge would create, update, leave unchanged or raise as conflicts. No writes."""
-    from basedb.outcomes import preview_batch
-
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     _require_reviewable(batch)
-    return preview_batch(batch)
+    return base_database().preview_batch(batch)
 
 
 def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
-    """Approve: merge the batch's valid rows into the base database (basedb.merge_batch, chunked and resumable);
+    """Approve: merge the batch's valid rows into the base database (its merge_batch, chunked and resumable);
     returns its MergeResult. Rows with errors are not merged and stay in the batch.
 
     A batch of more than APPROVE_INLINE_MAX_ROWS valid rows (or `background=True`) is marked 入库中 and merged by the
@@ -113,9 +112,7 @@ def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
 
 def merge_approved(batch: Batch, *, acting_user):
     """Merge an approved batch now and write the approval to its review history; returns the MergeResult."""
-    from basedb.merge import merge_batch
-
-    result = merge_batch(batch, acting_user=acting_user)
+    result = base_database().merge_batch(batch, acting_user=acting_user)
     left = f"，{batch.invalid} 行有误未入库" if batch.invalid else ""
     _audit(
         batch,

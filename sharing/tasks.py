@@ -14,6 +14,11 @@ def scan_webhooks_task() -> dict:
     return {"deliveries": len(deliveries)}
 
 
+def enqueue_webhook_scan() -> None:
+    """Queue a scan of the change feed (basedb calls this after each committed change, see sharing/apps.py)."""
+    scan_webhooks_task.enqueue()
+
+
 @task()
 def deliver_webhook_task(delivery_id: int) -> dict:
     """Attempt one delivery; on failure queue the retry after its backoff when the backend can defer."""

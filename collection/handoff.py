@@ -1,0 +1,38 @@
+"""The hand-off from intake to the base database, filled in by basedb when Django starts.
+
+Dependencies run one way (collection never imports basedb, not even inside a function), yet approving a batch merges
+its valid rows, a dry run previews that merge, and verification flags probable duplicates of existing records. basedb
+registers the four functions here in its AppConfig.ready() (basedb/apps.py); asking for them before anything is
+registered raises, so a broken installation fails loudly instead of skipping the merge.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class BaseDatabase:
+    """What intake asks of the base database; each result has created/updated/unchanged/conflicts counts."""
+
+    merge_batch: Callable  # (batch, *, acting_user) -> result: merge the batch's valid rows (chunked, resumable)
+    preview_batch: Callable  # (batch) -> result: what merge_batch would do, no writes
+    preview_rows: Callable  # (subcategory code, region code, verified frame) -> result, no writes
+    flag_probable_duplicates: Callable  # (batch) -> None: 疑似重复 warnings on the batch's staged rows
+
+
+_registered: BaseDatabase | None = None
+
+
+def register(base_database: BaseDatabase) -> None:
+    """Called once by the base database's app at start-up."""
+    global _registered
+    _registered = base_database
+
+
+def base_database() -> BaseDatabase:
+    """The registered base database; ImproperlyConfigured when no app registered one (basedb not installed)."""
+    if _registered is None:
+        raise ImproperlyConfigured("No base database registered with collection.handoff: is basedb in INSTALLED_APPS?")
+    return _registered
