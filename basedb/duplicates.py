@@ -6,13 +6,13 @@ of the normalised name, then rapidfuzz similarity of name + address over a thres
 Blocking keeps it cheap: one query per batch, a handful of comparisons per row.
 """
 
-import unicodedata
 from collections import defaultdict
 
 from rapidfuzz import fuzz, process
 
 from collection.choices import IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
+from grassroots.text import lookup_key
 
 from .choices import RecordStatus
 from .models import Record
@@ -21,8 +21,8 @@ THRESHOLD = 90.0
 
 
 def normalise(text) -> str:
-    """NFKC, no whitespace, lowercase: 芝罘区 东山路１号 and 芝罘区东山路1号 compare equal."""
-    return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).lower()
+    """The text's lookup key (nothing for None): 芝罘区 东山路１号 and 芝罘区东山路1号 compare equal."""
+    return lookup_key(text or "")
 
 
 def weak_key_items(key_items: list[str]) -> tuple[str, list[str]] | None:

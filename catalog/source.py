@@ -8,11 +8,12 @@ message naming the file and the entry, so an editor fixes them all in one pass.
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from grassroots.text import lookup_key
 
 from .choices import ElementType, EntityKind, Sensitivity, UpdateCycle
 
@@ -35,13 +36,7 @@ CROSS_RULE_FIELDS = {
     "date_not_before": ("field", "other"),
 }
 ITEM_KEYS = {"element", "required", "rules", "help", "label"}
-_WHITESPACE = re.compile(r"\s+")
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
-
-
-def normalize_code_text(text: object) -> str:
-    """The form in which code-table lookups compare written values: NFKC, all whitespace removed, lowercased."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(text))).lower()
 
 
 class CatalogSourceError(Exception):
@@ -187,7 +182,7 @@ class _Reader:
             return
         aliases = _str_list(value.get("aliases"))
         for form in (code, label, *aliases):
-            norm = normalize_code_text(form)
+            norm = lookup_key(form)
             if forms.setdefault(norm, code) != code:
                 self.error(where, f"写法“{form}”同时对应代码 {forms[norm]} 和 {code}")
         self.source.code_values[(table, code)] = {

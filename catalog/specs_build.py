@@ -7,9 +7,10 @@ The intake pipeline calls `current_specs()` (all active subcategories, cached pe
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 
+from grassroots.text import lookup_key
+
 from .choices import ElementType
 from .models import CatalogVersion, CodeTable, CodeValue, DataItem, Subcategory
-from .source import normalize_code_text
 from .spec import CodeTableSpec, CrossRuleSpec, ItemSpec, TableSpec
 
 # ItemSpec field for each catalog rule name (see docs/catalog.md, "rules").
@@ -41,7 +42,7 @@ def build_code_table_spec(table: CodeTable, values: Iterable[CodeValue]) -> Code
     for value in values:
         labels[value.code] = value.label
         for form in (*value.aliases, value.label, value.code):  # the code itself wins over any other form
-            lookup[normalize_code_text(form)] = value.code
+            lookup[lookup_key(form)] = value.code
     return CodeTableSpec(code=table.code, name=table.name, lookup=lookup, labels=labels, standard=table.standard)
 
 

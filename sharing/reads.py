@@ -5,7 +5,6 @@ regions.access.restrict (regions) and scoping.restrict_subcategories (subcategor
 client_values.ItemInfo, and returns a `Read`: the body plus what the access log needs (records returned, personal?).
 """
 
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +14,7 @@ from django.db.models import Count
 from basedb.choices import RecordStatus
 from basedb.history import change_pairs
 from basedb.models import Entity, Record, RecordVersion
+from grassroots.text import entity_key
 from regions.access import restrict
 from regions.models import prefix_bounds
 
@@ -35,11 +35,6 @@ class Read:
     records: int = 0
     personal: bool = False
     log_params: dict = field(default_factory=dict)
-
-
-def normalize_key(raw) -> str:
-    """A key as the base database stores it: NFKC, trimmed, upper-case (a trailing x of an ID number becomes X)."""
-    return unicodedata.normalize("NFKC", str(raw)).strip().upper()
 
 
 def _scoped_records(user):
@@ -104,7 +99,7 @@ def records_page(
 def entity_detail(user, *, kind: str, key: str) -> Read | None:
     """One entity with every record the client may see; None (→ 404) when it sees none."""
     client = user.api_client
-    key = normalize_key(key)
+    key = entity_key(key)
     entity = Entity.objects.filter(kind=kind, key=key).first()
     records = [] if entity is None else list(
         _scoped_records(user).filter(entity=entity).order_by("id")
@@ -133,7 +128,7 @@ def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[
     subs = {code: client_subcategory(client, code, param="subcategories") for code in subcategories}
     infos = {code: ItemInfo(spec) for code, (_pk, spec) in subs.items()}
     code_of = {pk: code for code, (pk, _spec) in subs.items()}
-    normalised = {normalize_key(k) for k in keys}
+    normalised = {entity_key(k) for k in keys}
     found: dict[str, dict[str, dict]] = defaultdict(dict)
     personal = any(info.key_personal for info in infos.values())
     for kind in {spec.kind for _pk, spec in subs.values()}:
@@ -156,7 +151,7 @@ def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[
                 found[key][code] = shown
     results = []
     for raw in keys:
-        held = found.get(normalize_key(raw), {})
+        held = found.get(entity_key(raw), {})
         entry = {"key": raw, "matched": [c for c in subcategories if c in held]}
         if fields:
             entry["records"] = {c: held[c] for c in entry["matched"]}

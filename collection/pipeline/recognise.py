@@ -12,16 +12,15 @@ required or key items, has its items in the largest share of the file's columns,
 """
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from catalog.spec import ItemSpec, TableSpec
+from grassroots.text import compact
 
 from .types import MISSING_COLUMN, UNKNOWN_COLUMN, WARNING, ColumnMap, Issue, Recognition, RejectedFile
 
 INSTRUCTION_SHEETS = frozenset({"说明", "填表说明", "填报说明", "使用说明", "填写说明", "注意事项"})
-_WHITESPACE = re.compile(r"\s+")
 _TRAILING_NOTE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕)$")
 
 
@@ -29,7 +28,7 @@ def normalise_header(text: str | None) -> str:
     """Header text as compared with item names: NFKC, no whitespace, no '*', no trailing bracketed note."""
     if not text:
         return ""
-    value = _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(text))).replace("*", "").replace("※", "")
+    value = compact(text).replace("*", "").replace("※", "")
     while True:
         stripped = _TRAILING_NOTE.sub("", value)
         if stripped == value or not stripped:

@@ -7,7 +7,6 @@ not already in canonical form take a per-value Python path, and those are few in
 
 import datetime
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
@@ -17,6 +16,7 @@ from catalog.spec import ItemSpec
 from collection.pipeline import idnumbers
 from collection.pipeline import messages as M
 from collection.pipeline.types import CHECKSUM, CODE, LENGTH, PATTERN, PRECISION_LOST, RANGE, TYPE
+from grassroots.text import lookup_key
 
 # Correction kinds of the type checks (shown in reports; stable). Cleanup's own kinds are in normalize.py.
 ID_LOWER_X, UPPERCASE = "id_lower_x", "uppercase"
@@ -313,12 +313,6 @@ def _number_range(item: ItemSpec, number: Decimal, value: str) -> tuple[str | No
 _TRUE = ("是", "有", "y", "yes", "true", "1", "√", "对")
 _FALSE = ("否", "无", "没有", "n", "no", "false", "0", "×", "不是")
 BOOLEAN_WORDS = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
-_NO_SPACE = re.compile(r"\s+")
-
-
-def lookup_key(value: str) -> str:
-    """The key under which CodeTableSpec.lookup holds written forms: NFKC, no whitespace, lower case."""
-    return _NO_SPACE.sub("", unicodedata.normalize("NFKC", value)).lower()
 
 
 def _check_code(values: np.ndarray, item: ItemSpec, today: datetime.date):

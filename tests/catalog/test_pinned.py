@@ -5,9 +5,9 @@ import pytest
 
 from catalog.loader import load_catalog
 from catalog.models import Category, DataItem, Domain, Subcategory
-from catalog.source import normalize_code_text
 from catalog.spec import CrossRuleSpec
 from catalog.specs_build import build_table_spec
+from grassroots.text import lookup_key
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ E0101 = [
 
 
 def code_of(spec, key: str, written: str) -> str | None:
-    return spec.item(key).code_table.lookup.get(normalize_code_text(written))
+    return spec.item(key).code_table.lookup.get(lookup_key(written))
 
 
 def test_it_holds_6_15_177_2053(catalog):
@@ -158,7 +158,7 @@ def test_e0101_keys_enterprises_by_uscc_and_accepts_sections_by_letter_or_name(c
 )
 def test_p0101_code_lookups_accept_what_townships_write(catalog, key, written, label):
     table = build_table_spec("P0101").item(key).code_table
-    codes = {table.lookup.get(normalize_code_text(w)) for w in written}
+    codes = {table.lookup.get(lookup_key(w)) for w in written}
     assert len(codes) == 1
     assert table.labels[codes.pop()] == label
 

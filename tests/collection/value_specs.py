@@ -6,8 +6,8 @@ import pandas as pd
 
 from catalog import spec as S
 from catalog.spec import CodeTableSpec, CrossRuleSpec, ItemSpec, TableSpec
-from collection.pipeline.type_checks import lookup_key
 from collection.pipeline.verify import InFileKeys, verify_chunk
+from grassroots.text import lookup_key
 
 TODAY = datetime.date(2025, 1, 1)
 
