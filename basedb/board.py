@@ -5,18 +5,15 @@ A handful of GROUP BY queries whatever the number of townships (159 in the city)
 `.restrict(user, Action.VIEW)`, so an officer sees their region and a collector their township.
 """
 
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from catalog.models import Subcategory
-from catalog.templates_xlsx import put_text
 from collection.models import Batch
+from grassroots.xlsx import StreamedWorkbook
 from regions.access import restrict
 from regions.choices import Action, RegionLevel
 from regions.models import Region, prefix_bounds
@@ -163,21 +160,13 @@ EXPORT_HEADERS = (
 )
 
 
-def export_xlsx(townships: list[BoardRow], subcategories: list[BoardRow]) -> bytes:
-    """The board as a workbook: one sheet per table; text cells are written as text (never formulas)."""
-    workbook = Workbook()
-    workbook.active.title = "按乡镇（街道）"
-    for ws, rows in ((workbook.active, townships), (workbook.create_sheet("按数据子类"), subcategories)):
-        for col, header in enumerate(EXPORT_HEADERS, start=1):
-            put_text(ws.cell(1, col), header).font = Font(bold=True)
-        for r, row in enumerate(rows, start=2):
-            for col, text in enumerate((row.code, row.name, row.group), start=1):
-                put_text(ws.cell(r, col), text)
-            numbers = (row.batches, row.rows, row.valid, row.valid_rate, row.records, row.conflicts)
-            for col, value in enumerate(numbers, start=4):
-                ws.cell(r, col, value)
-            if row.last_upload:
-                put_text(ws.cell(r, 10), timezone.localtime(row.last_upload).strftime("%Y-%m-%d %H:%M"))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def write_export(book: StreamedWorkbook, townships: list[BoardRow], subcategories: list[BoardRow]) -> None:
+    """The board into a workbook: one sheet per table; text cells are written as text (never formulas)."""
+    for title, rows in (("按乡镇（街道）", townships), ("按数据子类", subcategories)):
+        sheet = book.add_sheet(title)
+        book.write_values(sheet, 0, EXPORT_HEADERS, bold=True)
+        for r, row in enumerate(rows, start=1):
+            last = timezone.localtime(row.last_upload).strftime("%Y-%m-%d %H:%M") if row.last_upload else None
+            values = (row.code, row.name, row.group, row.batches, row.rows, row.valid, row.valid_rate, row.records,
+                      row.conflicts, last)  # fmt: skip
+            book.write_values(sheet, r, values)

@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from catalog.choices import ElementType
 from catalog.spec import ItemSpec, TableSpec
 from catalog.specs_build import build_table_spec
-from catalog.templates_xlsx import FIRST_DATA_ROW, build_template, put_text, sheet_title
+from catalog.templates_xlsx import FIRST_DATA_ROW, build_template, table_sheet_title
+from grassroots.xlsx import put_value
 from regions.access import can
 from regions.choices import Action
 
@@ -51,7 +52,7 @@ def _write_rows(ws, spec: TableSpec, rows) -> int:
                 continue
             cell = ws.cell(FIRST_DATA_ROW + offset, col)
             if isinstance(value, str):
-                put_text(cell, value)  # never a formula, even for text starting with "="
+                put_value(cell, value)  # never a formula, even for text starting with "="
             else:
                 cell.value = value
         count += 1
@@ -74,7 +75,7 @@ def export_patch_workbook(subcategory_code: str, region_code: str, *, user) -> t
     )
     total = records.count()
     workbook = build_template([spec], rows=total + SPARE_ROWS)
-    _write_rows(workbook[sheet_title(spec)], spec, records.iterator(chunk_size=2000))
+    _write_rows(workbook[table_sheet_title(spec)], spec, records.iterator(chunk_size=2000))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return f"{spec.code}{spec.name}_{region_code}_核对表.xlsx", buffer.getvalue()

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from collection.choices import BatchStatus
 from collection.models import Batch
+from grassroots.xlsx import XLSX_CONTENT_TYPE, streamed_response
 from regions.access import can, scope_for
 from regions.choices import Action
 
-from .board import COLUMNS, chart, county_choices, export_xlsx, sort_rows, subcategory_rows, totals, township_rows
+from .board import COLUMNS, chart, county_choices, sort_rows, subcategory_rows, totals, township_rows, write_export
 from .choices import ConflictStatus, Resolution
 from .conflicts import may_resolve, resolve_conflict
 from .forms import PatchForm
@@ -32,7 +33,6 @@ from .patch import export_patch_workbook
 from .revert import revert_batch
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -218,10 +218,8 @@ def board_export(request):
     """The board as an xlsx file (same filters)."""
     county = request.GET.get("county", "")
     county = county if county in dict(county_choices(request.user)) else None
-    content = export_xlsx(township_rows(request.user, county=county), subcategory_rows(request.user, county=county))
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, "归集进度.xlsx")
-    return response
+    townships, subcategories = township_rows(request.user, county=county), subcategory_rows(request.user, county=county)
+    return streamed_response("归集进度.xlsx", lambda book: write_export(book, townships, subcategories))
 
 
 @login_required
@@ -235,7 +233,7 @@ def patch_download(request):
             )
         except PermissionDenied:
             raise Http404 from None
-        response = HttpResponse(content, content_type=XLSX)
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = content_disposition_header(True, name)
         return response
     return render(request, "basedb/patch.html", {"form": form})

@@ -7,7 +7,6 @@ a veryHidden sheet `_meta`, workbook defined names and custom document propertie
 """
 
 import io
-import re
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -24,6 +23,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+
+from grassroots.xlsx import put_value, sheet_title
 
 from .choices import ElementType
 from .describe import TEXT_TYPES, describe_cross_rule, describe_rules, describe_values, example_for, type_label
@@ -52,7 +53,6 @@ MIN_WIDTHS = {
     ElementType.REFERENCE: 22,
 }
 INLINE_LIST_MAX = 200  # longer lists go to the hidden _lists sheet (Excel caps inline lists at 255 characters)
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 RED, BLACK = "C00000", "000000"
 
@@ -75,15 +75,9 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def put_text(cell: Cell, value: str) -> Cell:
-    """Write a string as text, never a formula, even when it starts with '=' (formula injection)."""
-    cell.value = value
-    cell.data_type = "s"
-    return cell
-
-
-def sheet_title(spec: TableSpec) -> str:
-    return _BAD_SHEET_CHARS.sub("_", f"{spec.code}{spec.name}")[:31]
+def table_sheet_title(spec: TableSpec) -> str:
+    """The sheet of a subcategory in a template: its code and name (P0101户籍人口)."""
+    return sheet_title(f"{spec.code}{spec.name}")
 
 
 def header_text(item: ItemSpec) -> str:
@@ -129,7 +123,7 @@ class _TemplateWriter:
     def write(self) -> Workbook:
         self.write_instructions(self.workbook.active)
         for spec in self.specs:
-            self.write_sheet(self.workbook.create_sheet(sheet_title(spec)), spec)
+            self.write_sheet(self.workbook.create_sheet(table_sheet_title(spec)), spec)
         self.write_meta()
         if self.lists is not None:  # created on first need; hidden sheets go after the data sheets
             self.workbook.move_sheet(
@@ -141,21 +135,21 @@ class _TemplateWriter:
     # --- the instructions sheet ---------------------------------------------------------------------------------
     def write_instructions(self, ws: Worksheet) -> None:
         ws.title = INSTRUCTIONS_SHEET
-        put_text(ws.cell(1, 1), "烟台市基层基础数据采集模板 · 填表说明").font = Font(bold=True, size=14)
-        put_text(
+        put_value(ws.cell(1, 1), "烟台市基层基础数据采集模板 · 填表说明").font = Font(bold=True, size=14)
+        put_value(
             ws.cell(2, 1),
             f"目录版本 {self.version}。带 {REQUIRED_MARK} 的列为必填（红色表头）。请在各子类工作表的第 2 行起逐行填写，"
             "不要修改表头、不要删除或改名工作表；身份证号、代码等列已设为文本格式，请直接填写。",
         )
         headers = ["工作表", "列", "表头", "必填", "类型", "填写要求", "可选值", "示例", "说明"]
         for col, text in enumerate(headers, start=1):
-            cell = put_text(ws.cell(4, col), text)
+            cell = put_value(ws.cell(4, col), text)
             cell.font, cell.fill = Font(bold=True), HEADER_FILL
         row = 5
         for spec in self.specs:
             for col, item in enumerate(spec.items, start=1):
                 values = [
-                    sheet_title(spec),
+                    table_sheet_title(spec),
                     get_column_letter(col),
                     header_text(item),
                     "是" if item.required else "否",
@@ -166,12 +160,12 @@ class _TemplateWriter:
                     item.help_text,
                 ]
                 for c, value in enumerate(values, start=1):
-                    put_text(ws.cell(row, c), value)
+                    put_value(ws.cell(row, c), value)
                 row += 1
             names = {i.key: i.name for i in spec.items}
             for rule in spec.cross_rules:
-                put_text(ws.cell(row, 1), sheet_title(spec))
-                put_text(ws.cell(row, 6), f"跨字段校验：{describe_cross_rule(rule, names)}")
+                put_value(ws.cell(row, 1), table_sheet_title(spec))
+                put_value(ws.cell(row, 6), f"跨字段校验：{describe_cross_rule(rule, names)}")
                 row += 1
         for col, width in enumerate([24, 6, 22, 6, 16, 40, 40, 22, 30], start=1):
             ws.column_dimensions[get_column_letter(col)].width = width
@@ -180,7 +174,7 @@ class _TemplateWriter:
     # --- one data sheet per subcategory -------------------------------------------------------------------------
     def write_sheet(self, ws: Worksheet, spec: TableSpec) -> None:
         for col, item in enumerate(spec.items, start=1):
-            cell = put_text(ws.cell(HEADER_ROW, col), header_text(item))
+            cell = put_value(ws.cell(HEADER_ROW, col), header_text(item))
             cell.font = Font(bold=True, color=RED if item.required else BLACK)
             cell.fill, cell.alignment = HEADER_FILL, Alignment(horizontal="center", vertical="center")
             cell.comment = Comment(header_comment(item), "基层数据归集平台", width=320, height=160)
@@ -235,9 +229,9 @@ class _TemplateWriter:
                 self.lists = self.workbook.create_sheet(LISTS_SHEET)
                 self.lists.sheet_state = "hidden"
             col = len(self.list_ranges) + 1
-            put_text(self.lists.cell(1, col), item.code_table.name if item.code_table else item.name)
+            put_value(self.lists.cell(1, col), item.code_table.name if item.code_table else item.name)
             for row, label in enumerate(labels, start=2):
-                put_text(self.lists.cell(row, col), label)
+                put_value(self.lists.cell(row, col), label)
             letter = get_column_letter(col)
             self.list_ranges[key] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(labels) + 1}"
         return self.list_ranges[key]
@@ -256,14 +250,14 @@ class _TemplateWriter:
             ("header_row", str(HEADER_ROW)),
         ]
         for row, (key, value) in enumerate(pairs, start=1):
-            put_text(ws.cell(row, 1), key)
-            put_text(ws.cell(row, 2), value)
+            put_value(ws.cell(row, 1), key)
+            put_value(ws.cell(row, 2), value)
         for col, text in enumerate(["sheet", "subcategory", "name", "keys"], start=1):
-            put_text(ws.cell(META_TABLE_ROW, col), text)
+            put_value(ws.cell(META_TABLE_ROW, col), text)
         for row, spec in enumerate(self.specs, start=META_TABLE_ROW + 1):
-            values = [sheet_title(spec), spec.code, spec.name, ",".join(i.key for i in spec.items)]
+            values = [table_sheet_title(spec), spec.code, spec.name, ",".join(i.key for i in spec.items)]
             for col, value in enumerate(values, start=1):
-                put_text(ws.cell(row, col), value)
+                put_value(ws.cell(row, col), value)
         names = {"GR_TEMPLATE": TEMPLATE_FORMAT, "GR_CATALOG_VERSION": self.version, "GR_SUBCATEGORIES": codes}
         for name, value in names.items():
             self.workbook.defined_names[name] = DefinedName(name, attr_text=f'"{value}"')

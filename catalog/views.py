@@ -10,12 +10,13 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 
+from grassroots.xlsx import XLSX_CONTENT_TYPE
+
 from .describe import describe_cross_rule, describe_rules, describe_values, type_label
 from .models import Category, CodeTable, DataElement, DataItem, Domain, Subcategory
 from .specs_build import build_table_spec, current_version
 from .templates_xlsx import TemplateError, cached_template
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEARCH_LIMIT = 100
 
 
@@ -119,4 +120,4 @@ def template_download(request, code: str):
         filename, content = cached_template(code)
     except TemplateError as exc:
         raise Http404(str(exc)) from exc
-    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX)
+    return FileResponse(io.BytesIO(content), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -11,7 +11,6 @@ Every cell this module writes that holds text looking like a formula (=, +, -, @
 """
 
 import csv
-import datetime
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,7 +18,6 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-import xlsxwriter
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
@@ -29,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from collection.pipeline import opening, read
 from collection.pipeline.types import ERROR, WARNING
+from grassroots.xlsx import StreamedWorkbook, put_value
 
 ISSUES_SHEET = "问题清单"
 ORIGINAL_ROW = "原行号"
@@ -39,7 +38,6 @@ ERROR_RGB, WARNING_RGB, HEADER_RGB = "FF9999", "FFEB84", "DDE5F0"
 ERROR_FILL = PatternFill("solid", start_color=f"FF{ERROR_RGB}", end_color=f"FF{ERROR_RGB}")
 WARNING_FILL = PatternFill("solid", start_color=f"FF{WARNING_RGB}", end_color=f"FF{WARNING_RGB}")
 HEADER_FILL = PatternFill("solid", start_color=f"FF{HEADER_RGB}", end_color=f"FF{HEADER_RGB}")
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 LAYOUT_MAX_BYTES = 1_000_000  # ≈ 20,000 rows: openpyxl keeps the layout in about 20 s; above, stream instead
 
 RULE_LABELS = {
@@ -197,19 +195,7 @@ def comment_text(cell_issues: list[IssueLike]) -> str:
     return "\n".join(f"【{severity_label(i.severity)}·{rule_label(i.rule)}】{i.message}" for i in cell_issues)
 
 
-def is_formula_like(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
-
-
 # -- the township's own xlsx, kept as it is (openpyxl) --------------------------------------------------------
-
-
-def set_text_safe(cell: Cell, value: Any) -> None:
-    """Assign a value; text that looks like a formula stays text (never evaluated when the file is opened)."""
-    cell.value = value
-    if is_formula_like(value):
-        cell.data_type = "s"
-        cell.quotePrefix = True
 
 
 def _annotate(cell: Cell, cell_issues: list[IssueLike]) -> None:
@@ -255,7 +241,7 @@ def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: d
     sheet = workbook.create_sheet(ISSUES_SHEET)
     for n, values in enumerate([list(ISSUE_HEADERS), *_issue_rows(issues, item_names)], start=1):
         for col, value in enumerate(values, start=1):
-            set_text_safe(sheet.cell(n, col), value)
+            put_value(sheet.cell(n, col), value)
         if n == 1:
             for cell in sheet[1]:
                 cell.font, cell.fill = Font(bold=True), HEADER_FILL
@@ -271,38 +257,11 @@ def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: d
 # -- fresh workbooks, streamed (xlsxwriter in constant-memory mode) -------------------------------------------
 
 
-class _FreshBook:
-    """A new xlsx written row by row: text always as text, dates as dates, marked cells filled and commented."""
+class _FreshBook(StreamedWorkbook):
+    """A new xlsx written row by row (grassroots.xlsx), with marked cells filled and commented and an issues sheet."""
 
     def __init__(self):
-        self.out = io.BytesIO()
-        options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                   "strings_to_urls": False, "nan_inf_to_errors": True}  # fmt: skip
-        self.book = xlsxwriter.Workbook(self.out, options)
-        self.book.set_properties({"author": AUTHOR})
-        self._formats: dict[tuple, Any] = {}
-
-    def add_sheet(self, name: str):
-        return self.book.add_worksheet(_safe_title(name))
-
-    def style(self, fill: str | None = None, kind: str | None = None, bold: bool = False, wrap: bool = False):
-        key = (fill, kind, bold, wrap)
-        if key == (None, None, False, False):
-            return None
-        if key not in self._formats:
-            props: dict[str, Any] = {"bold": bold, "text_wrap": wrap, "valign": "top" if wrap else "bottom"}
-            if fill:
-                props.update(pattern=1, bg_color=f"#{fill}")
-            if kind == "date":
-                props["num_format"] = "yyyy-mm-dd"
-            elif kind == "datetime":
-                props["num_format"] = "yyyy-mm-dd hh:mm:ss"
-            elif kind == "time":
-                props["num_format"] = "hh:mm:ss"
-            elif kind == "quote":
-                props["quote_prefix"] = True
-            self._formats[key] = self.book.add_format(props)
-        return self._formats[key]
+        super().__init__(io.BytesIO(), author=AUTHOR)
 
     def write_row(self, sheet, row: int, values: list, *, marks: dict | None = None, style: str = "") -> None:
         """Write one row (0-based); `marks`: 0-based column → the issues of that cell."""
@@ -322,22 +281,6 @@ class _FreshBook:
             if found:
                 sheet.write_comment(row, col, comment_text(found), _comment_options(len(found)))
 
-    def write(self, sheet, row: int, col: int, value: Any, fill: str | None = None, *, bold=False, wrap=False):
-        if value is None or value == "":
-            if fill:
-                sheet.write_blank(row, col, None, self.style(fill, None, bold, wrap))
-        elif isinstance(value, str):
-            kind = "quote" if is_formula_like(value) else None
-            sheet.write_string(row, col, value, self.style(fill, kind, bold, wrap))
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, col, value, self.style(fill, None, bold, wrap))
-        elif isinstance(value, int | float):
-            sheet.write_number(row, col, value, self.style(fill, None, bold, wrap))
-        elif isinstance(value, datetime.datetime | datetime.date | datetime.time | datetime.timedelta):
-            sheet.write_datetime(row, col, value, self.style(fill, _date_kind(value), bold, wrap))
-        else:
-            sheet.write_string(row, col, str(value), self.style(fill, None, bold, wrap))
-
     def add_issues_sheet(self, issues: list[IssueLike], item_names: dict[str, str]) -> None:
         sheet = self.add_sheet(ISSUES_SHEET)
         for col, width in enumerate(ISSUE_WIDTHS):
@@ -352,18 +295,12 @@ class _FreshBook:
         sheet.autofilter(0, 0, max(len(issues), 1), len(ISSUE_HEADERS) - 1)
 
     def close(self) -> bytes:
-        self.book.close()
-        return self.out.getvalue()
+        super().close()
+        return self.target.getvalue()
 
 
 def _comment_options(n: int) -> dict:
     return {"author": AUTHOR, "x_scale": 2.5, "y_scale": 1 + 0.6 * n}
-
-
-def _date_kind(value) -> str:
-    if isinstance(value, datetime.datetime):
-        return "date" if value.time() == datetime.time() else "datetime"
-    return "date" if isinstance(value, datetime.date) else "time"
 
 
 def _streamed_copy(path: Path, fmt: str, sheet_name: str | None, issues: list, item_names: dict) -> bytes:
@@ -408,12 +345,6 @@ def _by_cell(issues: list[IssueLike]) -> dict[tuple[int, int], list[IssueLike]]:
 
 def _issue_order(issue: IssueLike) -> tuple:
     return (issue.row or 0, issue.column_index if issue.column_index is not None else -1, issue.rule)
-
-
-def _safe_title(name: str) -> str:
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "_")
-    return name[:31] or "数据"
 
 
 # -- reading the original (calamine for workbooks, csv for CSV; streamed) -------------------------------------

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
@@ -26,7 +27,6 @@ from .models import Batch, BatchIssue, StagedRow
 from .pipeline.types import RejectedFile
 from .summaries import issue_counts
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCHES_PER_PAGE = 20
 ROWS_PER_PAGE = 50
 RUNNING = (BatchStatus.UPLOADED, BatchStatus.VERIFYING)
@@ -212,7 +212,7 @@ def batch_report(request, pk: int, invalid_only: bool = False):
     except (FileNotFoundError, RejectedFile):
         messages.error(request, "批次的原始文件已丢失或无法读取，无法生成批注版工作簿；请重新上传该文件。")
         return redirect("collection:batch_detail", pk=batch.pk)
-    response = HttpResponse(data, content_type=XLSX)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     name = report.report_filename(batch, invalid_only=invalid_only)
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

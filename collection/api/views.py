@@ -9,6 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from grassroots.api import ApiError
+from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.choices import Action
 
 from ..choices import VERIFIED_STATUSES, IssueRule, Severity
@@ -31,9 +32,6 @@ class IssuePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @extend_schema_view(
@@ -110,7 +108,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="批注版工作簿",
         description="The township's own file with every error cell marked and explained, plus an issues sheet.",
-        responses={(200, XLSX): OpenApiTypes.BINARY},
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
     )
     @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
     def report(self, request, pk=None):
@@ -119,7 +117,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         batch = self.get_object()
         if batch.status not in VERIFIED_STATUSES:
             raise ApiError("not_ready", "批次尚未核验完成，暂无批注版工作簿。", status_code=status.HTTP_409_CONFLICT)
-        response = HttpResponse(batch_report(batch), content_type=XLSX)
+        response = HttpResponse(batch_report(batch), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = _attachment(report_filename(batch))
         return response
 

@@ -90,7 +90,7 @@ def test_a_collectors_home_page_shows_their_township_only(client, figures, colle
 
 def test_the_export_is_an_xlsx_with_both_tables_and_text_kept_as_text(client, figures, officer_a):
     response = login(client, officer_a).get(reverse("basedb:board_export"))
-    workbook = load_workbook(io.BytesIO(response.content))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     townships, subcategories = workbook.worksheets
     codes = {townships.cell(r, 1).value: r for r in range(2, townships.max_row + 1)}
     assert townships.cell(codes[TOWNSHIP_A], 8).value == 2  # records

@@ -100,19 +100,19 @@ def test_duplicates_are_found_across_chunk_boundaries(specs):
 def test_our_template_metadata_decides_the_table(specs, tmp_path):
     from openpyxl import load_workbook
 
-    from catalog.templates_xlsx import build_template, sheet_title
+    from catalog.templates_xlsx import build_template, table_sheet_title
 
     path = tmp_path / "template.xlsx"
     build_template([specs["P0102"]], rows=5).save(path)
     book = load_workbook(path)
-    sheet = book[sheet_title(specs["P0102"])]
+    sheet = book[table_sheet_title(specs["P0102"])]
     headers = [cell.value for cell in sheet[1]]
     values = {"姓名": "王茜聪", "公民身份号码": "340421199212076406", "性别": "女", "现住址": "烟台市芝罘区"}
     for col, header in enumerate(headers, start=1):
         sheet.cell(2, col).value = values.get(str(header).lstrip("*"))
     book.save(path)
     workbook = open_upload(path, path.name)
-    assert workbook.template_meta["sheets"] == {sheet_title(specs["P0102"]): "P0102"}
+    assert workbook.template_meta["sheets"] == {table_sheet_title(specs["P0102"]): "P0102"}
     [recognition] = recognise_tables(workbook, specs)
     assert recognition.spec.code == "P0102" and recognition.header_row == 1
     [raw] = list(read_chunks(workbook, recognition))

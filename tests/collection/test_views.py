@@ -12,6 +12,7 @@ from django.urls import reverse
 from collection.choices import BatchStatus
 from collection.models import Batch, StagedRow
 from collection.report import ISSUES_SHEET
+from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.choices import Role
 from tests.collection.batch_fixtures import DATA, intake_counts, make_batch, media, stored_files
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
@@ -21,7 +22,6 @@ __all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
 QUERIES_BATCH_PAGE = 13  # whatever the rows shown: the issues of a page come in one prefetch
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _batch_url(name: str, **extra):
@@ -351,7 +351,7 @@ def test_an_officer_may_not_fix_cells(client, officer_a, messy_batch):
 
 def test_the_annotated_workbook_download_marks_the_errors(logged_in, messy_batch):
     response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]))
-    assert response.status_code == 200 and response["Content-Type"] == XLSX
+    assert response.status_code == 200 and response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "sample_p0101_messy_%E6%89%B9%E6%B3%A8%E7%89%88.xlsx" in response["Content-Disposition"]  # 批注版
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     assert ISSUES_SHEET in wb.sheetnames

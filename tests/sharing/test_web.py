@@ -6,6 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.choices import Role
 from sharing.models import AccessLog, ApiClient
 from tests.conftest import COUNTY_A, make_user
@@ -68,7 +69,8 @@ def test_the_access_log_is_searched_and_exported_with_formulas_as_text(admin_web
     page = admin_web.get("/sharing/access-log/", {"client": one.pk})
     assert [e.client.name for e in page.context["page"]] == ["=1+1"]
     export = admin_web.get("/sharing/access-log/", {"endpoint": "records", "export": "xlsx"})
-    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert export["Content-Type"] == XLSX_CONTENT_TYPE
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 1 and rows[0][4] == "v.name==HYPERLINK(1)"
     name = sheet.cell(row=2, column=2)

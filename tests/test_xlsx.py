@@ -1,0 +1,59 @@
+"""Spreadsheet writing (grassroots/xlsx.py): formula-like text stays text in both writers; sheet names are valid."""
+
+import datetime
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from grassroots.xlsx import StreamedWorkbook, put_value, sheet_title, streamed_response
+
+FORMULAS = ['=HYPERLINK("http://example.invalid","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3"]
+
+
+def reopened(data: bytes):
+    return load_workbook(io.BytesIO(data)).active
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_an_openpyxl_cell_keeps_formula_like_text_as_quoted_text(text):
+    book = Workbook()
+    put_value(book.active.cell(1, 1), text)
+    out = io.BytesIO()
+    book.save(out)
+    cell = reopened(out.getvalue()).cell(1, 1)
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+
+
+def test_an_openpyxl_cell_keeps_numbers_as_numbers():
+    cell = put_value(Workbook().active.cell(1, 1), 42)
+    assert (cell.value, cell.data_type) == (42, "n")
+
+
+def test_a_streamed_workbook_writes_each_value_by_its_type_and_formulas_as_text():
+    out = io.BytesIO()
+    book = StreamedWorkbook(out)
+    sheet = book.add_sheet("表")
+    book.write_values(sheet, 0, [*FORMULAS, 7, 2.5, True, datetime.date(2024, 5, 1), None, "文本"])
+    book.close()
+    cells = next(reopened(out.getvalue()).iter_rows(min_row=1, max_row=1))
+    assert [c.value for c in cells[:4]] == FORMULAS
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells[:4])
+    assert [c.value for c in cells[4:7]] == [7, 2.5, True]
+    assert cells[7].value == datetime.datetime(2024, 5, 1) and cells[7].number_format == "yyyy-mm-dd"
+    assert (cells[8].value, cells[9].value) == (None, "文本")
+
+
+def test_a_streamed_download_is_sent_from_a_file_as_an_attachment():
+    response = streamed_response("导出.xlsx", lambda book: book.write_values(book.add_sheet("a"), 0, ["x", 1]))
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert [c.value for c in reopened(b"".join(response.streaming_content))[1]] == ["x", 1]
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("P0101户籍人口", "P0101户籍人口"), ("a/b:c[d]*e?f\\g", "a_b_c_d__e_f_g"), ("长" * 40, "长" * 31), ("", "数据")],
+)
+def test_a_sheet_title_has_no_forbidden_character_and_at_most_31_characters(name, title):
+    assert sheet_title(name) == title
