@@ -59,7 +59,7 @@ format: $(STAMP)
 
 ## worker: only the background worker (for extra workers next to `serve`, see docs/deployment.md)
 worker: setup
-	$(PY) manage.py db_worker --queue-name default
+	$(PY) manage.py worker
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "collection",
     "basedb",
     "sharing",
+    "grassroots",  # project-wide pieces: the worker command, the replica router's write marks
 ]
 
 MIDDLEWARE = [
@@ -202,13 +203,28 @@ UPLOAD_INLINE_MAX_BYTES = env_int("UPLOAD_INLINE_MAX_KB", 512) * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-# Background jobs: django-tasks with the database backend; a db_worker process runs them.
-TASKS = {
-    "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+# Background jobs (django-tasks): the database backend and `db_worker` by default (embedded, nothing else to run);
+# RQ on Redis (`rqworker`, any number of machines) with TASKS_BACKEND=django_tasks_rq.RQBackend. `manage.py worker`
+# starts the right worker for the backend. See docs/scaling.md.
+TASKS_DB_BACKEND = "django_tasks_db.DatabaseBackend"
+TASKS_RQ_BACKEND = "django_tasks_rq.RQBackend"
+TASKS_BACKEND = env_str("TASKS_BACKEND", TASKS_DB_BACKEND)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND == TASKS_RQ_BACKEND:
+    INSTALLED_APPS.append("django_rq")
+    # The platform's queue "default" is this Redis queue: installations (or test runs) sharing a Redis stay apart.
+    TASKS_RQ_QUEUE = env_str("TASKS_RQ_QUEUE", "grassroots")
+    RQ_QUEUES = {
+        TASKS_RQ_QUEUE: {
+            "URL": env_str("TASKS_RQ_URL", env_str("REDIS_URL", "redis://127.0.0.1:6379/0")),
+            # RQ kills a job after 180 s by default; verifying or merging a million rows takes longer.
+            "DEFAULT_TIMEOUT": env_int("TASKS_RQ_JOB_TIMEOUT", 6 * 3600),
+        }
     }
-}
+    TASKS["default"] |= {
+        "BACKEND": "grassroots.tasks_rq.RQBackend",
+        "OPTIONS": {"REDIS_QUEUES": {"default": TASKS_RQ_QUEUE}},
+    }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Serve the platform (gunicorn) together with its background worker (db_worker); Ctrl-C stops both."
+    help = "Serve the platform (gunicorn) together with its background worker (`manage.py worker`); Ctrl-C stops both."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
@@ -20,13 +20,14 @@ class Command(BaseCommand):
         address = f"{options['host']}:{options['port']}"
         web = [sys.executable, "-m", "gunicorn", "grassroots.wsgi", "--bind", address]
         web += ["--config", "python:grassroots.gunicorn_config", "--workers", options["workers"], "--timeout", "300"]
-        worker = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "db_worker", "--queue-name", "default"]
+        # `worker` runs db_worker or RQ's rqworker, whichever TASKS_BACKEND needs.
+        worker = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "worker"]
         # Ctrl-C and SIGTERM (a service manager) reach only this process: the children run in their own sessions
-        # and get exactly one SIGTERM from _stop, which both gunicorn and db_worker treat as "finish, then exit".
+        # and get exactly one SIGTERM from _stop, which gunicorn and both workers treat as "finish, then exit".
         # Handlers are set explicitly because a shell starting us in the background may have left SIGINT ignored.
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        procs = {name: _start(argv) for name, argv in [("db_worker", worker), ("gunicorn", web)]}
+        procs = {name: _start(argv) for name, argv in [("worker", worker), ("gunicorn", web)]}
         self.stdout.write(f"平台已启动：http://{address}/ （后台任务进程已启动，按 Ctrl-C 同时停止）")
         died = None
         try:
