@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from collection.choices import BatchStatus
 from collection.models import Batch
+from grassroots.replica import replica_reads
 from grassroots.xlsx import XLSX_CONTENT_TYPE, streamed_response
 from regions.access import can, scope_for
 from regions.choices import Action
@@ -171,6 +172,7 @@ def batch_revert(request, pk: int):
 
 
 @login_required
+@replica_reads
 def board(request):
     """进度看板: the progress board of the user's region (officers' home page too)."""
     return render(request, "basedb/board.html", board_context(request))
@@ -214,6 +216,7 @@ def home_page(request):
 
 
 @login_required
+@replica_reads
 def board_export(request):
     """The board as an xlsx file (same filters)."""
     county = request.GET.get("county", "")

@@ -145,6 +145,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Parallel test runs against one PostgreSQL server need distinct test database names (default: test_<NAME>).
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+# Reads on a PostgreSQL streaming replica (grassroots/replica.py, docs/scaling.md): views that opt in with
+# @replica_reads read base data there, with read-your-writes and a lag bound. Unset: everything on the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or ""
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+# Only these apps/models are ever read from the replica; users, roles, tokens, API clients, counters and logs are
+# always read from the primary, so a revoked right or token takes effect at once.
+REPLICA_READ_MODELS = ["basedb", "catalog", "collection", "regions.region"]
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a PostgreSQL streaming replica (postgres://...)")
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read the test database through the alias
+    DATABASE_ROUTERS = ["grassroots.replica.ReplicaRouter"]
+    MIDDLEWARE.append("grassroots.replica.ReadYourWritesMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from .replica import replica_reads
+
 logger = logging.getLogger(__name__)
 
 
@@ -23,6 +25,7 @@ def healthz(request):
 
 
 @login_required
+@replica_reads
 def home(request):
     """首页: the progress board for officers and administrators, a township summary for collectors, else a short
     orientation."""

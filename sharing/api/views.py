@@ -9,6 +9,7 @@ from datetime import datetime, time
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from catalog.choices import EntityKind
 from grassroots.api import ApiError
+from grassroots.replica import replica_reads
 from regions.choices import CODE_LENGTH_LEVEL
 
 from .. import reads, webhooks
@@ -157,6 +159,7 @@ class RecordListView(ClientApiView):
         ],
         responses={200: s.RecordPageSerializer, **ERRORS},
     )
+    @method_decorator(replica_reads)
     def get(self, request):
         params = request.query_params
         subcategory = params.get("subcategory")
@@ -181,6 +184,7 @@ class EntityDetailView(ClientApiView):
     endpoint = "entities"
 
     @extend_schema(summary="读取一个主体在授权范围内的全部记录", responses={200: s.EntityDetailSerializer, **ERRORS})
+    @method_decorator(replica_reads)
     def get(self, request, kind: str, key: str):
         if kind not in EntityKind.values:
             raise _bad("kind", f"未知的主体类型 {kind}，可用：{'、'.join(EntityKind.values)}")
@@ -199,6 +203,7 @@ class MatchView(ClientApiView):
         request=s.MatchRequestSerializer,
         responses={200: s.MatchResponseSerializer, **ERRORS},
     )
+    @method_decorator(replica_reads)
     def post(self, request):
         try:
             body = request.data
@@ -226,6 +231,7 @@ class ChangeListView(ClientApiView):
         parameters=[OpenApiParameter("subcategory", str, description="只看一个子类"), *PAGE_PARAMS],
         responses={200: s.ChangePageSerializer, **ERRORS},
     )
+    @method_decorator(replica_reads)
     def get(self, request):
         params = request.query_params
         read = self.remember(reads.changes_page(
@@ -244,6 +250,7 @@ class StatsView(ClientApiView):
         parameters=[OpenApiParameter("region", str, description="行政区划代码")],
         responses={200: s.StatsSerializer, **ERRORS},
     )
+    @method_decorator(replica_reads)
     def get(self, request):
         return Response(reads.record_counts(request.user, region=region_param(request.query_params)).body)
 
