@@ -7,9 +7,12 @@ Blocking keeps it cheap: one query per batch, a handful of comparisons per row.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from catalog.spec import ADDRESS_ROLE, NAME_ROLE, TableSpec
+from catalog.specs_build import build_table_spec
 from collection.choices import IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
 from grassroots.text import lookup_key
@@ -25,63 +28,71 @@ def normalise(text) -> str:
     return lookup_key(text or "")
 
 
-def weak_key_items(key_items: list[str]) -> tuple[str, list[str]] | None:
-    """(name item, other key items) when the key is composite and holds a name; None for a strong key."""
-    if len(key_items) < 2:
+@dataclass(frozen=True)
+class WeakKey:
+    """A composite key holding a name: rows are compared by that name and the table's addresses (catalog roles)."""
+
+    name_item: str
+    others: tuple[str, ...]  # the other key items but addresses, compared exactly (e.g. the visit date)
+    addresses: tuple[str, ...]  # the table's address items, the first one written is compared with the name
+
+
+def weak_key_items(spec: TableSpec) -> WeakKey | None:
+    """The weak key of a subcategory whose key is composite and holds a name item; None for a strong key."""
+    names = [k for k in spec.key_items if k in spec.keys_with_role(NAME_ROLE)]
+    if len(spec.key_items) < 2 or not names:
         return None
-    names = [k for k in key_items if "name" in k]
-    if not names:
-        return None
-    return names[0], [k for k in key_items if k != names[0] and "address" not in k]
+    addresses = spec.keys_with_role(ADDRESS_ROLE)
+    others = tuple(k for k in spec.key_items if k != names[0] and k not in addresses)
+    return WeakKey(names[0], others, addresses)
 
 
-def _address(values: dict) -> str:
-    return next((normalise(v) for k, v in values.items() if "address" in k and v), "")
+def _address(values: dict, weak: WeakKey) -> str:
+    return next((normalise(values[k]) for k in weak.addresses if values.get(k)), "")
 
 
-def _block(values: dict, name_item: str, others: list[str]) -> tuple | None:
-    name = normalise(values.get(name_item))
-    return (name[:1], *(normalise(values.get(k)) for k in others)) if name else None
+def _block(values: dict, weak: WeakKey) -> tuple | None:
+    name = normalise(values.get(weak.name_item))
+    return (name[:1], *(normalise(values.get(k)) for k in weak.others)) if name else None
 
 
-def _text(values: dict, name_item: str) -> str:
-    return f"{normalise(values.get(name_item))} {_address(values)}".strip()
+def _text(values: dict, weak: WeakKey) -> str:
+    return f"{normalise(values.get(weak.name_item))} {_address(values, weak)}".strip()
 
 
 def flag_probable_duplicates(batch: Batch, *, threshold: float = THRESHOLD) -> int:
     """Add a `conflict` warning (疑似重复) to each pending valid row of `batch` whose key is new but whose name and
     address closely match an existing record of the same township; returns how many rows were flagged."""
     sub = batch.subcategory
-    weak = weak_key_items(list(sub.key_items or [])) if sub else None
+    weak = weak_key_items(build_table_spec(sub.code)) if sub else None
     if weak is None:
         return 0
-    name_item, others = weak
     existing = Record.objects.filter(subcategory=sub, region_id=batch.region_id, status=RecordStatus.ACTIVE)
     blocks: dict[tuple, list[tuple[str, int, dict]]] = defaultdict(list)
     keys = set()
     for record_id, key, values in existing.values_list("id", "entity__key", "values").iterator(chunk_size=5000):
         keys.add(key)
-        block = _block(values, name_item, others)
+        block = _block(values, weak)
         if block:
-            blocks[block].append((_text(values, name_item), record_id, values))
+            blocks[block].append((_text(values, weak), record_id, values))
     rows = StagedRow.objects.filter(batch=batch, is_valid=True, merge_state=MergeState.PENDING)
     issues = []
     for staged in rows.only("id", "row", "key", "values").iterator(chunk_size=5000):
-        candidates = blocks.get(_block(staged.values, name_item, others) or ())
+        candidates = blocks.get(_block(staged.values, weak) or ())
         if not candidates or staged.key in keys:
             continue
-        match = process.extractOne(_text(staged.values, name_item), [c[0] for c in candidates],
+        match = process.extractOne(_text(staged.values, weak), [c[0] for c in candidates],
                                    scorer=fuzz.ratio, score_cutoff=threshold)  # fmt: skip
         if match:
             _text_found, score, index = match
             _, record_id, values = candidates[index]
-            issues.append(_issue(batch, staged, name_item, record_id, values, score))
+            issues.append(_issue(batch, staged, weak, record_id, values, score))
     BatchIssue.objects.bulk_create(issues, batch_size=2000)
     return len(issues)
 
 
-def _issue(batch, staged, name_item: str, record_id: int, values: dict, score: float) -> BatchIssue:
-    where = _address(values)
+def _issue(batch, staged, weak: WeakKey, record_id: int, values: dict, score: float) -> BatchIssue:
+    name_item, where = weak.name_item, _address(values, weak)
     found = f"“{values.get(name_item)}”" + (f"（{where}）" if where else "")
     return BatchIssue(
         batch=batch,

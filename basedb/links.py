@@ -1,6 +1,6 @@
-"""Links between entities found through the catalog: a reference item (type reference with refers_to, e.g. the house a
-person lives in, the owner of a house) or an ID-card item that is not the record's own key (e.g. the enterprise's
-legal representative) points at another entity.
+"""Links between entities found through the catalog: an item whose element declares `refers_to` (a reference such as
+the house a person lives in or the owner of a house, or an ID number such as the enterprise's legal representative's)
+points at another entity, unless it is part of the record's own key.
 
 Used by the entity (360°) page: outgoing links from the entity's records, incoming links from records that name it.
 """
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from catalog.choices import ElementType
 from catalog.spec import ItemSpec, TableSpec
 from catalog.specs_build import build_table_spec, current_specs
 from regions.choices import Action
@@ -37,13 +36,7 @@ class Link:
 
 def pointing_items(spec: TableSpec) -> list[tuple[ItemSpec, str]]:
     """The items of a subcategory that name another entity, with the kind they name."""
-    found = []
-    for item in spec.items:
-        if item.type == ElementType.REFERENCE and item.reference_kind:
-            found.append((item, item.reference_kind))
-        elif item.type == ElementType.ID_CARD and item.key not in spec.key_items:
-            found.append((item, "person"))
-    return found
+    return [(item, item.reference_kind) for item in spec.pointing_items()]
 
 
 def outgoing_links(records: list[Record]) -> list[Link]:

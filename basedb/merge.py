@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Subcategory
+from catalog.specs_build import build_table_spec
 from collection.choices import BatchStatus, IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
@@ -188,9 +189,8 @@ def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _cra
         raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")
     started = time.monotonic()
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
-    ctx = sql.ChunkContext(
-        batch, subcategory, subcategory_kind(subcategory), getattr(acting_user, "pk", None), sql.Dialect()
-    )
+    user_id, names = getattr(acting_user, "pk", None), build_table_spec(subcategory.code).display_name_keys
+    ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(), names)
     run = _start_run(batch, acting_user)
     try:
         _merge_chunks(batch, ctx, run, chunk_size, _crash_after_chunks)

@@ -17,7 +17,7 @@ from collection.models import Batch, StagedRow
 from collection.staging import insert_rows
 
 from .choices import RecordStatus, VersionAction
-from .models import DISPLAY_NAME_ITEMS, RecordVersion
+from .models import RecordVersion
 from .outcomes import CREATE, T_ENTITY, T_RECORD, UNCHANGED
 
 
@@ -50,6 +50,7 @@ class ChunkContext:
     kind: str
     user_id: int | None
     sql: Dialect
+    display_name_keys: tuple[str, ...] = ()  # the subcategory's name items, then its addresses (catalog roles)
     low: int = 0  # the chunk being merged: staged row ids low < id <= high
     high: int = 0
 
@@ -57,9 +58,10 @@ class ChunkContext:
         return [self.low, self.high]
 
 
-def _display_name_sql(column: str) -> str:
-    names = ", ".join(f"{column} ->> '{item}'" for item in DISPLAY_NAME_ITEMS)
-    return f"SUBSTR(COALESCE({names}, ''), 1, 200)"
+def _display_name_sql(column: str, keys: tuple[str, ...]) -> str:
+    # Element keys are snake_case by the catalog's own check (catalog/source.py), so they are safe inside the SQL.
+    names = "".join(f"{column} ->> '{key}', " for key in keys)
+    return f"SUBSTR(COALESCE({names}''), 1, 200)"
 
 
 SR_VALUES = 'sr."values"'
@@ -78,7 +80,7 @@ def insert_entities(cursor, ctx: ChunkContext, low: int, high: int, now) -> None
     # Sorted inserts: two concurrent merges wait on each other instead of deadlocking.
     cursor.execute(
         f"INSERT INTO {T_ENTITY} (kind, key, region_id, display_name, created_at, updated_at) "
-        f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES)}, %s, %s FROM {T_STAGED} AS sr "
+        f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES, ctx.display_name_keys)}, %s, %s FROM {T_STAGED} AS sr "
         f"WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
         [ctx.kind, ctx.batch.region_id, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
     )

@@ -13,9 +13,6 @@ from regions.access import RegionScopedQuerySet
 
 from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
 
-# Item keys tried in order for an entity's display name.
-DISPLAY_NAME_ITEMS = ("name", "enterprise_name", "org_name", "house_address", "address", "land_name", "event_name")
-
 
 class Entity(models.Model):
     """A person, house, enterprise, parcel, object or event, once: (kind, key) is unique in the database."""

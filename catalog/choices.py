@@ -1,6 +1,6 @@
 from django.db import models
 
-from .spec import SENSITIVITY_ORDER
+from .spec import ADDRESS_ROLE, NAME_ROLE, SENSITIVITY_ORDER
 
 
 class EntityKind(models.TextChoices):
@@ -28,6 +28,14 @@ class ElementType(models.TextChoices):
     PHONE = "phone", "电话号码"
     REGION = "region", "行政区划"
     REFERENCE = "reference", "关联主体"
+
+
+class ElementRole(models.TextChoices):
+    """What a data element means to the platform beyond its type, declared in elements.yaml (`roles:`), so that no code
+    names element keys: a new subcategory built from elements with roles needs no code change."""
+
+    NAME = NAME_ROLE, "名称"  # names its entity (person, enterprise, village, party): display name, probable duplicates
+    ADDRESS = ADDRESS_ROLE, "地址"  # an address: display name when there is no name, probable duplicates
 
 
 class Sensitivity(models.TextChoices):

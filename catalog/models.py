@@ -93,6 +93,8 @@ class DataElement(models.Model):
     code_table = models.ForeignKey(
         CodeTable, verbose_name="代码表", null=True, blank=True, on_delete=models.PROTECT, related_name="elements"
     )
+    roles = models.JSONField("角色", default=list, blank=True)  # ElementRole values
+    # The entity kind this element points at (a reference, or an ID number of another person): entity links.
     refers_to = models.CharField("关联主体类型", max_length=20, choices=EntityKind.choices, blank=True, default="")
     key_type = models.CharField("关联主体标识类型", max_length=20, choices=ElementType.choices, blank=True, default="")
 

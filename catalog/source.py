@@ -15,7 +15,7 @@ import yaml
 
 from grassroots.text import lookup_key
 
-from .choices import ElementType, EntityKind, Sensitivity, UpdateCycle
+from .choices import ElementRole, ElementType, EntityKind, Sensitivity, UpdateCycle
 
 DOMAIN_ORDER = "PHELOS"
 RULE_KEYS = {
@@ -37,6 +37,7 @@ CROSS_RULE_FIELDS = {
 }
 ITEM_KEYS = {"element", "required", "rules", "help", "label"}
 _KEY = re.compile(r"[a-z][a-z0-9_]*")
+POINTER_TYPES = (ElementType.ID_CARD, ElementType.USCC)  # identifiers that may name another entity (refers_to)
 
 
 class CatalogSourceError(Exception):
@@ -230,6 +231,10 @@ class _Reader:
             self.error(where, f"只有代码类型（code）的数据元可以指定代码表，当前类型为 {type_}")
         refers_to, key_type = _text(entry.get("refers_to")), _text(entry.get("key_type"))
         self.check_reference(type_, refers_to, key_type, where)
+        roles = _str_list(entry.get("roles"))
+        for role in roles:
+            if role not in ElementRole.values:
+                self.error(where, f"未知的角色 {role!r}（可选：{'、'.join(ElementRole.values)}）")
         self.source.elements[key] = {
             "name": name,
             "aliases": _str_list(entry.get("aliases")),
@@ -241,12 +246,16 @@ class _Reader:
             "code_table": code_table,
             "refers_to": refers_to,
             "key_type": key_type,
+            "roles": roles,
         }
 
     def check_reference(self, type_: str, refers_to: str, key_type: str, where: str) -> None:
         if type_ != ElementType.REFERENCE:
-            if refers_to or key_type:
-                self.error(where, "只有关联类型（reference）的数据元可以指定 refers_to / key_type")
+            # An identifier of another entity (the legal representative's ID number) points at it without a key_type.
+            if key_type or (refers_to and type_ not in POINTER_TYPES):
+                self.error(where, "只有关联类型可指定 key_type；refers_to 仅限关联类型、身份号码和信用代码")
+            if refers_to and refers_to not in EntityKind.values:
+                self.error(where, f"refers_to 应为 {'、'.join(EntityKind.values)} 之一，当前为 {refers_to!r}")
             return
         if refers_to not in EntityKind.values:
             self.error(where, f"refers_to 应为 {'、'.join(EntityKind.values)} 之一，当前为 {refers_to!r}")

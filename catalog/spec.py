@@ -12,6 +12,9 @@ TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE = "text", "integer", "decimal", "dat
 ID_CARD, USCC, PHONE, REGION, REFERENCE = "id_card", "uscc", "phone", "region", "reference"
 ELEMENT_TYPES = (TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE, ID_CARD, USCC, PHONE, REGION, REFERENCE)
 
+# Element roles (DataElement.roles, catalog.choices.ElementRole)
+NAME_ROLE, ADDRESS_ROLE = "name", "address"
+
 # Sensitivity, ordered from least to most protected.
 SENSITIVITY_ORDER = ("public", "internal", "sensitive", "personal")
 
@@ -48,10 +51,11 @@ class ItemSpec:
     not_future: bool = False  # dates: not after today
     min_date: str | None = None
     code_table: CodeTableSpec | None = None
-    reference_kind: str | None = None  # for type=reference: the entity kind referred to (person, house, ...)
+    reference_kind: str | None = None  # the entity kind this item points at (a reference, another person's ID ...)
     help_text: str = ""
     key_type: str | None = None  # for type=reference: how the referenced key is verified (id_card, uscc, text ...)
     unit: str = ""  # unit of measure for numbers, e.g. "平方米"
+    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: "name", "address"
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,16 @@ class TableSpec:
     @property
     def required_keys(self) -> tuple[str, ...]:
         return tuple(i.key for i in self.items if i.required)
+
+    def keys_with_role(self, role: str) -> tuple[str, ...]:
+        """The keys of the items whose element has `role` (see catalog.choices.ElementRole), in column order."""
+        return tuple(i.key for i in self.items if role in i.roles)
+
+    @property
+    def display_name_keys(self) -> tuple[str, ...]:
+        """The items an entity's display name is taken from, first non-empty wins: its names, then its addresses."""
+        return self.keys_with_role(NAME_ROLE) + self.keys_with_role(ADDRESS_ROLE)
+
+    def pointing_items(self) -> tuple["ItemSpec", ...]:
+        """The items that name another entity (their reference_kind), the table's own key items excepted."""
+        return tuple(i for i in self.items if i.reference_kind and i.key not in self.key_items)

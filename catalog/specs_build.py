@@ -69,6 +69,7 @@ def build_item_spec(item: DataItem, code_table: CodeTableSpec | None) -> ItemSpe
         sensitivity=element.sensitivity,
         code_table=code_table,
         reference_kind=element.refers_to or None,
+        roles=tuple(element.roles),
         key_type=element.key_type or None if element.type == ElementType.REFERENCE else None,
         unit=element.unit,
         help_text=item.help_text,

@@ -2,8 +2,10 @@
 
 import pytest
 
-from basedb.duplicates import flag_probable_duplicates, weak_key_items
+from basedb.duplicates import WeakKey, flag_probable_duplicates, weak_key_items
 from basedb.merge import merge_batch
+from catalog.spec import ADDRESS_ROLE, DATE, NAME_ROLE, TEXT, ItemSpec, TableSpec
+from catalog.specs_build import build_table_spec
 from collection.models import StagedRow
 from tests.conftest import TOWNSHIP_A, TOWNSHIP_B
 
@@ -24,10 +26,17 @@ def keyed_batch(region: str, rows: list[dict]):
     return batch
 
 
-def test_only_composite_keys_with_a_name_are_weak():
-    assert weak_key_items(["id_number"]) is None
-    assert weak_key_items(["id_number", "relief_date"]) is None
-    assert weak_key_items(["party_name", "visit_date", "address"]) == ("party_name", ["visit_date"])
+def test_only_composite_keys_with_a_name_are_weak(db):
+    assert weak_key_items(build_table_spec("P0101")) is None  # id_number
+    assert weak_key_items(build_table_spec("P0303")) is None  # id_number + relief_date
+    assert weak_key_items(build_table_spec("S0105")) == WeakKey("party_name", ("visit_date",), ("address",))
+
+
+def test_a_new_subcategory_is_weak_through_its_elements_roles_alone():
+    items = (ItemSpec("shop_title", "店名", (), TEXT, roles=(NAME_ROLE,)), ItemSpec("opened_on", "开业日期", (), DATE),
+             ItemSpec("shop_site", "店址", (), TEXT, roles=(ADDRESS_ROLE,)))  # fmt: skip
+    spec = TableSpec("Z9901", "新子类", "object", "1", items, key_items=("shop_title", "opened_on", "shop_site"))
+    assert weak_key_items(spec) == WeakKey("shop_title", ("opened_on",), ("shop_site",))
 
 
 def test_a_near_identical_name_at_the_same_address_and_date_is_flagged(officer_a):
