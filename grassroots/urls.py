@@ -13,7 +13,6 @@ api_v1 = [
     path("", include("regions.api.urls")),
     path("catalog/", include("catalog.api.urls")),
     path("", include("collection.api.urls")),
-    path("", include("basedb.api.urls")),
     path("", include("sharing.api.urls")),
 ]
 
