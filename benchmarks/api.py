@@ -22,44 +22,19 @@ import platform
 import random
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from common import ROOT, person_id, setup_django
+
 COUNTY = "370602"
-
-
-def id_number(n: int) -> str:
-    """A distinct, checksum-valid ID number for person n (n < 10**8)."""
-    body = f"37{n:08d}{1950 + n % 50:04d}{1 + n % 12:02d}{n % 9 + 1}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
 
 
 def values(n: int) -> str:
     return json.dumps({
-        "name": f"人员{n}", "id_number": id_number(n), "sex": "1" if n % 2 else "2", "ethnicity": "01",
+        "name": f"人员{n}", "id_number": person_id(n), "sex": "1" if n % 2 else "2", "ethnicity": "01",
         "birth_date": f"{1950 + n % 50:04d}-{1 + n % 12:02d}-{1 + n % 28:02d}", "phone": f"13{n % 10**9:09d}",
         "household_address": f"芝罘区幸福路{n % 300}号", "relation_to_head": "02", "education": "20",
     }, ensure_ascii=False)  # fmt: skip
-
-
-def fresh_database(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def copy_rows(cursor, table: str, columns: tuple[str, ...], rows) -> None:
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def prefill(count: int, townships: list[str], p0101: int, p0301: int) -> float:
@@ -67,19 +42,21 @@ def prefill(count: int, townships: list[str], p0101: int, p0301: int) -> float:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from collection.staging import insert_rows
+
     started = time.perf_counter()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         region = [townships[n % len(townships)] for n in range(count)]
-        copy_rows(cursor, "basedb_entity", ("kind", "key", "region_id", "display_name", "created_at", "updated_at"),
-                  (("person", id_number(n), region[n], f"人员{n}", now, now) for n in range(count)))  # fmt: skip
+        insert_rows(cursor, "basedb_entity", ("kind", "key", "region_id", "display_name", "created_at", "updated_at"),
+                  (("person", person_id(n), region[n], f"人员{n}", now, now) for n in range(count)))  # fmt: skip
         cursor.execute("SELECT MIN(id) FROM basedb_entity")
         first = cursor.fetchone()[0]
         columns = ("entity_id", "subcategory_id", "region_id", '"values"', "status", "version", "created_at",
                    "updated_at")  # fmt: skip
-        copy_rows(cursor, "basedb_record", columns,
+        insert_rows(cursor, "basedb_record", columns,
                   ((first + n, p0101, region[n], values(n), "active", 1, now, now) for n in range(count)))  # fmt: skip
-        copy_rows(
+        insert_rows(
             cursor,
             "basedb_record",
             columns,
@@ -141,7 +118,7 @@ def bench_match(session, base: str, runs: int, count: int, scope_people: list[in
     for _ in range(runs + 1):
         people = rng.sample(scope_people, min(count // 2, len(scope_people)))
         people += [rng.randrange(0, 10**6) for _ in range(count // 4)]
-        keys = [id_number(n) for n in people] + [id_number(10**7 + i) for i in range(count - len(people))]
+        keys = [person_id(n) for n in people] + [person_id(10**7 + i) for i in range(count - len(people))]
         body = {"keys": keys, "subcategories": ["P0101", "P0301"], "fields": ["name", "phone"]}
         started = time.perf_counter()
         response = session.post(f"{base}/api/v1/match/", json=body, timeout=60)
@@ -165,13 +142,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--reuse", action="store_true", help="keep a database prefilled by an earlier run")
     args = parser.parse_args()
-    if not args.reuse:
-        fresh_database(args.database)
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
-    import django
-
-    django.setup()
+    setup_django(args.database, reuse=args.reuse)
     import requests
     from django.core.management import call_command
     from django.db import connection

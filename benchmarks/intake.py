@@ -33,12 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import with_check_digit
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 HEADER = ["姓名", "公民身份号码", "性别", "民族", "出生日期", "联系电话", "户籍地址", "现住址", "与户主关系",
           "文化程度", "婚姻状况", "政治面貌", "所属网格", "备注"]  # fmt: skip
 AREAS = ["370602", "370611", "370612", "370613", "370681", "370682", "370683", "370685", "370686", "370687"]
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩然博文"
 ETHNIC = ["汉族"] * 9 + ["回族", "满族", "蒙古族"]
@@ -52,8 +53,7 @@ STREETS = ["东山路", "烟台山路", "海岸路", "三马路", "虹口路", "
 def id_number(rng: random.Random, born: datetime.date, male: bool) -> str:
     order = rng.randrange(0, 500) * 2 + (1 if male else 0)
     body = f"{rng.choice(AREAS)}{born:%Y%m%d}{order:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
-    return body + check
+    return with_check_digit(body)
 
 
 def generate(path: Path, rows: int, seed: int = 4) -> None:

@@ -24,31 +24,21 @@ import json
 import os
 import platform
 import random
-import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import person_id, setup_django
+
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩然博文"
 STREETS = ["东山路", "烟台山路", "海岸路", "三马路", "虹口路", "大海阳路", "解放路"]
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def id_number(n: int) -> str:
-    """A distinct, checksum-valid ID number for person n (n < 10**8)."""
-    body = f"37{n:08d}{1950 + n % 50:04d}{1 + n % 12:02d}{n % 9 + 1}"
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
 
 
 def person(n: int, rng: random.Random) -> dict:
     street = rng.choice(STREETS)
     return {
         "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-        "id_number": id_number(n),
+        "id_number": person_id(n),
         "sex": "1" if n % 2 else "2",
         "ethnicity": "01",
         "birth_date": f"{1950 + n % 50:04d}-{1 + n % 12:02d}-{1 + n % 28:02d}",
@@ -98,45 +88,19 @@ class PeakRss:
         return round(self.start / 2**20, 1)
 
 
-def fresh_database(url: str) -> None:
-    """Drop and recreate the benchmark database (PostgreSQL) or file (SQLite)."""
-    parsed = urlparse(url)
-    if parsed.scheme.startswith("postgres"):
-        import psycopg
-
-        name = parsed.path.lstrip("/")
-        admin = url.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    else:
-        path = Path(parsed.path)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def bulk_load(cursor, pg: bool, table: str, columns: tuple[str, ...], rows) -> None:
-    if pg:
-        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
-
-
 def prefill(count: int, townships: list[str], subcategory_id: int, pg: bool) -> float:
     """count persons as entities, P0101 records and create versions; returns seconds."""
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from collection.staging import insert_rows
+
     started, rng = time.perf_counter(), random.Random(5)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
-        entities = (("person", id_number(n), townships[n % len(townships)], f"人员{n}", now, now) for n in range(count))
-        bulk_load(
+        entities = (("person", person_id(n), townships[n % len(townships)], f"人员{n}", now, now) for n in range(count))
+        insert_rows(
             cursor,
-            pg,
             "basedb_entity",
             ("kind", "key", "region_id", "display_name", "created_at", "updated_at"),
             entities,
@@ -148,7 +112,7 @@ def prefill(count: int, townships: list[str], subcategory_id: int, pg: bool) -> 
              "active", 1, now, now)
             for n in range(count)
         )  # fmt: skip
-        bulk_load(cursor, pg, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
+        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
                   "version", "created_at", "updated_at"), records)  # fmt: skip
         cursor.execute(
             "INSERT INTO basedb_recordversion (record_id, version, action, changes, subcategory_id, region_id, note, "
@@ -167,6 +131,7 @@ def stage_batch(region: str, subcategory, rows: list[tuple], pg: bool):
 
     from collection.choices import BatchStatus
     from collection.models import Batch
+    from collection.staging import insert_rows
 
     with transaction.atomic():
         batch = Batch.objects.create(
@@ -182,7 +147,7 @@ def stage_batch(region: str, subcategory, rows: list[tuple], pg: bool):
         with connection.cursor() as cursor:
             staged = ((batch.pk, row, values, key, True, 0, 0, "pending") for row, key, values in rows)
             columns = ("batch_id", "row", '"values"', "key", "is_valid", "errors", "warnings", "merge_state")
-            bulk_load(cursor, pg, "collection_stagedrow", columns, staged)
+            insert_rows(cursor, "collection_stagedrow", columns, staged)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE collection_stagedrow" if pg else "ANALYZE")
     settle(pg)
@@ -203,12 +168,14 @@ def plain_copy(rows: list[tuple], pg: bool) -> float:
     """The reference: the same rows loaded into an empty table without indexes, in one transaction."""
     from django.db import connection, transaction
 
+    from collection.staging import insert_rows
+
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_plain")
         cursor.execute(f"CREATE TABLE bench_plain (row integer, key text, vals {'jsonb' if pg else 'text'})")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        bulk_load(cursor, pg, "bench_plain", ("row", "key", "vals"), rows)
+        insert_rows(cursor, "bench_plain", ("row", "key", "vals"), rows)
     return time.perf_counter() - started
 
 
@@ -220,24 +187,26 @@ def write_floor(rows: list[tuple], subcategory_id: int, region: str, pg: bool) -
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from collection.staging import insert_rows
+
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM basedb_entity")
         entity_floor = cursor.fetchone()[0]
-        bulk_load(cursor, pg, "basedb_entity", ("kind", "key", "region_id", "display_name", "created_at",
+        insert_rows(cursor, "basedb_entity", ("kind", "key", "region_id", "display_name", "created_at",
                   "updated_at"), (("person", key, region, "", now, now) for _row, key, _values in rows))  # fmt: skip
         cursor.execute("SELECT MIN(id) FROM basedb_entity WHERE id > %s", [entity_floor])
         first_entity = cursor.fetchone()[0]
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM basedb_record")
         record_floor = cursor.fetchone()[0]
-        bulk_load(cursor, pg, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
+        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
                   "version", "created_at", "updated_at"),
                   ((first_entity + n, subcategory_id, region, values, "active", 1, now, now)
                    for n, (_row, _key, values) in enumerate(rows)))  # fmt: skip
         cursor.execute("SELECT MIN(id) FROM basedb_record WHERE id > %s", [record_floor])
         first_record = cursor.fetchone()[0]
-        bulk_load(cursor, pg, "basedb_recordversion", ("record_id", "version", "action", "changes", "subcategory_id",
+        insert_rows(cursor, "basedb_recordversion", ("record_id", "version", "action", "changes", "subcategory_id",
                   "region_id", "note", "created_at"),
                   ((first_record + n, 1, "create", values, subcategory_id, region, "", now)
                    for n, (_row, _key, values) in enumerate(rows)))  # fmt: skip
@@ -307,13 +276,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a database prefilled by an earlier run (tuning)")
     args = parser.parse_args()
 
-    if not args.reuse:
-        fresh_database(args.database)
-    os.environ["DATABASE_URL"] = args.database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
-    import django
-
-    django.setup()
+    setup_django(args.database, reuse=args.reuse)
     from django.core.management import call_command
     from django.db import connection
 
@@ -339,7 +302,7 @@ def main() -> None:
         held = args.prefill
     report["records_before"] = held
     rng = random.Random(6)
-    new = [(i + 2, id_number(held + i), json.dumps(person(held + i, rng), ensure_ascii=False))
+    new = [(i + 2, person_id(held + i), json.dumps(person(held + i, rng), ensure_ascii=False))
            for i in range(args.rows)]  # fmt: skip
     settle(pg)
     report["copy_seconds"] = round(plain_copy(new, pg), 2)

@@ -165,7 +165,7 @@ class _Reader:
         if not isinstance(values, list) or not values:
             self.error(where, "values 应为非空列表")
             return
-        forms: dict[str, str] = {}
+        forms: dict[str, str] = {}  # written form's lookup key -> code: one form must mean one code
         for order, value in enumerate(values, start=1):
             self.read_code_value(code, value, order, forms, where)
 
@@ -183,6 +183,7 @@ class _Reader:
             return
         aliases = _str_list(value.get("aliases"))
         for form in (code, label, *aliases):
+            # Compared as intake compares them (grassroots.text.lookup_key): "Ｍ" and " m" are one written form.
             norm = lookup_key(form)
             if forms.setdefault(norm, code) != code:
                 self.error(where, f"写法“{form}”同时对应代码 {forms[norm]} 和 {code}")
@@ -333,7 +334,7 @@ class _Reader:
             self.error(where, "子类缺少 code 或 name")
             return
         code = _text(entry["code"])
-        where = f"{where.split(' 大类 ')[0]} 子类 {code}"
+        where = f"{where.split(' 大类 ')[0]} 子类 {code}"  # errors name the file and subcategory, not the category
         if code in self.source.subcategories:
             self.error(where, f"子类代码 {code} 重复")
             return
@@ -374,7 +375,7 @@ class _Reader:
         return items
 
     def read_item(self, entry: object, order: int, where: str) -> dict | None:
-        if isinstance(entry, str):
+        if isinstance(entry, str):  # the short form: "name*" is element name, required
             key = entry.strip()
             entry = {"element": key.rstrip("*").strip(), "required": key.endswith("*")}
         if not isinstance(entry, dict):
@@ -405,7 +406,7 @@ class _Reader:
         for key in key_items:
             if key not in items:
                 self.error(where, f"主键数据项 {key} 不在本子类的数据项中")
-            elif not items[key]["required"]:
+            elif not items[key]["required"]:  # a row without its key cannot be merged: only a warning, rows say why
                 self.source.warnings.append(f"{where}：主键数据项 {key} 应为必填")
 
     def read_cross_rules(self, rules: object, items: dict[str, dict], where: str) -> list[dict]:

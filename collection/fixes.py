@@ -41,6 +41,7 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
 
     batch = staged_row.batch
     spec = _fixable_spec(batch, item, acting_user)
+    # The whole row is verified again, not the one cell: cross-field rules (ID number vs birth date) see the fix.
     texts = {key: _as_text(v) for key, v in staged_row.values.items()}
     texts[item] = None if value is None or str(value) == "" else str(value)
     raw = pd.DataFrame({**{k: [t] for k, t in texts.items()}, "_row": [staged_row.row]}, dtype=object)
@@ -70,6 +71,7 @@ def _fixable_spec(batch: Batch, item: str, user):
 
 
 def _headers(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
+    # Messages name the column as the township's file did, as verification of the whole file did.
     headers = {i.key: i.name for i in spec.items}
     headers.update({key: c["header"] for key, c in batch.column_map.items()})
     return headers, {key: c["index"] for key, c in batch.column_map.items()}
@@ -84,6 +86,7 @@ def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: d
         return
     item = spec.key_items[0]
     key_names = "、".join(spec.item(k).name for k in spec.key_items)
+    # Both keys: the fix may have freed its old key (a later holder becomes first) and taken a held one.
     for key in {k for k in keys if k}:
         holders = list(batch.staged_rows.filter(key=key).order_by("row"))
         BatchIssue.objects.filter(staged_row__in=holders, rule=DUPLICATE_IN_FILE).delete()
@@ -122,7 +125,7 @@ def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: Ver
     staged_row.errors = sum(1 for i in chunk.issues if i.severity == ERROR)
     staged_row.warnings = sum(1 for i in chunk.issues if i.severity == WARNING)
     staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings"])
-    staged_row.issues.all().delete()
+    staged_row.issues.all().delete()  # its duplicate_in_file error too: _refresh_duplicates decides it again
     BatchIssue.objects.bulk_create(issue_row(staged_row.batch, i, staged_row.pk) for i in chunk.issues)
     StagedRowEdit.objects.create(
         batch=staged_row.batch,
@@ -143,6 +146,7 @@ def _recount(batch: Batch) -> None:
     batch.duplicates_in_file = (
         batch.issues.filter(rule=DUPLICATE_IN_FILE, severity=ERROR).values("row").distinct().count()
     )
+    # A returned batch stays returned until the collector resubmits it (review.submit_batch).
     if batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW):
         batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
     batch.save(update_fields=["rows", "valid", "invalid", "duplicates_in_file", "status", "updated_at"])

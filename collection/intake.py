@@ -108,6 +108,7 @@ def create_batches(
     try:
         batches = _create_batch_rows(recognitions, name, original_name, sha256, size, region, user)
     except Exception:
+        # The stored file may be an earlier upload's (same sha256): delete it only when no batch names it.
         if not Batch.objects.filter(file=name).exists():
             default_storage.delete(name)
         raise
@@ -124,7 +125,7 @@ def _create_batch_rows(recognitions, name, original_name, sha256, size, region, 
 
     version = current_version()
     subcategories = Subcategory.objects.in_bulk([r.spec.code for r in recognitions], field_name="code")
-    group = uuid.uuid4()
+    group = uuid.uuid4()  # the sheets of one upload: listed, reported and fixed together
     batches = []
     for recognition in recognitions:
         batch = Batch(
@@ -161,6 +162,7 @@ def verify_batch(batch: Batch) -> Batch:
     from .pipeline.run import process_sheet
 
     opened = batch.__dict__.pop("_opened", None)
+    # Re-verifying would delete staged rows that merged records and their versions point at.
     if batch.status in (BatchStatus.MERGING, BatchStatus.MERGED):
         raise ValueError(f"batch {batch.pk} is {batch.status}: its staged rows belong to the base database's history")
     _mark_verifying(batch)
@@ -180,6 +182,7 @@ def verify_batch(batch: Batch) -> Batch:
     except RejectedFile as exc:
         return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
     except Exception as exc:
+        # The township sees only the exception's class; the traceback goes to the log for the administrator.
         log.exception("verifying batch %s failed", batch.pk)
         _finish(batch, BatchStatus.FAILED, {"error_message": f"处理失败：{type(exc).__name__}"}, started)
         raise
@@ -230,6 +233,7 @@ def _reopen(batch: Batch, path: Path):
     workbook = open_upload(path, batch.original_name)
     recognitions = recognise_tables(workbook, _specs(code), subcategory=code)
     for recognition in recognitions:
+        # One table: it is this batch's even if the sheet was renamed (a CSV's sheet name is made up anyway).
         if recognition.sheet_name == batch.sheet_name or len(recognitions) == 1:
             return workbook, recognition
     raise RejectedFile(f"在文件中找不到工作表“{batch.sheet_name}”的数据表，请重新上传。")
@@ -238,7 +242,7 @@ def _reopen(batch: Batch, path: Path):
 def _expected_rows(workbook, recognition) -> int | None:
     """The sheet's data rows as far as known before reading them all (for progress), else None."""
     getter = getattr(workbook, "row_count", None)
-    with suppress(Exception):
+    with suppress(Exception):  # progress is a nicety: a reader that cannot count must not fail the batch
         total = getter(recognition.sheet_name) if callable(getter) else None
         if total:
             return max(int(total) - recognition.data_start_row + 1, 1)
@@ -246,6 +250,7 @@ def _expected_rows(workbook, recognition) -> int | None:
 
 
 def _set_progress(batch: Batch, done: int, expected: int | None) -> None:
+    # 100 only when the batch is finished (_finish): a page polling progress then reloads with the final counts.
     progress = min(99, int(done * 100 / expected)) if expected else min(95, batch.progress + 5)
     if progress != batch.progress:
         batch.progress = progress

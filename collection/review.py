@@ -131,7 +131,7 @@ def _queue_merge(batch: Batch, acting_user) -> None:
     batch.status = BatchStatus.MERGING
     batch.save(update_fields=["status", "updated_at"])
     _audit(batch, acting_user, "审核通过，后台入库中")
-    user_id = getattr(acting_user, "pk", None)
+    user_id = getattr(acting_user, "pk", None)  # task arguments are stored as JSON: the id, not the user
     transaction.on_commit(lambda: merge_approved_batch_task.enqueue(batch.pk, user_id))
 
 

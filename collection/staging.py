@@ -85,6 +85,7 @@ def store_chunk(batch: Batch, chunk: VerifiedChunk) -> None:
     )
     if not chunk.issues:
         return
+    # COPY returns no ids: the chunk's rows are read back by their row numbers, one range scan of the batch's index.
     ids = dict(batch.staged_rows.filter(row__gte=min(rows), row__lte=max(rows)).values_list("row", "id"))
     bulk_insert(BatchIssue, ISSUE_COLUMNS, (_issue_tuple(batch, i, ids.get(i.row)) for i in chunk.issues))
 
@@ -97,6 +98,7 @@ def rows_as_json(frame) -> list[str]:
     for n, item in enumerate(items):
         codes, distinct = pd.factorize(frame[item].astype(object), use_na_sentinel=True)
         prefix = f"{',' if n else ''}{encode_basestring(str(item))}:"
+        # The extra last entry is what code -1 (an empty cell) picks: numpy's negative index.
         encoded = np.array([*(prefix + _json_value(v) for v in distinct), prefix + "null"], dtype=object)
         pieces.append(encoded[codes].tolist())
     return ["{" + "".join(parts) + "}" for parts in zip(*pieces, strict=True)] if pieces else ["{}"] * len(frame)

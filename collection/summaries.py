@@ -28,7 +28,7 @@ class Totals:
     def add(self, chunk: VerifiedChunk) -> None:
         self.rows += len(chunk.frame)
         self.valid += int(chunk.frame["_valid"].sum()) if len(chunk.frame) else 0
-        self.duplicates += len(
+        self.duplicates += len(  # rows, not issues: a row repeating an earlier one counts once
             {i.row for i in chunk.issues if i.rule == DUPLICATE_IN_FILE and i.severity == ERROR and i.row}
         )
         self.correction_counts.update(chunk.correction_counts)
@@ -37,6 +37,7 @@ class Totals:
 
     def as_fields(self) -> dict:
         """Batch field values of these totals."""
+        # "item/kind" keys: the summary is stored as JSON, whose object keys are strings.
         counts = {f"{item}/{kind}": n for (item, kind), n in sorted(self.correction_counts.items())}
         return {
             "rows": self.rows,
@@ -54,6 +55,7 @@ ISSUE_ORDER = (F("row").asc(nulls_first=True), F("column_index").asc(nulls_first
 
 
 def sheet_summary(batch_id, recognition, region_code, totals: Totals, merge: dict, issues: list[Issue]) -> dict:
+    """One sheet of a dry run in the shape of `summary` (the CLI prints either), issues in reading order."""
     fields = totals.as_fields()
     ordered = sorted(issues, key=lambda i: (i.row or 0, i.column_index if i.column_index is not None else -1))
     return {

@@ -33,5 +33,6 @@ def merge_approved_batch_task(batch_id: int, user_id: int | None) -> dict:
     from .review import merge_approved
 
     batch = Batch.objects.get(pk=batch_id)
+    # A user deleted since the approval merges as the system (None); merge_batch checks a living user's right again.
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     return merge_approved(batch, acting_user=user).as_dict()

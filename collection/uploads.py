@@ -22,6 +22,7 @@ def local_copy(source, original_name: str, digest: bool = True) -> Iterator[tupl
         path = Path(source)
         yield path, _sha256_of(path) if digest else None, path.stat().st_size
         return
+    # The suffix is kept: the guard and the readers tell .xls from .xlsx from .csv by it as well as by content.
     suffix = PurePath(original_name).suffix[:10]
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         digest, size = hashlib.sha256(), 0
@@ -44,10 +45,11 @@ def _sha256_of(path: Path) -> str:
 def store_file(path: Path, sha256: str, original_name: str) -> str:
     """Store the upload once: a file already stored under the same sha256 is reused. Returns the storage name."""
     for name in Batch.objects.filter(sha256=sha256).values_list("file", flat=True).distinct()[:5]:
-        if name and default_storage.exists(name):
+        if name and default_storage.exists(name):  # a purged file of an old batch is stored again, not trusted
             return name
     stamp = timezone.localtime()
     suffix = PurePath(original_name).suffix.lower()[:10]
+    # Named by content, never by the uploader's file name (no path tricks, no personal names in storage).
     name = f"uploads/{stamp:%Y/%m}/{sha256[:16]}{suffix}"
     with path.open("rb") as fh:
         return default_storage.save(name, File(fh))

@@ -1,0 +1,51 @@
+"""What the benchmarks share: generated ID numbers, a scratch database made fresh, Django set up against it.
+
+The scripts run as `python benchmarks/NAME.py`, so they import this module by its file's folder (on sys.path).
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's apps, for django.setup()
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 check-digit weights
+
+
+def with_check_digit(body: str) -> str:
+    """A 17-digit ID number body with its GB 11643 check character appended."""
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True)) % 11]
+
+
+def person_id(n: int) -> str:
+    """A distinct, checksum-valid ID number for person n (n < 10**8)."""
+    return with_check_digit(f"37{n:08d}{1950 + n % 50:04d}{1 + n % 12:02d}{n % 9 + 1}")
+
+
+def fresh_database(url: str) -> None:
+    """Drop and recreate the benchmark database (PostgreSQL) or file (SQLite)."""
+    parsed = urlparse(url)
+    if parsed.scheme.startswith("postgres"):
+        import psycopg
+
+        name = parsed.path.lstrip("/")
+        admin = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        path = Path(parsed.path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def setup_django(database: str, *, reuse: bool = False) -> None:
+    """Django against `database` (made fresh unless `reuse`, e.g. a database prefilled by an earlier run)."""
+    if not reuse:
+        fresh_database(database)
+    os.environ["DATABASE_URL"] = database
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "grassroots.settings")
+    import django
+
+    django.setup()
