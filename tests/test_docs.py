@@ -52,6 +52,21 @@ def test_every_documented_management_command_exists(doc, command):
     assert command in get_commands(), f"{doc} names manage.py {command}"
 
 
+def entry_point_commands() -> list[str]:
+    """The commands of README's "What is where" table (its last column: `import_workbook PATH ...`, pages, APIs)."""
+    found = []
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = line.split("|")
+        if len(cells) == 5 and cells[1].strip().startswith("`") and cells[1].strip().endswith("/`"):
+            found += [code.split()[0] for code in re.findall(r"`([^`]+)`", cells[3]) if code[0].islower()]
+    return found
+
+
+@pytest.mark.parametrize("command", entry_point_commands())
+def test_every_entry_point_command_of_the_readme_exists(command):
+    assert command in get_commands()
+
+
 @pytest.mark.parametrize(("doc", "url"), documented(SITE_PATH))
 def test_every_documented_page_resolves(doc, url):
     assert resolves(as_path(url)), f"{doc} names {url}"
@@ -65,5 +80,6 @@ def test_every_documented_api_path_resolves(doc, url):
 
 def test_the_scan_finds_the_documented_doors():
     assert ("README.md", "serve") in documented(COMMAND)
+    assert {"import_workbook", "revert_batch", "create_api_client"} <= set(entry_point_commands())
     assert any(url.startswith("/collection/upload/") for _doc, url in documented(SITE_PATH))
     assert any(url.startswith("/records/") for _doc, url in documented(API_PATH))
