@@ -5,7 +5,8 @@ Every list, detail, export and API endpoint narrows its queryset with `restrict(
 A role held in a region covers the region's whole subtree (a code prefix), for every subcategory. A department role
 (部门用户, 部门审核员) covers the department's region subtree for the department's subcategories only: such a grant
 counts where the object names its subcategory (the model's SUBCATEGORY_FIELD, or `subcategory=` of `can`) and
-nowhere else.
+nowhere else; and for objects owned by a department (the model's DEPARTMENT_FIELD, e.g. a matching rule's work-list
+entries), for the department's own objects in its region.
 """
 
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.REVIEW: frozenset({Role.OFFICER, Role.PLATFORM_ADMIN}),
     Action.MANAGE_CATALOG: frozenset({Role.CATALOG_ADMIN, Role.PLATFORM_ADMIN}),
     Action.ADMINISTER: frozenset({Role.PLATFORM_ADMIN}),
+    # Matching rules are city-wide data, not region-owned: a rules administrator's region only says who they are.
+    Action.MANAGE_RULES: frozenset({Role.RULES_ADMIN, Role.PLATFORM_ADMIN}),
+    # Work-list entries are checked door to door by the township (and village) collectors.
+    Action.HANDLE_ENTRIES: frozenset({Role.COLLECTOR, Role.PLATFORM_ADMIN}),
 }
 # Department roles: their members view, and upload or review, only their department's subcategories.
 DEPARTMENT_ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -42,6 +47,8 @@ class Scope:
     everything: bool
     prefixes: tuple[str, ...]
     limited: tuple[tuple[str, frozenset[str]], ...] = ()
+    # (region prefix, the department's names: its own and the 数源部门 it acts for) of the user's departments
+    owned: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def covers(self, code: str | None, subcategory: str | None = None) -> bool:
         """Is region `code` in scope (for objects of `subcategory`; without one, department grants do not count)?"""
@@ -55,7 +62,7 @@ class Scope:
 
     @property
     def empty(self) -> bool:
-        return not self.everything and not self.prefixes and not self.limited
+        return not self.everything and not self.prefixes and not self.limited and not self.owned
 
     @property
     def subcategories(self) -> frozenset[str]:
@@ -115,7 +122,19 @@ def _scope_from_grants(user, action: str) -> Scope:
             codes.add(region_id)
         if department_role in department_roles and active:
             departments[held[1]] = held
-    return Scope(False, _minimal(codes), _department_grants(departments.values(), codes))
+    return Scope(
+        False, _minimal(codes), _department_grants(departments.values(), codes), _owned(departments.values(), codes)
+    )
+
+
+def _owned(departments, region_codes: set) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(region prefix, department names) of these departments, leaving out subtrees a region role already covers."""
+    covered = _minimal(region_codes)
+    return tuple(
+        (region, frozenset(n for n in (name, source) if n))
+        for region, name, source, _extra in sorted(departments)
+        if not any(region.startswith(p) for p in covered)
+    )
 
 
 def _department_grants(departments, region_codes: set) -> tuple[tuple[str, frozenset[str]], ...]:
@@ -147,26 +166,33 @@ def _ranges(prefixes, field: str) -> list[Q]:
     return [Q(**{f"{field}__gte": low, f"{field}__lt": high}) for low, high in map(prefix_bounds, prefixes)]
 
 
-def region_q(scope: Scope, field: str, subcategory_field: str | None = None) -> Q:
+def region_q(scope: Scope, field: str, subcategory_field: str | None = None, department_field: str | None = None) -> Q:
     """A Q object keeping rows whose `field` (a region code column) lies in the scope; department grants count
-    only with `subcategory_field` (the column or path holding the row's subcategory code)."""
+    only with `subcategory_field` (the column or path holding the row's subcategory code) or `department_field`
+    (the path holding the name of the department owning the row)."""
     if scope.everything:
         return Q()
     parts = _ranges(scope.prefixes, field)
     if subcategory_field:
         for prefix, codes in scope.limited:
             parts.append(_ranges([prefix], field)[0] & Q(**{f"{subcategory_field}__in": sorted(codes)}))
+    if department_field:
+        for prefix, names in scope.owned:
+            parts.append(_ranges([prefix], field)[0] & Q(**{f"{department_field}__in": sorted(names)}))
     return reduce(or_, parts) if parts else Q(pk__in=[])
 
 
 def restrict(queryset: models.QuerySet, user, action: str = Action.VIEW, field: str | None = None) -> models.QuerySet:
     """Narrow `queryset` to the rows `user` may `action`; the model names its region column in REGION_FIELD and,
-    when its rows belong to a subcategory, the path to the subcategory code in SUBCATEGORY_FIELD."""
+    when its rows belong to a subcategory, the path to the subcategory code in SUBCATEGORY_FIELD; when they belong
+    to a department, the path to its name in DEPARTMENT_FIELD."""
     model_field = getattr(queryset.model, "REGION_FIELD", "region")
-    subcategory_field = getattr(queryset.model, "SUBCATEGORY_FIELD", None) if field in (None, model_field) else None
+    own_field = field in (None, model_field)
+    subcategory_field = getattr(queryset.model, "SUBCATEGORY_FIELD", None) if own_field else None
+    department_field = getattr(queryset.model, "DEPARTMENT_FIELD", None) if own_field else None
     field = field or model_field
     column = field if field == "code" or field.endswith("_id") or "__" in field else f"{field}_id"
-    return queryset.filter(region_q(scope_for(user, action), column, subcategory_field))
+    return queryset.filter(region_q(scope_for(user, action), column, subcategory_field, department_field))
 
 
 def department_regions(user, action: str, subcategory: str | None = None) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ class Role(models.TextChoices):
     OFFICER = "officer", "核验员"
     CATALOG_ADMIN = "catalog_admin", "目录管理员"
     PLATFORM_ADMIN = "platform_admin", "平台管理员"
+    RULES_ADMIN = "rules_admin", "规则管理员"
 
 
 class Action(models.TextChoices):
@@ -35,6 +36,8 @@ class Action(models.TextChoices):
     REVIEW = "review", "审核入库"
     MANAGE_CATALOG = "manage_catalog", "维护目录"
     ADMINISTER = "administer", "平台管理"
+    MANAGE_RULES = "manage_rules", "维护匹配规则"
+    HANDLE_ENTRIES = "handle_entries", "核实名单"
 
 
 class DepartmentRole(models.TextChoices):

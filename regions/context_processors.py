@@ -15,11 +15,15 @@ def _held(user) -> list[tuple[str, str, str, str]]:
     return sorted(roles.union(departments, all=True), key=lambda h: (h[0] != "region", h[1], h[2]))
 
 
+MATCHING_ROLES = ACTION_ROLES[Action.MANAGE_RULES]
+
+
 def user_regions(request) -> dict:
     """The signed-in user's roles and regions for the page header, and which navigation items they may use.
 
-    `user_may_review` / `user_may_share` say whether `scope_for(user, Action.REVIEW / Action.ADMINISTER)` is not
-    empty, decided from the roles loaded here (the same ACTION_ROLES) so the header costs one query."""
+    `user_may_review` / `user_may_share` / `user_may_match` say whether `scope_for(user, Action.REVIEW /
+    Action.ADMINISTER / Action.VIEW or MANAGE_RULES)` is not empty, decided from the roles loaded here (the same
+    ACTION_ROLES) so the header costs one query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -38,4 +42,7 @@ def user_regions(request) -> dict:
         or bool(region_roles & ACTION_ROLES[Action.REVIEW])
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.REVIEW]),
         "user_may_share": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.ADMINISTER]),
+        "user_may_match": user.is_superuser
+        or bool(region_roles & (ACTION_ROLES[Action.VIEW] | MATCHING_ROLES))
+        or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.VIEW]),
     }

@@ -26,6 +26,7 @@ DEMO_USERS = (
     DemoUser("demo_officer", "芝罘区核验员", Role.OFFICER, "370602"),
     DemoUser("demo_city_officer", "烟台市核验员", Role.OFFICER, "3706"),
     DemoUser("demo_catalog_admin", "目录管理员", Role.CATALOG_ADMIN, "3706"),
+    DemoUser("demo_rules_admin", "规则管理员", Role.RULES_ADMIN, "3706"),
     DemoUser("demo_admin", "平台管理员", Role.PLATFORM_ADMIN, "3706", is_staff=True),
     DemoUser("demo_department", "市医保局部门用户", DepartmentRole.UPLOADER, "3706", department="市医保局"),
     DemoUser("demo_department_reviewer", "市医保局部门审核员", DepartmentRole.REVIEWER, "3706", department="市医保局"),

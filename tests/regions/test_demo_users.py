@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from regions.access import can
 from regions.choices import Action, DepartmentRole, Role
+from regions.demo import DEMO_USERS
 from regions.models import DepartmentMembership, RegionRole
 
 
@@ -33,8 +34,8 @@ def test_it_creates_one_demo_user_per_role(regions):
 
 def test_it_prints_a_working_random_password_for_each_new_user(regions, rf):
     passwords = printed_passwords(create_demo_users())
-    assert len(passwords) == 7
-    assert len(set(passwords.values())) == 7
+    assert len(passwords) == len(DEMO_USERS)
+    assert len(set(passwords.values())) == len(DEMO_USERS)
     for username, password in passwords.items():
         assert authenticate(rf.post("/accounts/login/"), username=username, password=password) is not None
 
@@ -44,7 +45,7 @@ def test_a_second_run_keeps_the_users_and_prints_no_password(regions):
     hashes = dict(get_user_model().objects.values_list("username", "password"))
     output = create_demo_users()
     assert printed_passwords(output) == {}
-    assert output.count("已存在") == 7
+    assert output.count("已存在") == len(DEMO_USERS)
     assert dict(get_user_model().objects.values_list("username", "password")) == hashes
 
 
@@ -63,6 +64,8 @@ def test_the_demo_collector_works_in_dongshan_and_the_officer_in_zhifu(regions):
     assert not can(users["demo_officer"], Action.REVIEW, "370611001")
     assert can(users["demo_city_officer"], Action.REVIEW, "370611001")
     assert can(users["demo_catalog_admin"], Action.MANAGE_CATALOG, "3706")
+    assert can(users["demo_rules_admin"], Action.MANAGE_RULES, "3706")
+    assert not can(users["demo_rules_admin"], Action.VIEW, "370602002")
 
 
 def test_only_the_platform_admin_may_enter_the_admin_site(regions):
