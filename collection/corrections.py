@@ -1,0 +1,62 @@
+"""Corrections reported from the field: one row of base data (a death, a corrected birth date) submitted by a township
+user. It is written as a one-row table of the subcategory, goes through the same pipeline as any upload (create,
+verify) and waits in the officers' review queue: a correction is never merged without review.
+
+Work-list feedback (matching: an entry 不属实 because the person 已死亡) and the field reports of the five-level
+hierarchy use this one function.
+"""
+
+import csv
+import tempfile
+from pathlib import Path
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from catalog.specs_build import build_table_spec
+
+from .intake import create_batches, verify_batch
+from .models import Batch
+
+MAX_REASON = 200
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def _write_row(path: Path, subcategory: str, values: dict) -> None:
+    """The subcategory's columns with their catalog headers, one row of values (UTF-8 CSV, as Excel writes it)."""
+    spec = build_table_spec(subcategory)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([item.name for item in spec.items])
+        writer.writerow([_cell(values.get(item.key)) for item in spec.items])
+
+
+@transaction.atomic
+def submit_correction(subcategory: str, region: str, values: dict, *, acting_user, reason: str) -> Batch:
+    """Submit one row of `subcategory` for township `region` as a correction batch, verified and waiting for review.
+
+    values: element key -> value, as stored in the base database. The acting user must be allowed to upload for the
+    township (IntakeRefused otherwise, in Chinese). Returns the batch (待审核, or 待修正 when the row has errors).
+    """
+    reason = " ".join(str(reason).split())[:MAX_REASON] or "现场更正"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "correction.csv"
+        _write_row(path, subcategory, values)
+        (batch,) = create_batches(
+            path, original_name=f"现场更正-{reason}.csv"[:255], region_code=region, subcategory=subcategory,
+            user=acting_user,
+        )  # fmt: skip
+        verify_batch(batch)
+    LogEntry.objects.create(
+        user_id=acting_user.pk, content_type=ContentType.objects.get_for_model(Batch), object_id=str(batch.pk),
+        object_repr=str(batch)[:200], action_flag=CHANGE, change_message=f"现场更正：{reason}",
+    )  # fmt: skip
+    return batch
