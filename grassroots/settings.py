@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "collection",
     "basedb",
     "sharing",
+    "matching",
     "grassroots",  # project-wide pieces: the worker command, the replica router's write marks
 ]
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("catalog/", include("catalog.api.urls")),
     path("", include("collection.api.urls")),
     path("", include("sharing.api.urls")),
+    path("", include("matching.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("collection/", include("collection.urls")),
     path("basedb/", include("basedb.urls")),
     path("sharing/", include("sharing.urls")),
+    path("matching/", include("matching.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -9,7 +9,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.sharing.conftest import make_client
 
-SHARING_PATHS = r"^/api/v1/(records|entities|match|changes|stats|webhooks)/"
+SHARING_PATHS = r"^/api/v1/(records|entities|match|changes|stats|webhooks|rules)/"
 MAX_EXAMPLES = 25
 
 
