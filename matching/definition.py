@@ -20,37 +20,33 @@ A rule (docs/rules.md has the full description and the shipped rules as examples
     feedback: [deceased, moved_away, other]  # facts a township may report as 不属实 (facts.yaml)
     deadline_days: 30                      # entries still 待核实 after this many days are overdue
 
-Comparison values: codes of the item's code table, numbers, dates as YYYY-MM-DD or relative to the reference date
-(参考日, 参考日-1年, 参考日-6月, 参考日+30天), true/false for yes/no items. An empty item satisfies no comparison;
-`empty: true` asks for an empty one.
+`subject`, `when` and `has*` are the condition language of base-database records, shared with report columns:
+basedb/conditions.py parses them (ConditionParser, subclassed here) and basedb/conditions_sql.py compiles them.
 """
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 
-from catalog.spec import BOOLEAN, DATE, DECIMAL, ID_CARD, INTEGER, USCC, ItemSpec, TableSpec
-from grassroots.text import lookup_key
+from basedb.conditions import (
+    PRESENCE_KEYS,
+    Age,
+    ConditionParser,
+    Presence,
+    Selection,
+    flatten,
+    has_item,
+    items_read,
+    text,
+)
+from catalog.spec import TableSpec
 
 RULE_KEYS = (
     "code", "name", "department", "basis", "description", "subject", "when", "has", "has_any", "has_none", "show",
     "feedback", "deadline_days", "active",
 )  # fmt: skip
 REQUIRED_KEYS = ("code", "name", "department", "basis", "subject")
-PRESENCE_KEYS = ("has", "has_any", "has_none")
-OPERATORS = {
-    "eq": "等于", "ne": "不等于", "in": "属于", "not_in": "不属于", "gt": "大于", "gte": "不小于", "lt": "小于",
-    "lte": "不大于", "empty": "为空",
-}  # fmt: skip
-RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
-LIST_OPERATORS = ("in", "not_in")
-NUMERIC = (INTEGER, DECIMAL)
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
-RELATIVE_DATE = re.compile(r"^参考日(?:([+-])(\d{1,3})(年|月|天))?$")
-MAX_AGE = 150
 DEFAULT_DEADLINE_DAYS = 30
-BIRTH_ITEM, ID_ITEM = "birth_date", "id_number"
 
 
 class RuleInvalid(Exception):
@@ -59,41 +55,6 @@ class RuleInvalid(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("；".join(errors))
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """`item op value` on the subject record (or on a record of a presence condition)."""
-
-    item: str
-    op: str
-    value: object  # str for codes/text/dates (a date may be relative: 参考日-1年), Decimal, bool, list for in/not_in
-    item_type: str
-
-
-@dataclass(frozen=True)
-class Age:
-    """Age in whole years on the reference date, from `birth_item` or else from the ID number `id_item`."""
-
-    op: str
-    years: int
-    birth_item: str | None
-    id_item: str | None
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """At least one of `conditions` holds."""
-
-    conditions: tuple
-
-
-@dataclass(frozen=True)
-class Presence:
-    """The same entity has an active record in `subcategory` (for which `conditions` hold)."""
-
-    subcategory: str
-    conditions: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -118,47 +79,29 @@ class RuleDefinition:
     data: dict = field(compare=False, hash=False, repr=False)
 
     @property
+    def selection(self) -> Selection:
+        """The records the rule finds, in the shared condition language."""
+        return Selection(self.subject, self.when, self.has, self.has_any, self.has_none)
+
+    @property
     def subcategories(self) -> set[str]:
         """Every subcategory the rule reads: a change to any of them may change its results."""
-        return {self.subject, *(p.subcategory for p in (*self.has, *self.has_any, *self.has_none))}
+        return self.selection.subcategories
 
     def items_of_when(self) -> list[str]:
         """Subject items named by the `when` conditions, in order (they go into an entry's facts)."""
-        found: list[str] = []
-        for condition in _flatten(self.when):
-            names = [condition.item] if isinstance(condition, Comparison) else []
-            if isinstance(condition, Age):
-                names = [n for n in (condition.birth_item, condition.id_item) if n]
-            found.extend(n for n in names if n not in found)
-        return found
+        return items_read(self.when)
 
     def ages(self) -> list[Age]:
-        return [c for c in _flatten(self.when) if isinstance(c, Age)]
+        return [c for c in flatten(self.when) if isinstance(c, Age)]
 
 
-def _flatten(conditions) -> list:
-    flat = []
-    for condition in conditions:
-        flat.extend(_flatten(condition.conditions) if isinstance(condition, AnyOf) else [condition])
-    return flat
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Parsing
-
-
-class _Parser:
-    """Collects every error instead of stopping at the first, so a rule writer fixes them all in one go."""
+class _Parser(ConditionParser):
+    """The rule's own fields around the shared conditions; every error collected (see ConditionParser)."""
 
     def __init__(self, specs, facts):
-        self.specs = specs
+        super().__init__(specs)
         self.facts = facts
-        self.errors: list[str] = []
-
-    def error(self, where: str, message: str) -> None:
-        self.errors.append(f"{where}：{message}" if where else message)
-
-    # -- top level ------------------------------------------------------------------------------------------------
 
     def rule(self, data) -> RuleDefinition | None:
         if not isinstance(data, dict):
@@ -168,14 +111,13 @@ class _Parser:
         if unknown:
             self.error("", f"未知的字段 {'、'.join(unknown)}；可用字段：{'、'.join(RULE_KEYS)}")
         for key in REQUIRED_KEYS:
-            if not _text(data.get(key)):
+            if not text(data.get(key)):
                 self.error(key, "必填")
-        code = _text(data.get("code"))
+        code = text(data.get("code"))
         if code and not CODE_PATTERN.match(code):
             self.error("code", f"“{code}”不合格，规则代码只能由小写字母、数字和下划线组成，以字母开头，3–64 个字符")
-        subject = self.subject(data.get("subject"))
-        when = self.conditions(data.get("when"), subject, "when（主体条件）")
-        presences = {key: self.presences(data.get(key), subject, key) for key in PRESENCE_KEYS}
+        subject = self.subcategory(data.get("subject"), "subject")
+        selection = self.selection(data, subject)
         written = data.get("when") or any(data.get(k) for k in PRESENCE_KEYS)
         if not written and subject is not None:
             self.error("", "规则至少需要一个条件（when、has、has_any 或 has_none）")
@@ -189,30 +131,22 @@ class _Parser:
             return None
         canonical = canonical_data(data, deadline)
         return RuleDefinition(
-            code=code, name=_text(data["name"]), department=_text(data["department"]), basis=_text(data["basis"]),
-            description=_text(data.get("description")), subject=subject.code, kind=subject.kind, when=when,
-            show=show, feedback=feedback, deadline_days=deadline, active=active, data=canonical, **presences,
+            code=code, name=text(data["name"]), department=text(data["department"]), basis=text(data["basis"]),
+            description=text(data.get("description")), subject=subject.code, kind=subject.kind, when=selection.when,
+            has=selection.has, has_any=selection.has_any, has_none=selection.has_none, show=show, feedback=feedback,
+            deadline_days=deadline, active=active, data=canonical,
         )  # fmt: skip
-
-    def subject(self, raw) -> TableSpec | None:
-        code = _text(raw)
-        if not code:
-            return None
-        spec = self.specs.get(code)
-        if spec is None:
-            self.error("subject", f"子类 {code} 不在数据目录中（或已停用）")
-        return spec
 
     def show(self, raw, subject: TableSpec | None) -> tuple[str, ...]:
         if subject is None:
             return ()
         if raw is None:
-            return tuple(subject.key_items) + tuple(i for i in ("name",) if _has(subject, i))
+            return tuple(subject.key_items) + tuple(i for i in ("name",) if has_item(subject, i))
         if not isinstance(raw, list) or not raw:
             self.error("show", "应为数据项标识的列表，如 [name, id_number, current_address]")
             return ()
         for item in raw:
-            if not _has(subject, str(item)):
+            if not has_item(subject, str(item)):
                 self.error("show", f"子类 {subject.code}（{subject.name}）没有数据项 {item}")
         return tuple(str(i) for i in raw)
 
@@ -233,211 +167,6 @@ class _Parser:
             return DEFAULT_DEADLINE_DAYS
         return raw
 
-    # -- presence ---------------------------------------------------------------------------------------------------
-
-    def presences(self, raw, subject: TableSpec | None, key: str) -> tuple[Presence, ...]:
-        if raw is None:
-            return ()
-        if not isinstance(raw, list):
-            self.error(key, "应为子类代码（或 {subcategory: 代码, when: [...]}）的列表")
-            return ()
-        return tuple(p for n, entry in enumerate(raw, 1) if (p := self.presence(entry, subject, f"{key} 第 {n} 项")))
-
-    def presence(self, entry, subject: TableSpec | None, where: str) -> Presence | None:
-        if isinstance(entry, dict):
-            unknown = [str(k) for k in entry if k not in ("subcategory", "when")]
-            if unknown:
-                self.error(where, f"未知的字段 {'、'.join(unknown)}；可用：subcategory、when")
-            code, conditions = _text(entry.get("subcategory")), entry.get("when")
-        else:
-            code, conditions = _text(entry), None
-        spec = self.specs.get(code)
-        if spec is None:
-            self.error(where, f"子类 {code or '（空）'} 不在数据目录中（或已停用）")
-            return None
-        if subject is not None and not self.same_entity(subject, spec, where):
-            return None
-        return Presence(code, self.conditions(conditions, spec, where))
-
-    def same_entity(self, subject: TableSpec, other: TableSpec, where: str) -> bool:
-        """Records of `other` describe the subject's entities only when kind and key items are the same."""
-        if subject.kind == other.kind and tuple(subject.key_items) == tuple(other.key_items):
-            return True
-        self.error(
-            where,
-            f"子类 {other.code}（{other.name}）以“{_key_names(other)}”识别主体，主体子类 {subject.code}"
-            f"（{subject.name}）以“{_key_names(subject)}”识别，不是同一种主体，不能按同一主体匹配",
-        )
-        return False
-
-    # -- conditions -------------------------------------------------------------------------------------------------
-
-    def conditions(self, raw, spec: TableSpec | None, where: str) -> tuple:
-        if raw is None or spec is None:
-            return ()
-        if not isinstance(raw, list):
-            self.error(where, "条件应为列表，每项一个条件")
-            return ()
-        parsed = []
-        for n, entry in enumerate(raw, 1):
-            parsed.extend(self.condition(entry, spec, f"{where} 第 {n} 条"))
-        return tuple(parsed)
-
-    def condition(self, entry, spec: TableSpec, where: str) -> list:
-        if not isinstance(entry, dict):
-            self.error(where, "条件应写成映射，如 {item: sex, eq: '2'}、{age: {gte: 80}} 或 {any: [...]}")
-            return []
-        if "any" in entry:
-            return self.any_of(entry, spec, where)
-        if "age" in entry:
-            return self.age(entry, spec, where)
-        return self.comparison(entry, spec, where)
-
-    def any_of(self, entry: dict, spec: TableSpec, where: str) -> list:
-        if len(entry) != 1 or not isinstance(entry["any"], list) or len(entry["any"]) < 2:
-            self.error(where, "any 应单独成条，且列出至少两个条件：{any: [条件1, 条件2]}")
-            return []
-        return [AnyOf(self.conditions(entry["any"], spec, f"{where} any"))]
-
-    def age(self, entry: dict, spec: TableSpec, where: str) -> list:
-        unknown = [str(k) for k in entry if k not in ("age", "birth_item", "id_item")]
-        if unknown:
-            self.error(where, f"未知的字段 {'、'.join(unknown)}；年龄条件可用：age、birth_item、id_item")
-        birth = entry.get("birth_item", BIRTH_ITEM if _has(spec, BIRTH_ITEM, DATE) else None)
-        id_item = entry.get("id_item", ID_ITEM if _has(spec, ID_ITEM, ID_CARD) else None)
-        if birth is not None and not _has(spec, birth, DATE):
-            self.error(where, f"子类 {spec.code} 没有日期数据项 {birth}")
-            birth = None
-        if id_item is not None and not _has(spec, id_item, ID_CARD):
-            self.error(where, f"子类 {spec.code} 没有公民身份号码数据项 {id_item}")
-            id_item = None
-        if birth is None and id_item is None:
-            self.error(where, f"年龄条件需要子类 {spec.code}（{spec.name}）有出生日期或公民身份号码数据项")
-            return []
-        bounds = entry["age"]
-        if not isinstance(bounds, dict) or not bounds:
-            self.error(where, "年龄条件应写成 {age: {gte: 80}}（可用 eq ne gt gte lt lte）")
-            return []
-        ages = []
-        for op, years in bounds.items():
-            if op not in ("eq", "ne", *RANGE_OPERATORS):
-                self.error(where, f"年龄不支持运算 {op}；可用：eq ne gt gte lt lte")
-            elif isinstance(years, bool) or not isinstance(years, int) or not 0 <= years <= MAX_AGE:
-                self.error(where, f"年龄“{years}”应为 0–{MAX_AGE} 的整数（周岁）")
-            else:
-                ages.append(Age(op, years, birth, id_item))
-        return ages
-
-    def comparison(self, entry: dict, spec: TableSpec, where: str) -> list:
-        item_key = _text(entry.get("item"))
-        ops = {k: v for k, v in entry.items() if k != "item"}
-        unknown = [str(k) for k in ops if k not in OPERATORS]
-        if not item_key:
-            self.error(where, "缺少 item（数据项标识），如 {item: sex, eq: '2'}")
-            return []
-        item = _item(spec, item_key)
-        if item is None:
-            self.error(where, f"子类 {spec.code}（{spec.name}）没有数据项 {item_key}")
-            return []
-        if unknown or not ops:
-            self.error(where, f"未知的运算 {'、'.join(unknown) or '（无）'}；可用：{'、'.join(OPERATORS)}")
-            return []
-        return [c for op, raw in ops.items() if (c := self.compare(item, op, raw, f"{where}（{item.name}）"))]
-
-    def compare(self, item: ItemSpec, op: str, raw, where: str) -> Comparison | None:
-        if op == "empty":
-            if not isinstance(raw, bool):
-                self.error(where, "empty 应为 true（为空）或 false（不为空）")
-                return None
-            return Comparison(item.key, op, raw, item.type)
-        if op in RANGE_OPERATORS and item.type not in (*NUMERIC, DATE):
-            self.error(where, f"{op}（{OPERATORS[op]}）只适用于数字和日期数据项")
-            return None
-        if item.type == BOOLEAN and op not in ("eq", "ne"):
-            self.error(where, "是/否数据项只能用 eq、ne 或 empty")
-            return None
-        if op in LIST_OPERATORS:
-            if not isinstance(raw, list) or not raw:
-                self.error(where, f"{op} 应为非空列表，如 {op}: ['1', '2']")
-                return None
-            values = [self.value(item, v, where) for v in raw]
-            return None if any(v is None for v in values) else Comparison(item.key, op, values, item.type)
-        value = self.value(item, raw, where)
-        return None if value is None else Comparison(item.key, op, value, item.type)
-
-    def value(self, item: ItemSpec, raw, where: str):
-        """A comparison value in the form the records store (codes, canonical numbers, ISO dates)."""
-        if isinstance(raw, list | dict) or raw is None:
-            self.error(where, f"“{raw}”不是单个取值")
-            return None
-        if item.type == BOOLEAN:
-            if isinstance(raw, bool):
-                return raw
-            self.error(where, f"“{raw}”应为 true（是）或 false（否）")
-            return None
-        if item.type in NUMERIC:
-            return self.number(item, raw, where)
-        if item.type == DATE:
-            return self.date(raw, where)
-        if item.code_table is not None:
-            return self.code(item, raw, where)
-        text = str(raw).strip()
-        return text.upper() if item.type in (ID_CARD, USCC) else text
-
-    def number(self, item: ItemSpec, raw, where: str) -> Decimal | None:
-        try:
-            number = Decimal(str(raw).strip())
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or isinstance(raw, bool):
-            self.error(where, f"“{raw}”不是数字")
-            return None
-        if item.type == INTEGER and number != number.to_integral_value():
-            self.error(where, f"“{raw}”不是整数")
-            return None
-        return number
-
-    def date(self, raw, where: str) -> str | None:
-        text = raw.isoformat() if isinstance(raw, date) else str(raw).strip()
-        if RELATIVE_DATE.match(text):
-            return text
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            self.error(
-                where, f"“{text}”不是日期：应为 YYYY-MM-DD，或相对参考日的 参考日、参考日-1年、参考日-6月、参考日+30天"
-            )
-            return None
-
-    def code(self, item: ItemSpec, raw, where: str) -> str | None:
-        table = item.code_table
-        text = str(raw).strip()
-        if text in table.labels:
-            return text
-        known = "、".join(f"{c} {label}" for c, label in list(table.labels.items())[:12])
-        more = " 等" if len(table.labels) > 12 else ""
-        hint = table.lookup.get(lookup_key(text))
-        tip = f"（“{text}”对应的代码是 {hint}）" if hint else ""
-        self.error(where, f"代码表“{table.name}”中没有代码“{text}”{tip}；可用：{known}{more}")
-        return None
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _item(spec: TableSpec, key: str) -> ItemSpec | None:
-    return next((i for i in spec.items if i.key == key), None)
-
-
-def _has(spec: TableSpec, key: str, item_type: str | None = None) -> bool:
-    item = _item(spec, key)
-    return item is not None and (item_type is None or item.type == item_type)
-
-
-def _key_names(spec: TableSpec) -> str:
-    return "、".join(i.name for k in spec.key_items if (i := _item(spec, k))) or "（无主键）"
-
 
 def canonical_data(data: dict, deadline: int) -> dict:
     """The rule as stored: known keys only, in the documented order, defaults made explicit."""
@@ -446,7 +175,7 @@ def canonical_data(data: dict, deadline: int) -> dict:
     canonical.setdefault("active", True)
     for key in ("code", "name", "department", "basis", "description", "subject"):
         if key in canonical:
-            canonical[key] = _text(canonical[key])
+            canonical[key] = text(canonical[key])
     return canonical
 
 

@@ -5,10 +5,11 @@ from datetime import date
 
 from django.utils import timezone
 
+from basedb.conditions import OPERATORS, Age, AnyOf, Comparison, Presence
 from catalog.specs_build import current_specs
 from sharing.masking import OMIT, mask_value
 
-from .definition import OPERATORS, Age, AnyOf, Comparison, Presence, RuleDefinition
+from .definition import RuleDefinition
 
 HIDDEN = "已隐藏"
 PERSONAL = "personal"

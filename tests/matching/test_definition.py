@@ -2,8 +2,9 @@
 
 import pytest
 
+from basedb.conditions import Age, AnyOf, Comparison, Presence
 from catalog.specs_build import current_specs
-from matching.definition import Age, AnyOf, Comparison, Presence, RuleInvalid, parse_rule
+from matching.definition import RuleInvalid, parse_rule
 
 pytestmark = pytest.mark.django_db
 FACTS = ["deceased", "other"]
