@@ -32,6 +32,7 @@ fixtures: $(STAMP)
 	$(PY) manage.py generate_sample_villages --townships $(SAMPLE_TOWNSHIPS) --villages 5 --grids 3
 	$(PY) manage.py load_catalog
 	$(PY) manage.py load_rules
+	$(PY) manage.py load_reports
 
 ## demo-users: one demo user per role; passwords are printed once, when a user is created
 demo-users: $(STAMP)

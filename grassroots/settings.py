@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "basedb",
     "sharing",
     "matching",
+    "reports",
     "grassroots",  # project-wide pieces: the worker command, the replica router's write marks
 ]
 

@@ -8,7 +8,7 @@ from django.contrib.staticfiles import finders
 
 EXTERNAL_URL = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", re.IGNORECASE)
 ANY_URL = re.compile(r"https?://", re.IGNORECASE)
-NAVIGATION = ["首页", "数据目录", "数据上报", "核验审核", "基础库", "业务匹配", "数据共享"]
+NAVIGATION = ["首页", "数据目录", "数据上报", "核验审核", "基础库", "业务匹配", "统计报表", "数据共享"]
 
 
 def local_assets(html: str) -> list[str]:
