@@ -96,3 +96,57 @@ def test_the_api_schema_describes_token_authentication(client, db):
 def test_the_api_schema_is_described_in_chinese(client, db):
     schema = client.get("/api/schema/", headers={"Accept": "application/json"}).json()
     assert "基层数据归集平台" in schema["info"]["description"]
+
+
+def test_identifiers_and_dates_are_kept_whole_while_chinese_text_stays_breakable():
+    from grassroots.templatetags.layout import ident
+
+    html = ident("公民身份号码 340421197904036530 与出生日期 2088-11-18 不一致")
+    assert '<span class="ident">340421197904036530</span>' in html
+    assert '<span class="ident">2088-11-18</span>' in html
+    assert "公民身份号码" in html and '<span class="ident">公民' not in html
+
+
+def test_the_identifier_filter_escapes_what_it_wraps():
+    from grassroots.templatetags.layout import ident
+
+    assert ident("<b>x</b> 是") == '<span class="ident">&lt;b&gt;x&lt;/b&gt;</span> 是'
+    assert ident(None) == ""
+
+
+def test_a_token_too_long_for_a_phone_stays_breakable():
+    from grassroots.templatetags.layout import ident
+
+    assert "ident" not in ident("x" * 41)
+
+
+def test_page_numbers_show_the_ends_and_the_pages_around_the_current_one():
+    from grassroots.templatetags.layout import page_numbers
+
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(1, 5) == [1, 2, 3, 4, 5]
+    assert page_numbers(11, 21) == [1, None, 9, 10, 11, 12, 13, None, 21]
+    assert page_numbers(21, 21) == [1, None, 19, 20, 21]
+
+
+def test_the_pagination_bar_keeps_the_filters_and_offers_a_jump_to_any_page(rf):
+    from django.core.paginator import Paginator
+    from django.template import Context, Template
+
+    request = rf.get("/x/", {"rule": "checksum", "page": "3"})
+    page = Paginator(range(1008), 48).get_page(3)
+    template = Template('{% load layout %}{% pagination page "#rows" %}')
+    html = template.render(Context({"request": request, "page": page}))
+    assert 'href="?rule=checksum&amp;page=4#rows"' in html  # 下一页 keeps the filter
+    assert '<span class="current" aria-current="page">3</span>' in html
+    assert 'aria-label="第 21 页"' in html
+    assert '<input type="hidden" name="rule" value="checksum">' in html
+    assert 'name="page" min="1" max="21"' in html
+
+
+def test_the_top_bar_has_a_menu_button_for_narrow_screens_and_no_inline_script(client, collector_a):
+    client.force_login(collector_a)
+    page = client.get("/").content.decode()
+    assert 'id="menu-toggle" aria-controls="topbar-menu" aria-expanded="false"' in page
+    assert '<script src="/static/js/layout.js"></script>' in page
+    assert "<script>" not in page
