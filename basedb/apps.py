@@ -9,10 +9,12 @@ class BasedbConfig(AppConfig):
     def ready(self) -> None:
         # Intake hands batches to the base database through this registration (collection never imports basedb).
         from collection import handoff
+        from regions.placement import subscribe_to_tree_changes
 
         from .duplicates import flag_probable_duplicates
         from .merge import merge_batch
         from .outcomes import preview_batch, preview_rows
+        from .placement import places_on_tree_change
 
         handoff.register(
             handoff.BaseDatabase(
@@ -22,3 +24,5 @@ class BasedbConfig(AppConfig):
                 flag_probable_duplicates=flag_probable_duplicates,
             )
         )
+        # New or renamed villages and grids place the records of their townships again (regions never imports us).
+        subscribe_to_tree_changes(places_on_tree_change)

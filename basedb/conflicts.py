@@ -14,6 +14,7 @@ from .choices import ConflictStatus, RecordStatus, Resolution, VersionAction
 from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, Record, RecordVersion
 from .outcomes import diff_values
+from .placement import placement_keys, refresh_places
 
 
 def may_resolve(user, conflict: Conflict) -> bool:
@@ -74,10 +75,14 @@ def resolve_conflict(
     changes = diff_values(record.values, new_values)
     label = Resolution(decision).label
     moved = f"，记录改归 {region}" if region != record.region_id else ""
+    moved_township = region != record.region_id
     record.values, record.region_id, record.status = new_values, region, RecordStatus.ACTIVE
     write_version(record, VersionAction.RESOLVE, changes, acting_user=acting_user, batch=conflict.batch,
                   note=f"跨乡镇冲突 {conflict.pk}：{label}{moved}。{note}".strip())  # fmt: skip
     record.save()
+    grid_keys, address_keys = placement_keys()
+    if moved_township or not set(changes).isdisjoint(grid_keys + address_keys):
+        refresh_places([record.pk])
     conflict.status, conflict.resolution = ConflictStatus.RESOLVED, decision
     conflict.resolved_by, conflict.resolved_at, conflict.note = acting_user, timezone.now(), note
     conflict.save()

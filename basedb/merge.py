@@ -23,12 +23,14 @@ from collection.choices import BatchStatus, IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
 from regions.choices import Action
+from regions.placement import Placer
 
 from . import merge_sql as sql
 from .choices import MergeRunStatus, VersionAction
 from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun
 from .outcomes import CONFLICT, RESTORE, UNCHANGED, UPDATE, MergeResult, as_json, classify, subcategory_kind
+from .placement import derive_places
 
 CHUNK_SIZE = 25_000
 # A batch is merged after verification (rows with errors stay behind); MERGING/MERGED: resume or report.
@@ -95,6 +97,7 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
     now, result = connection.ops.adapt_datetimefield_value(timezone.now()), MergeResult()
     ctx.low, ctx.high = low, high
     changed, conflicts, seen = [], [], set()
+    place_items = frozenset(ctx.placement_keys[0] + ctx.placement_keys[1])
     with connection.cursor() as cursor:
         if ctx.sql.pg:
             # The chunk commits without waiting for its WAL flush: a server crash may lose the last chunks whole,
@@ -121,7 +124,9 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
                 if op in (UPDATE, RESTORE):
                     action = VersionAction.UPDATE if op == UPDATE else VersionAction.RESTORE
                     new_values = {**as_json(values), **as_json(vals)}
-                    changed.append((staged_id, record_id, new_values, version + 1, changes, action))
+                    # Placed again when its grid or an address changed (a manual place too), or when restored.
+                    moved = op == RESTORE or not place_items.isdisjoint(changes)
+                    changed.append((staged_id, record_id, new_values, version + 1, changes, action, moved))
                 elif op == CONFLICT:
                     conflicts.append(row)
             # From the first record insert (which writes create versions on PostgreSQL) to commit, this chunk's
@@ -132,12 +137,20 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
         else:
             raise RuntimeError("merge could not settle concurrent inserts")
         result.created += sql.insert_create_versions(cursor, ctx, now)
-        sql.apply_changes(cursor, ctx, changed, now)
+        sql.apply_changes(cursor, ctx, _with_places(ctx, changed), now)
         _record_conflicts(ctx, conflicts)
         sql.mark_staged(cursor, ctx, low, high, [row[0] for row in conflicts])
         cursor.execute("DROP TABLE IF EXISTS merge_stage")
         cursor.execute("DROP TABLE IF EXISTS merge_changed")
     return result
+
+
+def _with_places(ctx: sql.ChunkContext, changed: list[tuple]) -> list[tuple]:
+    """The changed rows with their new place: derived from the merged values, column-wise, for the rows flagged as
+    moved (their placement items changed); None (the place stays) for the others."""
+    moved = [row for row in changed if row[-1]]
+    places = iter(derive_places(ctx.placer, ctx.batch.region_id, [row[2] for row in moved], ctx.placement_keys))
+    return [(*row[:-1], next(places) if row[-1] else None) for row in changed]
 
 
 def _chunk_end(batch: Batch, low: int, chunk_size: int) -> int | None:
@@ -189,8 +202,9 @@ def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _cra
         raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")
     started = time.monotonic()
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
-    user_id, names = getattr(acting_user, "pk", None), build_table_spec(subcategory.code).display_name_keys
-    ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(), names)
+    spec, user_id = build_table_spec(subcategory.code), getattr(acting_user, "pk", None)
+    ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(),
+                           spec.display_name_keys, spec.placement_keys, Placer())  # fmt: skip
     run = _start_run(batch, acting_user)
     try:
         _merge_chunks(batch, ctx, run, chunk_size, _crash_after_chunks)

@@ -51,6 +51,8 @@ class ChunkContext:
     user_id: int | None
     sql: Dialect
     display_name_keys: tuple[str, ...] = ()  # the subcategory's name items, then its addresses (catalog roles)
+    placement_keys: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # its (grid items, address items)
+    placer: object = None  # a regions.placement.Placer, kept for the whole merge
     low: int = 0  # the chunk being merged: staged row ids low < id <= high
     high: int = 0
 
@@ -145,14 +147,16 @@ def fetch_existing(cursor, ctx: ChunkContext, seen: set[int]) -> list[tuple]:
 def insert_records(cursor, ctx: ChunkContext, now) -> int:
     """Create the records of the rows that have none; returns how many rows are still without a record (they lost
     a race with a concurrent merge and are classified again)."""
+    # A new record takes the place intake found for its row (collection/placing.py); rows staged before placement
+    # existed have none and start in the township.
     insert = (
-        f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, "values", status, version, last_batch_id, '
-        f'created_at, updated_at) SELECT s.entity_id, %s, %s, sr."values", %s, 1, %s, %s, %s FROM merge_stage AS s '
-        f"{STAGED_JOIN} WHERE s.record_id IS NULL ORDER BY s.entity_id "
+        f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, place_id, "values", status, version, '
+        f'last_batch_id, created_at, updated_at) SELECT s.entity_id, %s, %s, COALESCE(sr.place, %s), sr."values", '
+        f"%s, 1, %s, %s, %s FROM merge_stage AS s {STAGED_JOIN} WHERE s.record_id IS NULL ORDER BY s.entity_id "
         "ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
     )
-    params = [ctx.subcategory.pk, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now, now,
-              *ctx.staged_range()]  # fmt: skip
+    params = [ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now,
+              now, *ctx.staged_range()]  # fmt: skip
     if ctx.sql.pg:
         # The new records come straight back from the insert, and their create versions (the values as created)
         # are written from them in the same statement: no second join over the records or the staged rows. The
@@ -206,24 +210,28 @@ def insert_create_versions(cursor, ctx: ChunkContext, now) -> int:
 
 def apply_changes(cursor, ctx: ChunkContext, changed: list[tuple], now) -> None:
     """Write updated and restored records and their versions; `changed` holds
-    (staged_row_id, record_id, new values, new version, changes, action)."""
+    (staged_row_id, record_id, new values, new version, changes, action, new place or None). A new place (the
+    record's placement items changed) replaces the record's place, a manual one included; None keeps it."""
     if not changed:
         return
     ctx.sql.create_temp(
         cursor,
         "merge_changed",
         f"staged_row_id {ctx.sql.id}, record_id {ctx.sql.id} PRIMARY KEY, vals {ctx.sql.json}, version integer, "
-        f"changes {ctx.sql.json}, action varchar(10)",
+        f"changes {ctx.sql.json}, action varchar(10), place varchar(15)",
     )
     rows = [
-        (s, r, json.dumps(v, ensure_ascii=False), n, json.dumps(c, ensure_ascii=False), a)
-        for s, r, v, n, c, a in changed
+        (s, r, json.dumps(v, ensure_ascii=False), n, json.dumps(c, ensure_ascii=False), a, p)
+        for s, r, v, n, c, a, p in changed
     ]
-    insert_rows(cursor, "merge_changed", ("staged_row_id", "record_id", "vals", "version", "changes", "action"), rows)
+    columns = ("staged_row_id", "record_id", "vals", "version", "changes", "action", "place")
+    insert_rows(cursor, "merge_changed", columns, rows)
     cursor.execute(
         f'UPDATE {T_RECORD} SET "values" = u.vals, version = u.version, status = %s, region_id = %s, '
+        f"place_id = COALESCE(u.place, {T_RECORD}.place_id), "
+        f"place_manual = CASE WHEN u.place IS NULL THEN {T_RECORD}.place_manual ELSE %s END, "
         f"last_batch_id = %s, updated_at = %s FROM merge_changed AS u WHERE {T_RECORD}.id = u.record_id",
-        [RecordStatus.ACTIVE, ctx.batch.region_id, ctx.batch.pk, now],
+        [RecordStatus.ACTIVE, ctx.batch.region_id, False, ctx.batch.pk, now],
     )
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "

@@ -47,9 +47,15 @@ class Entity(models.Model):
 
 
 class Record(models.Model):
-    """What one subcategory holds about one entity: values keyed by element key, owned by one township."""
+    """What one subcategory holds about one entity: values keyed by element key, owned by one township and placed at
+    the lowest region known inside it (`place`: a grid, a village or the township itself; basedb/placement.py).
 
-    REGION_FIELD = "region"
+    Access is decided by the place: a township's prefix covers every place inside it, and a village or grid user sees
+    exactly the records placed in its subtree. `place_manual`: placed by hand (the unplaced-records page); it holds
+    until the record's placement items (grid, addresses) change, then the record is placed from its items again.
+    """
+
+    REGION_FIELD = "place"
     SUBCATEGORY_FIELD = "subcategory__code"
 
     # Few indexes on purpose: each one slows the bulk merge; the composite ones below cover these columns.
@@ -82,6 +88,16 @@ class Record(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # Derived from the values and the region tree (never typed in twice); no constraint, as for `region`.
+    place = models.ForeignKey(
+        "regions.Region",
+        verbose_name="落位",
+        on_delete=models.PROTECT,
+        related_name="placed_records",
+        db_index=False,
+        db_constraint=False,
+    )
+    place_manual = models.BooleanField("人工落位", default=False, db_default=False)  # raw inserts leave it out
     values = models.JSONField("数据", default=dict)
     status = models.CharField("状态", max_length=10, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
     version = models.PositiveIntegerField("版本", default=1)
@@ -106,14 +122,22 @@ class Record(models.Model):
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["entity", "subcategory"], name="uniq_record_entity_subcat")]
         indexes = [
-            # Sharing API: a page of one subcategory in a region subtree, keyset-paginated by id.
-            models.Index(fields=["subcategory", "region", "id"], name="record_subcat_region_id"),
+            # Sharing API: a page of one subcategory in a region subtree (scoped by place), keyset-paginated by id.
+            models.Index(fields=["subcategory", "place", "id"], name="record_subcat_place_id"),
+            # A village's or grid's records (pages of grid workers, drill-down counts): a range on place.
+            models.Index(fields=["place", "subcategory"], name="record_place_subcat"),
             # Sharing API: updated_since filters, keyset by id.
             models.Index(fields=["updated_at", "id"], name="record_updated_id"),
         ]
 
     def __str__(self) -> str:
         return f"{self.subcategory_id}·{self.entity_id}"
+
+    def save(self, *args, **kwargs):
+        # A record created without a place is placed in its township (the merge and placement.py place set-wise).
+        if not self.place_id or not self.place_id.startswith(self.region_id or ""):
+            self.place_id = self.region_id
+        super().save(*args, **kwargs)
 
 
 class RecordVersion(models.Model):

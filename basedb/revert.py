@@ -20,6 +20,7 @@ from regions.choices import Action
 from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
 from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun, Record, RecordVersion
+from .placement import placement_keys, refresh_places
 
 UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.RESTORE, VersionAction.RESOLVE)
 
@@ -97,6 +98,8 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
             )
         )
     Record.objects.bulk_update(records.values(), ["values", "status", "version", "updated_at"], batch_size=1000)
+    grid_keys, address_keys = placement_keys()
+    refresh_places(v.record_id for v in history if not set(v.changes).isdisjoint(grid_keys + address_keys))
     lock_change_feed()
     RecordVersion.objects.bulk_create(history, batch_size=2000)
     notify_subscribers()

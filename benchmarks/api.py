@@ -52,15 +52,16 @@ def prefill(count: int, townships: list[str], p0101: int, p0301: int) -> float:
                   (("person", person_id(n), region[n], f"人员{n}", now, now) for n in range(count)))  # fmt: skip
         cursor.execute("SELECT MIN(id) FROM basedb_entity")
         first = cursor.fetchone()[0]
-        columns = ("entity_id", "subcategory_id", "region_id", '"values"', "status", "version", "created_at",
-                   "updated_at")  # fmt: skip
+        columns = ("entity_id", "subcategory_id", "region_id", "place_id", '"values"', "status", "version",
+                   "created_at", "updated_at")  # fmt: skip
         insert_rows(cursor, "basedb_record", columns,
-                  ((first + n, p0101, region[n], values(n), "active", 1, now, now) for n in range(count)))  # fmt: skip
+                  ((first + n, p0101, region[n], region[n], values(n), "active", 1, now, now)
+                   for n in range(count)))  # fmt: skip
         insert_rows(
             cursor,
             "basedb_record",
             columns,
-            ((first + n, p0301, region[n], values(n), "active", 1, now, now) for n in range(0, count, 10)),
+            ((first + n, p0301, region[n], region[n], values(n), "active", 1, now, now) for n in range(0, count, 10)),
         )
         cursor.execute(
             "INSERT INTO basedb_recordversion (record_id, version, action, changes, subcategory_id, region_id, note, "

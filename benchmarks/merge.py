@@ -108,12 +108,12 @@ def prefill(count: int, townships: list[str], subcategory_id: int, pg: bool) -> 
         cursor.execute("SELECT MIN(id) FROM basedb_entity")
         first = cursor.fetchone()[0]
         records = (
-            (first + n, subcategory_id, townships[n % len(townships)], json.dumps(person(n, rng), ensure_ascii=False),
-             "active", 1, now, now)
+            (first + n, subcategory_id, townships[n % len(townships)], townships[n % len(townships)],
+             json.dumps(person(n, rng), ensure_ascii=False), "active", 1, now, now)
             for n in range(count)
         )  # fmt: skip
-        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
-                  "version", "created_at", "updated_at"), records)  # fmt: skip
+        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", "place_id", '"values"',
+                  "status", "version", "created_at", "updated_at"), records)  # fmt: skip
         cursor.execute(
             "INSERT INTO basedb_recordversion (record_id, version, action, changes, subcategory_id, region_id, note, "
             "created_at) SELECT id, 1, 'create', '{}', subcategory_id, region_id, '', created_at FROM basedb_record"
@@ -200,9 +200,9 @@ def write_floor(rows: list[tuple], subcategory_id: int, region: str, pg: bool) -
         first_entity = cursor.fetchone()[0]
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM basedb_record")
         record_floor = cursor.fetchone()[0]
-        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", '"values"', "status",
-                  "version", "created_at", "updated_at"),
-                  ((first_entity + n, subcategory_id, region, values, "active", 1, now, now)
+        insert_rows(cursor, "basedb_record", ("entity_id", "subcategory_id", "region_id", "place_id", '"values"',
+                  "status", "version", "created_at", "updated_at"),
+                  ((first_entity + n, subcategory_id, region, region, values, "active", 1, now, now)
                    for n, (_row, _key, values) in enumerate(rows)))  # fmt: skip
         cursor.execute("SELECT MIN(id) FROM basedb_record WHERE id > %s", [record_floor])
         first_record = cursor.fetchone()[0]

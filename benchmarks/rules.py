@@ -114,12 +114,12 @@ def prefill(size: int, townships: list[str], subcategory_ids: dict[str, int], pg
         for code in ("P0101", *LISTS):
             held = LISTS.get(code, lambda n: True)
             rows = (
-                (first + n, subcategory_ids[code], townships[n % len(townships)], values(n, code), "active", 1, now,
-                 now)
+                (first + n, subcategory_ids[code], townships[n % len(townships)], townships[n % len(townships)],
+                 values(n, code), "active", 1, now, now)
                 for n in range(size) if held(n)
             )  # fmt: skip
-            columns = ("entity_id", "subcategory_id", "region_id", '"values"', "status", "version", "created_at",
-                       "updated_at")  # fmt: skip
+            columns = ("entity_id", "subcategory_id", "region_id", "place_id", '"values"', "status", "version",
+                       "created_at", "updated_at")  # fmt: skip
             bulk_load(cursor, pg, "basedb_record", columns, rows)
             counts[code] = sum(1 for n in range(size) if held(n))
     with connection.cursor() as cursor:

@@ -1,6 +1,6 @@
 from django.db import models
 
-from .spec import ADDRESS_ROLE, NAME_ROLE, SENSITIVITY_ORDER
+from .spec import ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE, NAME_ROLE, SENSITIVITY_ORDER
 
 
 class EntityKind(models.TextChoices):
@@ -36,6 +36,8 @@ class ElementRole(models.TextChoices):
 
     NAME = NAME_ROLE, "名称"  # names its entity (person, enterprise, village, party): display name, probable duplicates
     ADDRESS = ADDRESS_ROLE, "地址"  # an address: display name when there is no name, probable duplicates
+    GRID = GRID_ROLE, "网格"  # names the grid the entity is in (code or name): places the record in a grid
+    LOCATION = LOCATION_ROLE, "所在地址"  # where the entity is (current address, a house's address): its village
 
 
 class Sensitivity(models.TextChoices):

@@ -13,7 +13,7 @@ ID_CARD, USCC, PHONE, REGION, REFERENCE = "id_card", "uscc", "phone", "region", 
 ELEMENT_TYPES = (TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE, ID_CARD, USCC, PHONE, REGION, REFERENCE)
 
 # Element roles (DataElement.roles, catalog.choices.ElementRole)
-NAME_ROLE, ADDRESS_ROLE = "name", "address"
+NAME_ROLE, ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE = "name", "address", "grid", "location"
 
 # Sensitivity, ordered from least to most protected.
 SENSITIVITY_ORDER = ("public", "internal", "sensitive", "personal")
@@ -55,7 +55,7 @@ class ItemSpec:
     help_text: str = ""
     key_type: str | None = None  # for type=reference: how the referenced key is verified (id_card, uscc, text ...)
     unit: str = ""  # unit of measure for numbers, e.g. "平方米"
-    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: "name", "address"
+    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: "name", "address", "grid", "location"
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,14 @@ class TableSpec:
     def display_name_keys(self) -> tuple[str, ...]:
         """The items an entity's display name is taken from, first non-empty wins: its names, then its addresses."""
         return self.keys_with_role(NAME_ROLE) + self.keys_with_role(ADDRESS_ROLE)
+
+    @property
+    def placement_keys(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(grid items, address items) a row is placed by (basedb placement): the items naming its grid, then the
+        addresses in which a village is looked for, where the entity is (location) before the other addresses."""
+        locations = self.keys_with_role(LOCATION_ROLE)
+        addresses = locations + tuple(k for k in self.keys_with_role(ADDRESS_ROLE) if k not in locations)
+        return self.keys_with_role(GRID_ROLE), addresses
 
     def pointing_items(self) -> tuple["ItemSpec", ...]:
         """The items that name another entity (their reference_kind), the table's own key items excepted."""

@@ -45,6 +45,8 @@ class IssueRule(models.TextChoices):
     CONFLICT = "conflict", "跨乡镇冲突"
     UNKNOWN_COLUMN = "unknown_column", "未识别的列"
     MISSING_COLUMN = "missing_column", "缺少必填列"
+    GRID_ELSEWHERE = "grid_elsewhere", "网格属其他乡镇"
+    GRID_OUTSIDE = "grid_outside", "网格不在本村（社区）"
 
 
 # States in which a batch's staged rows may still be edited by the township.

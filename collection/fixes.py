@@ -9,6 +9,7 @@ from regions.access import can
 from regions.choices import Action
 
 from .choices import EDITABLE_STATUSES, BatchStatus
+from .intake import batch_placer
 from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
 from .pipeline.types import DUPLICATE_IN_FILE, ERROR, WARNING, VerifiedChunk
 from .staging import chunk_records, issue_row
@@ -48,6 +49,7 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     headers, indexes = _headers(batch, spec)
     # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
     chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
+    chunk = batch_placer(batch, spec).apply(chunk)  # a fixed grid or address places the row again
     old_key = staged_row.key
     with transaction.atomic():
         _apply_fix(staged_row, item, texts[item], chunk, acting_user)
@@ -122,9 +124,10 @@ def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: Ver
     old = staged_row.values.get(item)
     _row, values, key, valid = chunk_records(chunk.frame)[0]
     staged_row.values, staged_row.key, staged_row.is_valid = values, key, valid
+    staged_row.place = chunk.frame["_place"].iloc[0]
     staged_row.errors = sum(1 for i in chunk.issues if i.severity == ERROR)
     staged_row.warnings = sum(1 for i in chunk.issues if i.severity == WARNING)
-    staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings"])
+    staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings", "place"])
     staged_row.issues.all().delete()  # its duplicate_in_file error too: _refresh_duplicates decides it again
     BatchIssue.objects.bulk_create(issue_row(staged_row.batch, i, staged_row.pk) for i in chunk.issues)
     StagedRowEdit.objects.create(

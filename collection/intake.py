@@ -174,7 +174,9 @@ def verify_batch(batch: Batch) -> Batch:
             clear_staged(batch, recognition.issues)
             totals = Totals()
             expected = _expected_rows(workbook, recognition)
+            placer = batch_placer(batch, recognition.spec)
             for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
+                chunk = placer.apply(chunk)
                 store_chunk(batch, chunk)
                 totals.add(chunk)
                 _set_progress(batch, totals.rows, expected)
@@ -190,6 +192,13 @@ def verify_batch(batch: Batch) -> Batch:
     _finish(batch, status, totals.as_fields(), started)
     _enqueue_report(batch)
     return batch
+
+
+def batch_placer(batch: Batch, spec):
+    """The RowPlacer of a batch's rows (collection/placing.py): in its township, with the columns of its file."""
+    from .placing import RowPlacer
+
+    return RowPlacer(spec, batch.region_id, column_map=batch.column_map)
 
 
 def _enqueue_report(batch: Batch) -> None:
@@ -274,6 +283,7 @@ def dry_run(
     e.g. to write an annotated report of a dry run. `ahead`: as for create_batches.
     """
     from .pipeline.run import process_sheet
+    from .placing import RowPlacer
 
     region = township_for_upload(region_code, user)
     preview = base_database().preview_rows
@@ -282,7 +292,9 @@ def dry_run(
         summaries = []
         for recognition in recognitions:
             totals, issues, merge = Totals(), list(recognition.issues), Counter()
+            placer = RowPlacer(recognition.spec, region.code, column_map=column_map(recognition))  # as batch_placer
             for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
+                chunk = placer.apply(chunk)
                 totals.add(chunk)
                 issues.extend(chunk.issues)
                 # Valid rows have distinct keys (in-file duplicates are errors), so chunk previews add up.

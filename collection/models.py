@@ -124,6 +124,9 @@ class StagedRow(models.Model):
     errors = models.PositiveSmallIntegerField("错误数", default=0)
     warnings = models.PositiveSmallIntegerField("警告数", default=0)
     merge_state = models.CharField("入库状态", max_length=10, choices=MergeState.choices, default=MergeState.PENDING)
+    # Where the row is placed (grid, village or its township), found at intake from its grid and address items
+    # (regions/placement.py); the merge gives it to the record it creates. Null for rows staged before placement.
+    place = models.CharField("落位", max_length=15, null=True, blank=True)
 
     objects = RegionScopedQuerySet.as_manager()
 

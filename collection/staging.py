@@ -64,7 +64,7 @@ def chunk_records(frame) -> list[tuple[int, dict, str | None, bool]]:
     return list(zip(rows, values, keys, valid, strict=True))
 
 
-STAGED_COLUMNS = ("batch", "row", "values", "key", "is_valid", "errors", "warnings", "merge_state")
+STAGED_COLUMNS = ("batch", "row", "values", "key", "is_valid", "errors", "warnings", "merge_state", "place")
 ISSUE_COLUMNS = ("batch", "staged_row", "row", "column", "column_index", "item", "rule", "severity", "message", "value")
 
 
@@ -75,12 +75,13 @@ def store_chunk(batch: Batch, chunk: VerifiedChunk) -> None:
     per_row = Counter((i.row, i.severity) for i in chunk.issues)
     rows, keys = frame["_row"].astype(int).tolist(), column_list(frame["_key"])
     valid, values = frame["_valid"].astype(bool).tolist(), rows_as_json(frame)
+    places = column_list(frame["_place"]) if "_place" in frame.columns else [None] * len(rows)
     bulk_insert(
         StagedRow,
         STAGED_COLUMNS,
         (
-            (batch.pk, row, json_text, key, ok, per_row[(row, ERROR)], per_row[(row, WARNING)], "pending")
-            for row, json_text, key, ok in zip(rows, values, keys, valid, strict=True)
+            (batch.pk, row, json_text, key, ok, per_row[(row, ERROR)], per_row[(row, WARNING)], "pending", place)
+            for row, json_text, key, ok, place in zip(rows, values, keys, valid, places, strict=True)
         ),
     )
     if not chunk.issues:

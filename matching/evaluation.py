@@ -21,6 +21,7 @@ from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from basedb.models import Record
 from catalog.models import Subcategory
 from catalog.specs_build import current_specs
 from regions.models import prefix_bounds
@@ -80,14 +81,14 @@ def _datetime(value):
 def _materialise_hits(cursor, definition: RuleDefinition, scope: Coverage, as_of: date) -> None:
     ids = subcategory_ids(definition.subcategories)
     hits = matches(definition, ids, as_of).filter(scope.records_q()).values(
-        hit_entity=F("entity_id"), hit_record=F("id"), hit_region=F("region_id"),
+        hit_entity=F("entity_id"), hit_record=F("id"), hit_region=F("region_id"), hit_place=F("place_id"),
         hit_facts=facts_expression(definition, ids, as_of),
     )  # fmt: skip
     sql, params = hits.query.sql_with_params()
     cursor.execute(f"DROP TABLE IF EXISTS {HITS}")
     cursor.execute(
         f"CREATE TEMP TABLE {HITS} AS SELECT hit_entity AS entity_id, hit_record AS record_id, "
-        f"hit_region AS region_id, hit_facts AS facts FROM ({sql}) AS m",
+        f"hit_region AS region_id, hit_place AS place_id, hit_facts AS facts FROM ({sql}) AS m",
         params,
     )
     cursor.execute(f"CREATE UNIQUE INDEX {HITS}_entity ON {HITS} (entity_id)")
@@ -111,7 +112,7 @@ def _reopen(cursor, rule: Rule, run: EvaluationRun, now) -> None:
         f"UPDATE {ENTRIES} AS e SET closed_at = NULL, closed_run_id = NULL, close_reason = '', status = %s, "
         f"fact_id = NULL, note = '', handled_by_id = NULL, handled_at = NULL, correction_batch_id = NULL, "
         f"opened_at = %s, opened_run_id = %s, evaluated_at = %s, rule_version_id = %s, region_id = h.region_id, "
-        f"place_id = h.region_id, record_id = h.record_id, facts = h.facts "
+        f"place_id = h.place_id, record_id = h.record_id, facts = h.facts "
         f"FROM {HITS} AS h WHERE e.rule_id = %s AND e.entity_id = h.entity_id AND e.closed_at IS NOT NULL",
         [EntryStatus.PENDING, now, run.pk, now, run.rule_version_id, rule.pk],
     )
@@ -121,10 +122,10 @@ def _refresh(cursor, rule: Rule, run: EvaluationRun, now) -> None:
     """Open entries keep their feedback; only what the evaluation says about them is brought up to date."""
     cursor.execute(
         f"UPDATE {ENTRIES} AS e SET evaluated_at = %s, rule_version_id = %s, region_id = h.region_id, "
-        f"place_id = h.region_id, record_id = h.record_id, facts = h.facts "
+        f"place_id = h.place_id, record_id = h.record_id, facts = h.facts "
         f"FROM {HITS} AS h WHERE e.rule_id = %s AND e.entity_id = h.entity_id AND e.closed_at IS NULL "
-        f"AND (e.rule_version_id <> %s OR e.region_id <> h.region_id OR e.record_id IS NULL "
-        f"OR e.record_id <> h.record_id OR e.facts <> h.facts)",
+        f"AND (e.rule_version_id <> %s OR e.region_id <> h.region_id OR e.place_id <> h.place_id "
+        f"OR e.record_id IS NULL OR e.record_id <> h.record_id OR e.facts <> h.facts)",
         [now, run.rule_version_id, rule.pk, run.rule_version_id],
     )
 
@@ -133,11 +134,24 @@ def _insert(cursor, rule: Rule, run: EvaluationRun, now) -> None:
     cursor.execute(
         f"INSERT INTO {ENTRIES} (rule_id, entity_id, record_id, region_id, place_id, rule_version_id, facts, status, "
         f"note, close_reason, opened_at, opened_run_id, evaluated_at) "
-        f"SELECT %s, h.entity_id, h.record_id, h.region_id, h.region_id, %s, h.facts, %s, '', '', %s, %s, %s "
+        f"SELECT %s, h.entity_id, h.record_id, h.region_id, h.place_id, %s, h.facts, %s, '', '', %s, %s, %s "
         f"FROM {HITS} AS h WHERE NOT EXISTS "
         f"(SELECT 1 FROM {ENTRIES} AS e WHERE e.rule_id = %s AND e.entity_id = h.entity_id)",
         [rule.pk, run.rule_version_id, EntryStatus.PENDING, now, run.pk, now, rule.pk],
     )
+
+
+def sync_entry_places() -> int:
+    """Entries follow their subject record to its place (a record placed by hand or after the region tree changed:
+    no value changed, so no evaluation runs); one UPDATE for the whole table. basedb.placement calls it."""
+    records = Record._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ENTRIES} SET place_id = (SELECT r.place_id FROM {records} AS r WHERE r.id = {ENTRIES}.record_id) "
+            f"WHERE EXISTS (SELECT 1 FROM {records} AS r WHERE r.id = {ENTRIES}.record_id AND r.place_id <> "
+            f"{ENTRIES}.place_id)"
+        )
+        return cursor.rowcount
 
 
 def _count(run: EvaluationRun, scope: Coverage) -> None:

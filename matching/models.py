@@ -147,9 +147,10 @@ class WorkEntry(models.Model):
     """One entity found by one rule, in the work list (名单) of its township: identity (rule, entity) survives every
     evaluation, so the feedback does; `closed_at` is set when the data no longer matches.
 
-    `region` is the township of the subject record (counts per township); `place` is the finest region known for
-    it, by which users are scoped. Today records are placed in townships, so place == region; when records carry
-    their village or grid, evaluation writes that code into `place` and village users see their own entries.
+    `region` is the township of the subject record (counts per township); `place` is the subject record's place
+    (its grid, village or township: basedb/placement.py), by which users are scoped: village and grid users see the
+    entries of the records placed in their subtree. Evaluation copies it, and so does `sync_entry_places` when a
+    record is placed again without a value change.
     """
 
     REGION_FIELD = "place"

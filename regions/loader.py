@@ -9,6 +9,7 @@ from django.db import transaction
 
 from .choices import LEVEL_CODE_LENGTH
 from .models import Region
+from .placement import tree_changed
 
 DEFAULT_CSV = Path(settings.BASE_DIR) / "fixtures" / "regions" / "yantai_divisions.csv"
 
@@ -36,7 +37,7 @@ def read_divisions(path: Path) -> list[dict]:
 @transaction.atomic
 def load_divisions(path: Path = DEFAULT_CSV) -> LoadReport:
     """Create or update regions from the CSV; idempotent (a second run reports everything unchanged)."""
-    report = LoadReport()
+    report, changed = LoadReport(), []
     existing = {r.code: r for r in Region.objects.all()}
     for row in sorted(read_divisions(path), key=lambda r: len(r["code"])):
         code, name, level = row["code"].strip(), row["name"].strip(), row["level"].strip()
@@ -45,10 +46,23 @@ def load_divisions(path: Path = DEFAULT_CSV) -> LoadReport:
         if current is None:
             existing[code] = Region.objects.create(code=code, name=name, level=level, parent_id=parent)
             report.created += 1
+            changed.append(code)
         elif (current.name, current.level, current.parent_id) != (name, level, parent):
             current.name, current.level, current.parent_id = name, level, parent
             current.save(update_fields=["name", "level", "parent"])
             report.updated += 1
+            changed.append(code)
         else:
             report.unchanged += 1
+    # A new or renamed region changes how names are read below it: the records there are placed again.
+    tree_changed(_topmost(changed))
     return report
+
+
+def _topmost(codes: list[str]) -> list[str]:
+    """The codes not below another of them (a renamed county covers its townships)."""
+    kept: list[str] = []
+    for code in sorted(codes, key=len):
+        if not any(code.startswith(k) for k in kept):
+            kept.append(code)
+    return kept

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from .choices import RegionLevel
 from .models import Region
+from .placement import tree_changed
 
 SAMPLE_VILLAGE_BASE = 900  # village n of a township gets the code <township><900 + n>
 
@@ -63,4 +64,5 @@ def generate_sample_villages(township_codes: list[str], villages: int = 5, grids
     for region in new:
         region.is_sample = True
     Region.objects.bulk_create(new)  # parents precede their children in `wanted`
+    tree_changed(sorted({r.code[:9] for r in new}))  # records of these townships may now be placed lower
     return SampleReport(created=len(new), unchanged=len(existing))

@@ -19,6 +19,9 @@ Writing tests
   every table after each of them; the reference data is loaded again right after that flush
   (`pytest_runtest_teardown` below), so the order of tests never matters. They cost about a second more each: use
   them only when the test needs real commits (other threads or processes, the live server, `on_commit`).
+- `sample_villages`: 3 sample villages with 3 grids each under TOWNSHIP_A and TOWNSHIP_B (regions.samples), made in
+  the test's transaction: VILLAGE_A 370602002901 东山街道示例社区01, GRID_A 370602002901001 东山街道示例社区01第01网格,
+  GRID_A2 370602002902002, GRID_B 370602001901001 向阳街道示例社区01第01网格.
 - In-process caches: after every test the catalog spec cache holds the real catalog's specs again, whatever the
   test loaded or cleared.
 """
@@ -40,6 +43,8 @@ TOWNSHIP_B = "370602001"
 COUNTY_A = "370602"
 OTHER_COUNTY = "370611"
 PASSWORD = "Test-pass-2026!"
+VILLAGE_A, GRID_A, GRID_A2 = "370602002901", "370602002901001", "370602002902002"
+VILLAGE_B, GRID_B = "370602001901", "370602001901001"
 
 # Filled by django_db_setup: the db blocker, the catalog's LoadReport, the spec-cache entry of the real catalog.
 _session: dict = {}
@@ -112,6 +117,14 @@ def catalog(db) -> LoadReport:
 def specs(db) -> dict:
     """The real catalog's active subcategories as TableSpecs (plain dataclasses) keyed by code, built once."""
     return _session["spec_cache"]["specs"]
+
+
+@pytest.fixture
+def sample_villages(regions) -> None:
+    """Sample villages and grids under TOWNSHIP_A and TOWNSHIP_B (3 villages x 3 grids each), this test only."""
+    from regions.samples import generate_sample_villages
+
+    generate_sample_villages([TOWNSHIP_A, TOWNSHIP_B], villages=3, grids=3)
 
 
 CATALOG_MODELS = (DataItem, Subcategory, Category, Domain, DataElement, CodeValue, CodeTable, CatalogVersion)

@@ -20,8 +20,10 @@ DUPLICATE_IN_FILE, CONFLICT, UNKNOWN_COLUMN, MISSING_COLUMN = (
     "unknown_column",
     "missing_column",
 )
+# Placement (collection/placing.py): a grid of another township (warning), a grid outside the uploading village.
+GRID_ELSEWHERE, GRID_OUTSIDE = "grid_elsewhere", "grid_outside"
 RULES = (REQUIRED, TYPE, LENGTH, PATTERN, CODE, CHECKSUM, PRECISION_LOST, RANGE, CROSS_FIELD, DUPLICATE_IN_FILE,
-         CONFLICT, UNKNOWN_COLUMN, MISSING_COLUMN)  # fmt: skip
+         CONFLICT, UNKNOWN_COLUMN, MISSING_COLUMN, GRID_ELSEWHERE, GRID_OUTSIDE)  # fmt: skip
 ERROR, WARNING = "error", "warning"
 
 

@@ -1,0 +1,94 @@
+"""Placing the rows of a batch as they are verified: each row gets the lowest region its grid and address items name
+(regions/placement.py), stored with the staged row (`place`) and given by the merge to the record it creates.
+
+A grid that belongs to another township is a warning (the row is still the uploading township's); for an upload of
+a village (a village collector's), a grid outside the village is an error: the row is not the village's to report.
+"""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from catalog.spec import TableSpec
+from regions.placement import Placer
+
+from .pipeline.types import ERROR, GRID_ELSEWHERE, GRID_OUTSIDE, WARNING, Issue, VerifiedChunk
+
+PLACE_COLUMN = "_place"
+
+
+def grid_elsewhere_message(text: str, township: tuple[str, str]) -> str:
+    code, name = township
+    return (
+        f"所属网格“{text}”是{name}（{code}）的网格，不在本乡镇（街道）。请核对所属网格；"
+        f"若此人（户、企业）确在{name}，请由{name}上报"
+    )
+
+
+def grid_outside_message(text: str, floor_name: str) -> str:
+    return (
+        f"所属网格“{text}”不在{floor_name}，本村（社区）只能上报本村（社区）的数据："
+        "请核对所属网格，或交由乡镇（街道）上报"
+    )
+
+
+def _first_filled(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series | None:
+    """Per row, the first of the columns `keys` that is filled (None when none of them is in the frame)."""
+    present = [k for k in keys if k in frame.columns]
+    if not present:
+        return None
+    result = frame[present[0]].astype(object)
+    for key in present[1:]:
+        empty = result.isna() | (result == "")
+        result = result.where(~empty, frame[key].astype(object))
+    return result
+
+
+class RowPlacer:
+    """Places the chunks of one batch: `township` (a code, or one per row), `floor` (the uploading village, or None),
+    the column each item came from (`column_map` of the batch: element key → {"header", "index"})."""
+
+    def __init__(self, spec: TableSpec, township, *, floor: str | None = None, floor_name: str = "",
+                 column_map: dict | None = None, placer: Placer | None = None):  # fmt: skip
+        self.grid_keys, self.address_keys = spec.placement_keys
+        self.township, self.floor, self.floor_name = township, floor, floor_name or floor or ""
+        self.columns = column_map or {}
+        self.names = {item.key: item.name for item in spec.items}
+        self.placer = placer or Placer()
+
+    def apply(self, chunk: VerifiedChunk) -> VerifiedChunk:
+        """The chunk with a `_place` column and its placement issues; rows with a placement error become invalid."""
+        frame = chunk.frame
+        grids = _first_filled(frame, self.grid_keys)
+        addresses = [frame[k] for k in self.address_keys if k in frame.columns]
+        townships = self.township if isinstance(self.township, str) else self.township.to_numpy(dtype=object)
+        written = grids if grids is not None else np.full(len(frame), None, dtype=object)
+        placement = self.placer.place(townships, written, addresses, floor=self.floor)
+        frame = frame.assign(**{PLACE_COLUMN: placement.places})
+        issues = self._issues(frame, grids, placement)
+        if any(i.severity == ERROR for i in issues):
+            frame["_valid"] = frame["_valid"].to_numpy() & ~placement.outside
+        merged = sorted([*chunk.issues, *issues], key=lambda i: (i.row or 0, i.column_index or 0))
+        return replace(chunk, frame=frame, issues=merged)
+
+    def _issues(self, frame: pd.DataFrame, grids: pd.Series | None, placement) -> list[Issue]:
+        if grids is None:
+            return []
+        key = next(k for k in self.grid_keys if k in frame.columns)
+        column, index = self.columns.get(key, {}).get("header", self.names.get(key, key)), self.columns.get(key, {})
+        rows, texts = frame["_row"].to_numpy(), grids.to_numpy(dtype=object)
+        issues = []
+        flagged = placement.outside if self.floor else pd.notna(placement.foreign)
+        for position in np.flatnonzero(flagged):
+            text = str(texts[position])
+            if self.floor:
+                rule, severity, message = GRID_OUTSIDE, ERROR, grid_outside_message(text, self.floor_name)
+            else:
+                rule, severity = GRID_ELSEWHERE, WARNING
+                message = grid_elsewhere_message(text, placement.foreign[position])
+            issues.append(
+                Issue(row=int(rows[position]), column=column, item=key, rule=rule, severity=severity,
+                      message=message, value=text, column_index=index.get("index"))
+            )  # fmt: skip
+        return issues
