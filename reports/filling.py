@@ -21,9 +21,9 @@ from regions.models import Region, prefix_bounds
 
 from .definition import AVG, COUNT, Column, FormDefinition
 
-# The column a record is placed by: its township today; records placed at their village or grid (issue 14 part 1)
-# will be grouped by that placement instead, with no other change here.
-PLACE = "region_id"
+# The column a record is placed by: its place (basedb/placement.py), the lowest region known (grid, village or
+# township), so a township's rows are its villages and the leftover row holds what is placed at the township itself.
+PLACE = "place_id"
 UNPLACED = "未落到下级区划"
 UNCODED = "未填写或不在代码表中"
 LEVELS = list(LEVEL_CODE_LENGTH.items())
