@@ -15,7 +15,7 @@ API = "/api/v1"
 COMMAND = re.compile(r"manage\.py ([a-z_]+)")
 # An absolute path of one of the project's URL prefixes, as written in prose, code or a table.
 SITE_PATH = re.compile(
-    r"(?<![\w.$}/])/(?:api|accounts|admin|basedb|catalog|collection|healthz|regions|sharing)\b[^\s`)\"',;，。）]*"
+    r"(?<![\w.$}/])/(?:api|accounts|admin|basedb|catalog|collection|healthz|regions|reports|sharing)\b[^\s`)\"',;，。）]*"
 )
 # docs/api.md writes API paths relative to the API root: `GET /records/` and "$API/records/" (elsewhere a method
 # comes with the full path: `POST /api/v1/batches/`).
