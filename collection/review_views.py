@@ -177,14 +177,25 @@ def review_resubmit(request, pk: int):
     """A collector resubmits a returned batch after fixing it."""
     batch = _batch(request, pk)
     try:
-        review.submit_batch(batch, acting_user=request.user)
+        batch = review.submit_batch(batch, acting_user=request.user)
     except PermissionDenied:
         raise
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     else:
-        messages.success(request, f"批次 {batch.pk} 已重新提交审核。")
-    return redirect("collection:review_detail", pk=batch.pk)
+        messages.success(request, resubmitted_message(batch))
+    return redirect("collection:batch_detail", pk=batch.pk)
+
+
+def resubmitted_message(batch: Batch) -> str:
+    """What resubmitting led to, in the words of the state the badge shows (待修正 or 待审核)."""
+    if batch.status == BatchStatus.NEEDS_FIX:
+        return (
+            f"批次 #{batch.pk} 已重新提交（{batch.get_status_display()}）：仍有 {batch.invalid} 行有误；核验员可以先将"
+            f"有效的 {batch.valid} 行审核入库，有误的行修正后才会入库。"
+        )
+    label = batch.get_status_display()
+    return f"批次 #{batch.pk} 已重新提交（{label}）：全部 {batch.rows} 行通过核验，等待核验员审核入库。"
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from . import fixes, report
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
-from .models import Batch, BatchIssue, StagedRow
+from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
 from .pipeline.types import RejectedFile
 from .summaries import issue_counts
 
@@ -96,9 +97,8 @@ def batch_detail(request, pk: int):
     batch = _batch(request, pk)
     counts = issue_counts(batch)
     rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
-    may_upload = can(request.user, Action.UPLOAD, batch.region_id)
     context = {
-        "batch": batch,
+        **state_context(request, batch),
         "counts": counts,
         "corrections": correction_kinds(batch),
         "file_issues": batch.issues.filter(staged_row__isnull=True)[:50],  # unknown columns, file-level findings
@@ -108,11 +108,26 @@ def batch_detail(request, pk: int):
         "running": batch.status in RUNNING,
         "rows_done": rows_done(batch),
         "verified": batch.status in VERIFIED_STATUSES,
+    }
+    return render(request, "collection/batch_detail.html", context)
+
+
+def state_context(request, batch: Batch) -> dict:
+    """What the state snippet (collection/_batch_state.html) needs: the batch, what this user may do with it, and
+    how many cells were fixed online (a batch that passes after fixes never reads as "没有发现问题" alone)."""
+    may_upload = can(request.user, Action.UPLOAD, batch.region_id)
+    return {
+        "batch": batch,
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
         "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
         "may_review": can(request.user, Action.REVIEW, batch.region_id),
+        "fixes": StagedRowEdit.objects.restrict(request.user, Action.VIEW).filter(batch=batch).count(),
     }
-    return render(request, "collection/batch_detail.html", context)
+
+
+def render_state(request, batch: Batch) -> str:
+    """The batch's state as the page shows it, for the page's script to swap in after a fix or while verifying."""
+    return render_to_string("collection/_batch_state.html", state_context(request, batch), request=request)
 
 
 def _rows_page(request, batch: Batch, rows_form: RowFilterForm):
@@ -155,6 +170,7 @@ def batch_progress(request, pk: int):
             "rows_done": rows_done(batch),
             "indeterminate": running and not batch.progress,
             "done": not running,
+            "state_html": "" if running else render_state(request, batch),
         }
     )
 
@@ -195,7 +211,9 @@ def _fix_reply(request, batch: Batch, staged: StagedRow, status: int, message: s
         ]
         row = {"id": staged.pk, "row": staged.row, "is_valid": staged.is_valid, "issues": issues}
         counts = {k: getattr(batch, k) for k in ("rows", "valid", "invalid", "status")}
-        return JsonResponse({"ok": status == 200, "message": message, "row": row, "batch": counts}, status=status)
+        counts["status_label"] = batch.get_status_display()
+        reply = {"ok": status == 200, "message": message, "row": row, "batch": counts}
+        return JsonResponse({**reply, "state_html": render_state(request, batch)}, status=status)
     (messages.success if status == 200 else messages.error)(request, message)
     return redirect(f"{reverse('collection:batch_detail', args=[batch.pk])}#row-{staged.row}")
 

@@ -2,6 +2,23 @@
 (function () {
   "use strict";
 
+  function setText(id, value) {
+    var el = document.getElementById(id);
+    if (el) { el.textContent = value; }
+  }
+
+  // The badge and the state card come from the server's one wording (collection/_batch_state.html), so after a
+  // fix they say exactly what a reload would say.
+  function showState(status, label, html) {
+    var badge = document.getElementById("batch-status");
+    if (badge && status) {
+      badge.className = "status status-" + status;
+      badge.textContent = label;
+    }
+    var card = document.getElementById("batch-state");
+    if (card && html) { card.outerHTML = html; }
+  }
+
   var card = document.getElementById("progress-card");
   if (card) {
     var url = card.getAttribute("data-progress-url");
@@ -13,6 +30,7 @@
         .then(function (data) {
           var box = document.getElementById("progress");
           var rows = data.rows_done || data.rows;
+          showState(data.status, data.status_label, null);
           if (box) { box.classList.toggle("indeterminate", !!data.indeterminate); }
           if (data.indeterminate) {  // no percentage yet: an animated bar and the rows verified so far
             bar.style.width = "";
@@ -28,11 +46,6 @@
         .catch(function () { window.setTimeout(poll, 3000); });
     };
     window.setTimeout(poll, 500);
-  }
-
-  function setText(id, value) {
-    var el = document.getElementById(id);
-    if (el) { el.textContent = value; }
   }
 
   document.querySelectorAll("form.fix-form").forEach(function (form) {
@@ -70,6 +83,7 @@
           }
           setText("count-valid", data.batch.valid);
           setText("count-invalid", data.batch.invalid);
+          showState(data.batch.status, data.batch.status_label, data.state_html);
         })
         .catch(function () {
           button.disabled = false;
