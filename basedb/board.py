@@ -8,7 +8,8 @@ A handful of GROUP BY queries whatever the number of townships (159 in the city)
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from catalog.models import Subcategory
@@ -21,7 +22,10 @@ from regions.models import Region, prefix_bounds
 from .choices import ConflictStatus, RecordStatus
 from .models import Conflict, Record
 
-SORTABLE = ("code", "name", "batches", "rows", "valid", "valid_rate", "records", "conflicts", "last_upload")
+NONE = (0, 0)  # no records, none placed
+TOWNSHIP_LENGTH = 9
+SORTABLE = ("code", "name", "batches", "rows", "valid", "valid_rate", "records", "placement_rate", "conflicts",
+            "last_upload")  # fmt: skip
 CHART_ROWS = 40
 COLUMNS = (
     ("code", "代码"),
@@ -31,6 +35,7 @@ COLUMNS = (
     ("rows", "接收行数"),
     ("valid_rate", "有效率"),
     ("records", "基础库记录"),
+    ("placement_rate", "落位率"),
     ("conflicts", "待处理冲突"),
     ("last_upload", "最近上传"),
 )
@@ -47,12 +52,24 @@ class BoardRow:
     rows: int = 0
     valid: int = 0
     records: int = 0
+    placed: int = 0  # active records placed below the row's own level (a township's: in a village or grid)
     conflicts: int = 0
     last_upload: datetime | None = None
+    leftover: bool = False  # the drill-down's row of records placed at the parent itself (未落到下级区划)
 
     @property
     def valid_rate(self) -> float | None:
         return round(100 * self.valid / self.rows, 1) if self.rows else None
+
+    @property
+    def unplaced(self) -> int:
+        return self.records - self.placed
+
+    @property
+    def placement_rate(self) -> float | None:
+        """落位率: the share of the row's active records placed below its level (a county's or a township's: in a
+        village or a grid; a village's: in a grid)."""
+        return round(100 * self.placed / self.records, 1) if self.records else None
 
 
 def _in_county(queryset, field: str, county: str | None):
@@ -75,9 +92,14 @@ def _batch_stats(user, county: str | None, by: str) -> dict:
 
 
 def _record_counts(user, county: str | None, by: str) -> dict:
-    records = _in_county(Record.objects.restrict(user, Action.VIEW), "region_id", county)
-    counts = records.filter(status=RecordStatus.ACTIVE).values(by).annotate(n=Count("id")).order_by()
-    return {c[by]: c["n"] for c in counts}
+    """{key: (active records, those placed below township level)} grouped by `by`."""
+    records = _in_county(Record.objects.restrict(user, Action.VIEW), "place_id", county)
+    placed = Count("id", filter=Q(place_length__gt=TOWNSHIP_LENGTH))
+    counts = (
+        records.filter(status=RecordStatus.ACTIVE).alias(place_length=Length("place_id")).values(by)
+        .annotate(n=Count("id"), placed=placed).order_by()
+    )  # fmt: skip
+    return {c[by]: (c["n"], c["placed"]) for c in counts}
 
 
 def _conflict_counts(user, county: str | None, by: str) -> dict:
@@ -86,11 +108,11 @@ def _conflict_counts(user, county: str | None, by: str) -> dict:
     return {c[by]: c["n"] for c in counts}
 
 
-def _fill(row: BoardRow, batch: dict | None, records: int, conflicts: int) -> BoardRow:
+def _fill(row: BoardRow, batch: dict | None, records: tuple[int, int], conflicts: int) -> BoardRow:
     if batch:
         row.batches, row.rows, row.valid = batch["n"], batch["rows"] or 0, batch["valid"] or 0
         row.last_upload = batch["last"]
-    row.records, row.conflicts = records, conflicts
+    (row.records, row.placed), row.conflicts = records, conflicts
     return row
 
 
@@ -103,7 +125,7 @@ def township_rows(user, *, county: str | None = None) -> list[BoardRow]:
     records = _record_counts(user, county, "region_id")
     conflicts = _conflict_counts(user, county, "incoming_region_id")
     return [
-        _fill(BoardRow(code, name, parent or ""), batches.get(code), records.get(code, 0), conflicts.get(code, 0))
+        _fill(BoardRow(code, name, parent or ""), batches.get(code), records.get(code, NONE), conflicts.get(code, 0))
         for code, name, parent in townships
     ]
 
@@ -117,7 +139,7 @@ def subcategory_rows(user, *, county: str | None = None) -> list[BoardRow]:
     subs = Subcategory.objects.filter(pk__in=ids).order_by("order", "code")
     subs = subs.values_list("pk", "code", "name", "category__code")
     return [
-        _fill(BoardRow(code, name, category), batches.get(pk), records.get(pk, 0), conflicts.get(pk, 0))
+        _fill(BoardRow(code, name, category), batches.get(pk), records.get(pk, NONE), conflicts.get(pk, 0))
         for pk, code, name, category in subs
     ]
 
@@ -126,7 +148,7 @@ def totals(rows: list[BoardRow]) -> BoardRow:
     """The sum of the board's lines (合计)."""
     total = BoardRow("", "合计", "")
     for row in rows:
-        for name in ("batches", "rows", "valid", "records", "conflicts"):
+        for name in ("batches", "rows", "valid", "records", "placed", "conflicts"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
         if row.last_upload and (total.last_upload is None or row.last_upload > total.last_upload):
             total.last_upload = row.last_upload
@@ -156,17 +178,19 @@ def chart(rows: list[BoardRow], metric: str = "records", limit: int = CHART_ROWS
 
 EXPORT_HEADERS = (
     *("代码", "名称", "所属", "批次数", "接收行数", "有效行数"),
-    *("有效率(%)", "基础库记录", "待处理冲突", "最近上传"),
+    *("有效率(%)", "基础库记录", "落位率(%)", "待处理冲突", "最近上传"),
 )
 
 
-def write_export(book: StreamedWorkbook, townships: list[BoardRow], subcategories: list[BoardRow]) -> None:
-    """The board into a workbook: one sheet per table; text cells are written as text (never formulas)."""
-    for title, rows in (("按乡镇（街道）", townships), ("按数据子类", subcategories)):
-        sheet = book.add_sheet(title)
+def write_export(book: StreamedWorkbook, townships: list[BoardRow], subcategories: list[BoardRow],
+                 title: str = "按乡镇（街道）") -> None:  # fmt: skip
+    """The board into a workbook: one sheet per table (the first: the level shown, townships by default); text
+    cells are written as text (never formulas)."""
+    for name, rows in ((title, townships), ("按数据子类", subcategories)):
+        sheet = book.add_sheet(name)
         book.write_values(sheet, 0, EXPORT_HEADERS, bold=True)
         for r, row in enumerate(rows, start=1):
             last = timezone.localtime(row.last_upload).strftime("%Y-%m-%d %H:%M") if row.last_upload else None
             values = (row.code, row.name, row.group, row.batches, row.rows, row.valid, row.valid_rate, row.records,
-                      row.conflicts, last)  # fmt: skip
+                      row.placement_rate, row.conflicts, last)  # fmt: skip
             book.write_values(sheet, r, values)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import placement_views, views
 
 app_name = "basedb"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board.xlsx", views.board_export, name="board_export"),
     path("patch/", views.patch_download, name="patch_download"),
+    path("townships/<str:code>/unplaced/", placement_views.unplaced_list, name="unplaced_list"),
     path("entities/<int:pk>/", views.entity_by_id, name="entity_by_id"),
     path("entities/<str:kind>/<path:key>/", views.entity_detail, name="entity_detail"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),

@@ -21,6 +21,7 @@ from grassroots.replica import replica_reads
 from grassroots.xlsx import XLSX_CONTENT_TYPE, streamed_response
 from regions.access import can, scope_for
 from regions.choices import Action
+from regions.models import Region
 
 from .board import COLUMNS, chart, county_choices, sort_rows, subcategory_rows, totals, township_rows, write_export
 from .choices import ConflictStatus, Resolution
@@ -28,6 +29,7 @@ from .conflicts import may_resolve, resolve_conflict
 from .forms import PatchForm
 from .history import value_provenance
 from .labels import Presenter, kind_label
+from .levels import in_subtree, level_for, level_rows, record_figures
 from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
@@ -38,15 +40,37 @@ PER_PAGE = 50
 
 @login_required
 def record_list(request):
-    """Records the user may view, searchable by entity key or name and filtered by subcategory code."""
-    records = Record.objects.restrict(request.user, Action.VIEW).select_related("entity", "subcategory", "region")
+    """Records the user may view, searchable by entity key or name, filtered by subcategory code, and drilled down
+    by region (city → county → township → village → grid, by the records' place)."""
+    level = level_for(request.user, request.GET.get("region")) if request.GET.get("region") else None
+    if request.GET.get("region") and level is None:
+        raise Http404
+    records = Record.objects.restrict(request.user, Action.VIEW).select_related(
+        "entity", "subcategory", "region", "place"
+    )
+    if level is not None:
+        records = in_subtree(records, level.region.code)
     q, sub = request.GET.get("q", "").strip(), request.GET.get("subcategory", "").strip()
     if q:  # a key (ID numbers with an upper-case X, house codes ...) or the beginning of a name
         records = records.filter(Q(entity__key=q.upper()) | Q(entity__key=q) | Q(entity__display_name__startswith=q))
     if sub:
         records = records.filter(subcategory__code=sub)
     page = Paginator(records.order_by("-id"), PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "basedb/record_list.html", {"page": page, "q": q, "subcategory": sub})
+    context = {"page": page, "q": q, "subcategory": sub, "level": level or level_for(request.user, None)}
+    context["children"] = level_links(request.user, context["level"])
+    return render(request, "basedb/record_list.html", context)
+
+
+def level_links(user, level) -> list[dict]:
+    """The record list's drill-down: the level's children with their record counts (one GROUP BY)."""
+    if level is None or level.child_length is None:
+        return []
+    figures = record_figures(user, level.region.code, level.child_length)
+    names = dict(Region.objects.filter(code__in=list(figures)).values_list("code", "name"))
+    return [
+        {"code": code, "name": names.get(code, code), "records": n, "leftover": len(code) == len(level.region.code)}
+        for code, (n, _placed) in sorted(figures.items())
+    ]
 
 
 def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
@@ -174,12 +198,17 @@ def batch_revert(request, pk: int):
 @login_required
 @replica_reads
 def board(request):
-    """进度看板: the progress board of the user's region (officers' home page too)."""
+    """进度看板: the progress board of the user's region (officers' home page too), drilled down by `region`."""
     return render(request, "basedb/board.html", board_context(request))
 
 
 def board_context(request) -> dict:
-    """Board tables, chart and filters for the request's user; shared with the home page."""
+    """Board tables, chart and filters for the request's user; shared with the home page. `region` chooses the
+    drill-down level (404 when it is not the user's)."""
+    level = level_for(request.user, request.GET.get("region"))
+    if level is None and request.GET.get("region"):
+        raise Http404
+    drilled = level_rows(request.user, level) if level else []
     counties = dict(county_choices(request.user))
     county = request.GET.get("county", "")
     county = county if county in counties else ""
@@ -201,6 +230,9 @@ def board_context(request) -> dict:
         "base_query": query.urlencode(),
         "township_columns": COLUMNS,
         "may_review": not scope_for(request.user, Action.REVIEW).empty,
+        "level": level,
+        "level_rows": drilled,
+        "level_total": totals(drilled),
     }
 
 
@@ -218,7 +250,15 @@ def home_page(request):
 @login_required
 @replica_reads
 def board_export(request):
-    """The board as an xlsx file (same filters)."""
+    """The board as an xlsx file: the level shown (`region`: its children), else the townships (county filter)."""
+    if request.GET.get("region"):
+        level = level_for(request.user, request.GET["region"])
+        if level is None:
+            raise Http404
+        rows, title = level_rows(request.user, level), f"{level.region.name}·按{level.child_label or '区划'}"
+        subcategories = subcategory_rows(request.user, county=level.region.code[:9])
+        name = f"归集进度-{level.region.name}.xlsx"
+        return streamed_response(name, lambda book: write_export(book, rows, subcategories, title[:31]))
     county = request.GET.get("county", "")
     county = county if county in dict(county_choices(request.user)) else None
     townships, subcategories = township_rows(request.user, county=county), subcategory_rows(request.user, county=county)

@@ -23,6 +23,7 @@ def test_a_collector_fills_and_confirms_a_report_on_a_phone_and_the_county_sees_
     page = browser_page
     page.set_viewport_size(PHONE)
     login(page, live_server, "collector_a", PASSWORD)
+    page.click("#menu-toggle")  # below 960 px the navigation folds into 菜单
     page.click("nav.mainnav >> text=统计报表")
     page.wait_for_selector("form.chooser")
     assert no_sideways_scroll(page)

@@ -34,6 +34,7 @@ def test_a_collector_refutes_an_entry_on_a_phone_and_the_death_goes_to_review(
     page = browser_page
     page.set_viewport_size(PHONE)
     login(page, live_server, "collector_a", PASSWORD)
+    page.click("#menu-toggle")  # below 960 px the navigation folds into 菜单
     page.click("nav.mainnav >> text=业务匹配")
     page.wait_for_selector("table.rules")
     assert no_sideways_scroll(page)
@@ -60,6 +61,7 @@ def test_a_collector_refutes_an_entry_on_a_phone_and_the_death_goes_to_review(
     batch = Batch.objects.get(pk=entry.correction_batch_id)
     assert (batch.subcategory.code, batch.region_id) == ("P0106", TOWNSHIP_A)
 
+    page.click("#menu-toggle")
     page.click("form[action='/accounts/logout/'] button")
     page.set_viewport_size({"width": 1366, "height": 768})
     login(page, live_server, "officer_a", PASSWORD)
