@@ -1,8 +1,13 @@
-"""`manage.py worker`: the background worker of the configured task backend (db_worker or RQ's rqworker)."""
+"""`manage.py worker`: the background worker of the configured task backend (db_worker or RQ's rqworker).
+
+Started by `serve`, it exits when `serve` is gone (grassroots/lifeline.py).
+"""
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from grassroots.lifeline import watch_parent
 
 
 class Command(BaseCommand):
@@ -12,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="worker name in logs and task results (default: generated)")
 
     def handle(self, *args, **options):
+        watch_parent()
         call_command(*worker_arguments(options["name"]))
 
 

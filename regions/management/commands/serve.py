@@ -1,3 +1,12 @@
+"""`manage.py serve`: gunicorn and the background worker, supervised.
+
+The worker is restarted with back-off when it dies (the web server keeps serving meanwhile); gunicorn dying stops
+everything (a port already taken must not be retried forever). Neither child outlives `serve`: on Linux each child
+gets SIGTERM from the kernel when `serve` dies (PR_SET_PDEATHSIG), and the worker also watches its parent's pid
+(`manage.py worker`, grassroots/lifeline.py) and exits when it is gone, kill -9 of `serve` included.
+"""
+
+import os
 import signal
 import subprocess
 import sys
@@ -6,6 +15,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from grassroots.lifeline import PARENT_ENV, die_with_parent
+
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0  # seconds before restarting a dead worker, doubled per quick death
+STABLE_SECONDS = 60.0  # a worker that ran this long before dying is restarted after BACKOFF_FIRST again
 
 
 class Command(BaseCommand):
@@ -27,32 +41,59 @@ class Command(BaseCommand):
         # Handlers are set explicitly because a shell starting us in the background may have left SIGINT ignored.
         signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        procs = {name: _start(argv) for name, argv in [("worker", worker), ("gunicorn", web)]}
+        supervisor = Supervisor(worker, log=self.stderr.write)
+        procs = {"worker": supervisor.start(), "gunicorn": _start(web)}
         self.stdout.write(f"平台已启动：http://{address}/ （后台任务进程已启动，按 Ctrl-C 同时停止）")
-        died = None
         try:
-            while died is None:
-                died = next((name for name, p in procs.items() if p.poll() is not None), None)
+            while procs["gunicorn"].poll() is None:
+                procs["worker"] = supervisor.check()
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            _stop(list(procs.values()))
+            _stop([supervisor.proc, procs["gunicorn"]])
         self.stdout.write("已停止。")
-        if died:
-            raise CommandError(f"{died} 意外退出（退出码 {procs[died].returncode}），已停止全部进程")
+        if procs["gunicorn"].returncode is not None and procs["gunicorn"].returncode != 0:
+            raise CommandError(f"gunicorn 意外退出（退出码 {procs['gunicorn'].returncode}），已停止全部进程")
+
+
+class Supervisor:
+    """Keeps one child running: restarts it when it exits, waiting longer after each quick death (back-off)."""
+
+    def __init__(self, argv: list[str], log=print):
+        self.argv, self.log = argv, log
+        self.proc: subprocess.Popen | None = None
+        self.delay, self.started, self.restart_at = BACKOFF_FIRST, 0.0, None
+
+    def start(self) -> subprocess.Popen:
+        self.proc, self.started, self.restart_at = _start(self.argv), time.monotonic(), None
+        return self.proc
+
+    def check(self) -> subprocess.Popen | None:
+        """Called in the loop: notices a death, schedules the restart, restarts when due; returns the child."""
+        now = time.monotonic()
+        if self.restart_at is None and self.proc is not None and self.proc.poll() is not None:
+            ran = now - self.started
+            self.delay = BACKOFF_FIRST if ran >= STABLE_SECONDS else min(self.delay * 2, BACKOFF_MAX)
+            self.restart_at = now + (BACKOFF_FIRST if ran >= STABLE_SECONDS else self.delay)
+            self.log(f"后台任务进程已退出（退出码 {self.proc.returncode}），{self.restart_at - now:.0f} 秒后重启\n")
+        if self.restart_at is not None and now >= self.restart_at:
+            self.start()
+        return self.proc
 
 
 def _start(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(argv, start_new_session=True)  # noqa: S603 (fixed argv of our own programs)
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    return subprocess.Popen(argv, start_new_session=True, env=env, preexec_fn=die_with_parent)  # noqa: S603
 
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _stop(procs: list[subprocess.Popen], grace_seconds: int = 30) -> None:
+def _stop(procs: list[subprocess.Popen | None], grace_seconds: int = 30) -> None:
     """SIGTERM every child still running and wait; kill what has not stopped in time or on a second Ctrl-C."""
+    procs = [proc for proc in procs if proc is not None]
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
