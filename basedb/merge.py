@@ -22,7 +22,8 @@ from catalog.specs_build import build_table_spec
 from collection.choices import BatchStatus, IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 from regions.placement import Placer
 
 from . import merge_sql as sql
@@ -174,15 +175,18 @@ def _start_run(batch: Batch, acting_user) -> MergeRun:
     return run
 
 
-def _finish_run(batch: Batch, run_id: int, started: float) -> MergeRun:
+def _finish_run(batch: Batch, run_id: int, started: float, acting_user) -> MergeRun:
     with transaction.atomic():
         run = MergeRun.objects.select_for_update().get(pk=run_id)
+        counts = {k: getattr(run, k) for k in ("created", "updated", "unchanged", "conflicts")}
         if run.status != MergeRunStatus.FINISHED:
             StagedRow.objects.filter(batch=batch, merge_state=MergeState.PENDING).update(merge_state=MergeState.SKIPPED)
             run.status, run.finished_at = MergeRunStatus.FINISHED, timezone.now()
             run.seconds = (run.seconds or 0) + time.monotonic() - started
             run.save()
-        counts = {k: getattr(run, k) for k in ("created", "updated", "unchanged", "conflicts")}
+            # Written once, by the run that finished the merge (a resumed run included; merging again writes none).
+            record_event(AuditVerb.MERGE, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
+                         before={"status": batch.status}, after={"status": BatchStatus.MERGED, **counts})  # fmt: skip
         Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED, **counts)
     return run
 
@@ -211,7 +215,7 @@ def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _cra
     except Exception as exc:
         MergeRun.objects.filter(pk=run.pk).update(status=MergeRunStatus.FAILED, error=repr(exc)[:2000])
         raise
-    run = _finish_run(batch, run.pk, started)
+    run = _finish_run(batch, run.pk, started, acting_user)
     batch.refresh_from_db()
     if run.created or run.updated:
         notify_subscribers()

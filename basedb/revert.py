@@ -15,7 +15,8 @@ from django.utils import timezone
 from collection.choices import BatchStatus, IssueRule, MergeState
 from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
 from .history import lock_change_feed, notify_subscribers
@@ -107,7 +108,13 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
     StagedRow.objects.filter(batch=batch).update(merge_state=MergeState.PENDING)
     run.status = MergeRunStatus.REVERTED
     run.save(update_fields=["status"])
+    before = Batch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
     Batch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.PENDING_REVIEW, created=0, updated=0, unchanged=0, conflicts=0
     )
+    record_event(
+        AuditVerb.REVERT, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
+        before={"status": before, "created": run.created, "updated": run.updated},
+        after={"status": BatchStatus.PENDING_REVIEW, "retired": result.retired, "restored": result.restored},
+    )  # fmt: skip
     return result

@@ -6,7 +6,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .choices import EDITABLE_STATUSES, BatchStatus
 from .intake import batch_placer
@@ -50,11 +51,17 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
     chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
     chunk = batch_placer(batch, spec).apply(chunk)  # a fixed grid or address places the row again
-    old_key = staged_row.key
+    old_key, was_valid = staged_row.key, staged_row.is_valid
     with transaction.atomic():
         _apply_fix(staged_row, item, texts[item], chunk, acting_user)
         _refresh_duplicates(batch, spec, {old_key, staged_row.key}, headers, indexes)
         _recount(batch)
+        # The item and the row, never the values (they may be a person's ID number, phone or name).
+        record_event(
+            AuditVerb.FIX_CELL, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
+            before={"row": staged_row.row, "item": item, "valid": was_valid},
+            after={"row": staged_row.row, "item": item, "valid": staged_row.is_valid, "batch_status": batch.status},
+        )  # fmt: skip
     staged_row.refresh_from_db()
     return staged_row
 

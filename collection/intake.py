@@ -20,7 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from regions.access import can
-from regions.choices import Action, RegionLevel
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb, RegionLevel
 from regions.models import Region
 
 from .choices import BatchStatus
@@ -143,6 +144,10 @@ def _create_batch_rows(recognitions, name, original_name, sha256, size, region, 
         )
         batch.file.name = name
         batch.save()
+        record_event(
+            AuditVerb.UPLOAD, actor=user, obj=batch, region=region, label=str(batch),
+            after={"subcategory": recognition.spec.code, "sheet": batch.sheet_name, "size_bytes": size},
+        )  # fmt: skip
         batches.append(batch)
     return batches
 

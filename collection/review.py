@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .choices import BatchStatus
 from .handoff import base_database
@@ -51,6 +52,14 @@ def _audit(batch: Batch, user, message: str) -> None:
     )
 
 
+def _event(verb: str, batch: Batch, user, before: str | None, after: dict, note: str = "") -> None:
+    """The batch's event in the platform's audit trail (regions.audit)."""
+    record_event(
+        verb, actor=user, obj=batch, region=batch.region_id, label=str(batch),
+        before={"status": before} if before else None, after=after, note=note,
+    )  # fmt: skip
+
+
 def review_history(batch: Batch) -> list[LogEntry]:
     """The batch's review history, oldest first (submissions, returns, approvals)."""
     content_type = ContentType.objects.get_for_model(Batch)
@@ -81,6 +90,7 @@ def submit_batch(batch: Batch, *, acting_user) -> Batch:
     batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW
     batch.save(update_fields=["status", "updated_at"])
     _audit(batch, acting_user, f"重新提交审核（{batch.get_status_display()}）")
+    _event(AuditVerb.RESUBMIT, batch, acting_user, BatchStatus.RETURNED, {"status": batch.status})
     return batch
 
 
@@ -120,6 +130,8 @@ def merge_approved(batch: Batch, *, acting_user):
         f"审核通过并入库：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"
         f"冲突 {result.conflicts}{left}",
     )
+    counts = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
+    _event(AuditVerb.APPROVE, batch, acting_user, None, {"status": BatchStatus.MERGED, **counts})
     return result
 
 
@@ -128,9 +140,11 @@ def _queue_merge(batch: Batch, acting_user) -> None:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     if batch.status not in APPROVABLE_STATUSES:
         _require_reviewable(batch)
+    before = batch.status
     batch.status = BatchStatus.MERGING
     batch.save(update_fields=["status", "updated_at"])
     _audit(batch, acting_user, "审核通过，后台入库中")
+    _event(AuditVerb.APPROVE, batch, acting_user, before, {"status": batch.status})
     user_id = getattr(acting_user, "pk", None)  # task arguments are stored as JSON: the id, not the user
     transaction.on_commit(lambda: merge_approved_batch_task.enqueue(batch.pk, user_id))
 
@@ -144,9 +158,11 @@ def return_batch(batch: Batch, *, acting_user, reason: str) -> Batch:
     batch = Batch.objects.select_for_update().get(pk=batch.pk)
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     _require_reviewable(batch)
+    before = batch.status
     batch.status, batch.return_reason = BatchStatus.RETURNED, reason
     batch.save(update_fields=["status", "return_reason", "updated_at"])
     _audit(batch, acting_user, f"退回：{reason}")
+    _event(AuditVerb.RETURN, batch, acting_user, before, {"status": batch.status}, note=reason)
     return batch
 
 

@@ -30,6 +30,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     Action.MANAGE_RULES: frozenset({Role.RULES_ADMIN, Role.PLATFORM_ADMIN}),
     # Work-list entries are checked door to door by the township (and village) collectors.
     Action.HANDLE_ENTRIES: frozenset({Role.COLLECTOR, Role.PLATFORM_ADMIN}),
+    # The audit trail of a region: its platform administrators, and its data officers (who answer for it).
+    Action.AUDIT: frozenset({Role.OFFICER, Role.PLATFORM_ADMIN}),
 }
 # Department roles: their members view, and upload or review, only their department's subcategories.
 DEPARTMENT_ACTION_ROLES: dict[str, frozenset[str]] = {

@@ -38,6 +38,7 @@ class Action(models.TextChoices):
     ADMINISTER = "administer", "平台管理"
     MANAGE_RULES = "manage_rules", "维护匹配规则"
     HANDLE_ENTRIES = "handle_entries", "核实名单"
+    AUDIT = "audit", "查看操作记录"
 
 
 class DepartmentRole(models.TextChoices):
@@ -45,3 +46,42 @@ class DepartmentRole(models.TextChoices):
 
     UPLOADER = "dept_uploader", "部门用户"
     REVIEWER = "dept_reviewer", "部门审核员"
+
+
+class ActorKind(models.TextChoices):
+    """Who did something written to the audit trail (regions.audit)."""
+
+    USER = "user", "用户"
+    CLIENT = "client", "接入方"
+    CLI = "cli", "命令行"
+    SYSTEM = "system", "后台任务"
+
+
+class AuditVerb(models.TextChoices):
+    """What was done: one verb per state-changing action of the platform (regions.audit.record_event)."""
+
+    UPLOAD = "upload", "上报文件"
+    FIX_CELL = "fix_cell", "修正单元格"
+    RESUBMIT = "resubmit", "重新提交"
+    APPROVE = "approve", "审核通过"
+    RETURN = "return", "退回"
+    MERGE = "merge", "入库"
+    REVERT = "revert", "撤销入库"
+    RESOLVE_CONFLICT = "resolve_conflict", "处理冲突"
+    PLACE = "place", "落位"
+    CHANGE_CATALOG = "change_catalog", "修改目录"
+    CHANGE_RULE = "change_rule", "修改匹配规则"
+    GRANT_RULE = "grant_rule", "授权规则名单"
+    REVOKE_RULE = "revoke_rule", "撤销规则名单授权"
+    WORK_ENTRY = "work_entry", "名单核实"
+    CHANGE_REPORT_FORM = "change_report_form", "修改统计报表"
+    CONFIRM_REPORT = "confirm_report", "确认上报报表"
+    GRANT_ROLE = "grant_role", "授予角色"
+    REVOKE_ROLE = "revoke_role", "撤销角色"
+    CHANGE_DEPARTMENT = "change_department", "修改部门设置"
+    CREATE_CLIENT = "create_client", "创建接入方"
+    ROTATE_CLIENT_TOKEN = "rotate_client_token", "更换接入方令牌"
+    REVOKE_CLIENT = "revoke_client", "吊销接入方"
+    ISSUE_TOKEN = "issue_token", "签发用户令牌"
+    REVOKE_TOKEN = "revoke_token", "吊销用户令牌"
+    REVEAL = "reveal", "查看个人信息明文"

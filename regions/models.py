@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from .choices import CODE_LENGTH_LEVEL, DepartmentRole, RegionLevel, Role
+from .choices import CODE_LENGTH_LEVEL, ActorKind, AuditVerb, DepartmentRole, RegionLevel, Role
 
 
 def prefix_bounds(code: str) -> tuple[str, str]:
@@ -22,6 +22,14 @@ class RegionQuerySet(models.QuerySet):
 
     def townships(self) -> "RegionQuerySet":
         return self.filter(level=RegionLevel.TOWNSHIP)
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "audit") -> "AuditEventQuerySet":
+        """The events of the regions `user` may audit (regions.access decides)."""
+        from .access import restrict
+
+        return restrict(self, user, action)
 
 
 class Region(models.Model):
@@ -179,3 +187,50 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prefix}…）"
+
+
+class AuditEvent(models.Model):
+    """One state change of the platform, written by the action itself (regions.audit.record_event): who (a user,
+    an API client, or the command line with its OS user and command), did what, to which object, in which region,
+    with a before/after summary that never holds a personal identifier."""
+
+    REGION_FIELD = "region"
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor_kind = models.CharField("操作者类型", max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor_client_id = models.BigIntegerField("接入方编号", null=True, blank=True)  # sharing.ApiClient (a higher app)
+    actor_label = models.CharField("操作者", max_length=150)  # username, client name or OS user, kept if deleted
+    command = models.CharField("命令行", max_length=500, blank=True, default="")
+    verb = models.CharField("操作", max_length=30, choices=AuditVerb.choices, db_index=True)
+    object_type = models.CharField("对象类型", max_length=60, blank=True, default="")
+    object_id = models.CharField("对象编号", max_length=64, blank=True, default="")
+    object_label = models.CharField("对象", max_length=200, blank=True, default="")
+    region = models.ForeignKey(
+        Region, verbose_name="区划", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    before = models.JSONField("变更前", null=True, blank=True)
+    after = models.JSONField("变更后", null=True, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True, default="")
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "-created_at"], name="audit_region_time"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["actor_kind", "actor_label"], name="audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} · {self.get_verb_display()} · {self.object_label or self.object_id}"

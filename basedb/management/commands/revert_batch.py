@@ -2,13 +2,14 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from basedb.revert import revert_batch
 from collection.models import Batch
+from regions.audit import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Revert the merge of batch ID: retire the records it created and restore those it updated, with history."
 
     def add_arguments(self, parser):

@@ -10,15 +10,16 @@ import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from collection.pipeline.opening import OpenAhead, take_early
 from collection.pipeline.types import RejectedFile
+from regions.audit import AuditedCommand
 
 EXIT_REJECTED = 2
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "核验（并可直接入库）一个乡镇上报的 Excel/CSV 文件。Verify (and merge) one township workbook."
     # A batch tool run from scripts: the system checks import every URLconf and view (≈0.5 s CPU per run).
     requires_system_checks = []
