@@ -15,8 +15,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from catalog.specs_build import build_table_spec
+from regions.access import can
+from regions.choices import Action
+from regions.models import Region
 
-from .intake import create_batches, verify_batch
+from .intake import IntakeRefused, create_batches, verify_batch
 from .models import Batch
 
 MAX_REASON = 200
@@ -39,21 +42,39 @@ def _write_row(path: Path, subcategory: str, values: dict) -> None:
         writer.writerow([_cell(values.get(item.key)) for item in spec.items])
 
 
+def _check_place(place: str, acting_user) -> None:
+    """A correction of a placed record is decided by its place: a village's or grid's user reports for it."""
+    if not can(acting_user, Action.CORRECT, place):
+        region = Region.objects.filter(code=place).first()
+        name = f"{region.name}（{region.code}）" if region else place
+        raise IntakeRefused(f"您没有为{name}的数据报告更正的权限。", code="forbidden_region")
+
+
 @transaction.atomic
-def submit_correction(subcategory: str, region: str, values: dict, *, acting_user, reason: str) -> Batch:
+def submit_correction(subcategory: str, region: str, values: dict, *, acting_user, reason: str,
+                      place: str | None = None) -> Batch:  # fmt: skip
     """Submit one row of `subcategory` for township `region` as a correction batch, verified and waiting for review.
 
-    values: element key -> value, as stored in the base database. The acting user must be allowed to upload for the
-    township (IntakeRefused otherwise, in Chinese). Returns the batch (待审核, or 待修正 when the row has errors).
+    values: element key -> value, as stored in the base database. Without `place`, the acting user must be allowed
+    to upload for the township; with `place` (the corrected record's place inside the township), to correct there
+    (Action.CORRECT: a village collector, a grid worker). IntakeRefused otherwise, in Chinese. Returns the batch
+    (待审核, or 待修正 when the row has errors).
     """
     reason = " ".join(str(reason).split())[:MAX_REASON] or "现场更正"
+    if place is not None:
+        if not place.startswith(region):
+            raise IntakeRefused(f"落位 {place} 不在乡镇（街道）{region} 内。", code="invalid_region")
+        _check_place(place, acting_user)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "correction.csv"
         _write_row(path, subcategory, values)
         (batch,) = create_batches(
             path, original_name=f"现场更正-{reason}.csv"[:255], region_code=region, subcategory=subcategory,
-            user=acting_user,
+            user=acting_user if place is None else None,  # with a place, authorised above
         )  # fmt: skip
+        if place is not None:
+            batch.uploaded_by = acting_user
+            batch.save(update_fields=["uploaded_by"])
         verify_batch(batch)
     LogEntry.objects.create(
         user_id=acting_user.pk, content_type=ContentType.objects.get_for_model(Batch), object_id=str(batch.pk),

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "sharing",
     "matching",
     "reports",
+    "gridwork",
     "grassroots",  # project-wide pieces: the worker command, the replica router's write marks
 ]
 

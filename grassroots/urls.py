@@ -29,6 +29,7 @@ urlpatterns = [
     path("sharing/", include("sharing.urls")),
     path("matching/", include("matching.urls")),
     path("reports/", include("reports.urls")),
+    path("grid/", include("gridwork.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

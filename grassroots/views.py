@@ -5,7 +5,7 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from .replica import replica_reads
 
@@ -27,10 +27,13 @@ def healthz(request):
 @login_required
 @replica_reads
 def home(request):
-    """首页: the progress board for officers and administrators, a township summary for collectors, else a short
-    orientation."""
+    """首页: the progress board for officers and administrators, a township summary for collectors, the grid work
+    page for village and grid users, else a short orientation."""
     from basedb.views import home_page  # the base database's pages own the board
+    from gridwork.area import is_area_user
 
+    if is_area_user(request.user):
+        return redirect("gridwork:home")
     return home_page(request) or render(request, "home.html")
 
 

@@ -40,7 +40,7 @@ def correction_values(entry: WorkEntry, fact: Fact, entered: dict) -> dict:
 
 def _check(entry: WorkEntry, status: str, fact: Fact | None, entered: dict, acting_user) -> None:
     if not can(acting_user, Action.HANDLE_ENTRIES, entry.place_id):
-        raise PermissionDenied("只有本乡镇（街道）的采集员可以核实该名单条目。")
+        raise PermissionDenied("只有该条目所在乡镇（街道）、村（社区）或网格的采集员、网格员可以核实该名单条目。")
     if entry.closed_at is not None:
         raise ValidationError("该条目已关闭（数据变化不再符合），无需核实。")
     if status not in FEEDBACK_STATUSES:
@@ -70,7 +70,7 @@ def give_feedback(entry: WorkEntry, *, status: str, acting_user, fact: Fact | No
         reason = f"名单核实 {entry.rule.name}：{fact.label}"
         batch = submit_correction(
             correction_target(entry, fact), entry.region_id, correction_values(entry, fact, entered),
-            acting_user=acting_user, reason=reason,
+            acting_user=acting_user, reason=reason, place=entry.place_id,
         )  # fmt: skip
     entry.status, entry.fact, entry.note = status, fact, note.strip()[:MAX_NOTE]
     entry.handled_by, entry.handled_at = acting_user, timezone.now()

@@ -7,6 +7,11 @@ A role held in a region covers the region's whole subtree (a code prefix), for e
 counts where the object names its subcategory (the model's SUBCATEGORY_FIELD, or `subcategory=` of `can`) and
 nowhere else; and for objects owned by a department (the model's DEPARTMENT_FIELD, e.g. a matching rule's work-list
 entries), for the department's own objects in its region.
+
+Village (村/社区) and grid users hold the same roles lower down: a collector of a village, a 网格员 (grid worker) of a
+grid. Their prefix is the village's or grid's code, so they see exactly the records placed in their subtree (records
+are region-owned by their place) and the work-list entries of those records; a correction from the field
+(Action.CORRECT) is decided by the record's place.
 """
 
 from dataclasses import dataclass
@@ -21,15 +26,17 @@ from .models import prefix_bounds
 
 # Which roles allow which action; platform administrators may do everything in their subtree.
 ACTION_ROLES: dict[str, frozenset[str]] = {
-    Action.VIEW: frozenset({Role.COLLECTOR, Role.OFFICER, Role.PLATFORM_ADMIN}),
+    Action.VIEW: frozenset({Role.COLLECTOR, Role.OFFICER, Role.GRID_WORKER, Role.PLATFORM_ADMIN}),
     Action.UPLOAD: frozenset({Role.COLLECTOR, Role.PLATFORM_ADMIN}),
     Action.REVIEW: frozenset({Role.OFFICER, Role.PLATFORM_ADMIN}),
     Action.MANAGE_CATALOG: frozenset({Role.CATALOG_ADMIN, Role.PLATFORM_ADMIN}),
     Action.ADMINISTER: frozenset({Role.PLATFORM_ADMIN}),
     # Matching rules are city-wide data, not region-owned: a rules administrator's region only says who they are.
     Action.MANAGE_RULES: frozenset({Role.RULES_ADMIN, Role.PLATFORM_ADMIN}),
-    # Work-list entries are checked door to door by the township (and village) collectors.
-    Action.HANDLE_ENTRIES: frozenset({Role.COLLECTOR, Role.PLATFORM_ADMIN}),
+    # Work-list entries are checked door to door by the township and village collectors and the grid workers.
+    Action.HANDLE_ENTRIES: frozenset({Role.COLLECTOR, Role.GRID_WORKER, Role.PLATFORM_ADMIN}),
+    # A correction of one record reported from the field, decided by the record's place (a grid worker's grid).
+    Action.CORRECT: frozenset({Role.COLLECTOR, Role.GRID_WORKER, Role.PLATFORM_ADMIN}),
     # The audit trail of a region: its platform administrators, and its data officers (who answer for it).
     Action.AUDIT: frozenset({Role.OFFICER, Role.PLATFORM_ADMIN}),
 }

@@ -26,6 +26,8 @@ class Role(models.TextChoices):
     CATALOG_ADMIN = "catalog_admin", "目录管理员"
     PLATFORM_ADMIN = "platform_admin", "平台管理员"
     RULES_ADMIN = "rules_admin", "规则管理员"
+    # Held at a village (村/社区) or grid: views and works on the records placed there, never uploads files.
+    GRID_WORKER = "grid_worker", "网格员"
 
 
 class Action(models.TextChoices):
@@ -39,6 +41,7 @@ class Action(models.TextChoices):
     MANAGE_RULES = "manage_rules", "维护匹配规则"
     HANDLE_ENTRIES = "handle_entries", "核实名单"
     AUDIT = "audit", "查看操作记录"
+    CORRECT = "correct", "现场更正"
 
 
 class DepartmentRole(models.TextChoices):

@@ -28,6 +28,7 @@ def user_regions(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     held = _held(user)
+    area_held = any(kind == "region" and len(code) >= 12 for kind, code, _n, _r in held)
     region_roles = {role for kind, _c, _n, role in held if kind == "region"}
     department_roles = {role for kind, _c, _n, role in held if kind == "department"}
     labels = [
@@ -42,6 +43,7 @@ def user_regions(request) -> dict:
         or bool(region_roles & ACTION_ROLES[Action.REVIEW])
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.REVIEW]),
         "user_may_share": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.ADMINISTER]),
+        "user_may_grid": area_held or Role.GRID_WORKER in region_roles,
         "user_may_match": user.is_superuser
         or bool(region_roles & (ACTION_ROLES[Action.VIEW] | MATCHING_ROLES))
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.VIEW]),

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from .choices import DepartmentRole, Role
 from .departments import add_member, save_department
-from .models import RegionRole
+from .models import Region, RegionRole
+from .samples import generate_sample_villages
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class DemoUser:
 
 DEMO_USERS = (
     DemoUser("demo_collector", "东山街道采集员", Role.COLLECTOR, "370602002"),
+    # A village collector and a grid worker in the sample villages of 东山街道 (Makefile SAMPLE_TOWNSHIPS).
+    DemoUser("demo_village_collector", "东山街道示例社区采集员", Role.COLLECTOR, "370602002901"),
+    DemoUser("demo_grid_worker", "东山街道示例社区网格员", Role.GRID_WORKER, "370602002901001"),
     DemoUser("demo_officer", "芝罘区核验员", Role.OFFICER, "370602"),
     DemoUser("demo_city_officer", "烟台市核验员", Role.OFFICER, "3706"),
     DemoUser("demo_catalog_admin", "目录管理员", Role.CATALOG_ADMIN, "3706"),
@@ -39,6 +43,14 @@ class DemoResult:
     password: str | None  # the new random password, or None when the user already existed
 
 
+def _sample_regions_of_demo_users() -> None:
+    """The sample villages and grids the demo users work in (as `make setup` generates them), when missing."""
+    missing = {u.region for u in DEMO_USERS} - set(Region.objects.values_list("code", flat=True))
+    townships = sorted({code[:9] for code in missing if len(code) > 9})
+    if townships:
+        generate_sample_villages(townships, villages=5, grids=3)
+
+
 @transaction.atomic
 def create_demo_users() -> list[DemoResult]:
     """Create the missing demo users with random passwords; existing users are left exactly as they are.
@@ -46,6 +58,7 @@ def create_demo_users() -> list[DemoResult]:
     The platform administrator is also a Django superuser, so the admin site is usable out of the box.
     """
     results = []
+    _sample_regions_of_demo_users()
     for spec in DEMO_USERS:
         user_model = get_user_model()
         if user_model.objects.filter(username=spec.username).exists():

@@ -23,7 +23,8 @@ How to add a case (one line). In your own module `tests/permissions/test_<app>.p
     )
 
 The URL factory receives a `Context` (region codes, the users) and may create the object it points at; it runs
-inside the test's database transaction after all principals exist. Statuses are the defaults unless overridden.
+inside the test's database transaction after all principals exist; `setup` runs before they are made (sample
+villages and grids for principals holding a role in a grid). Statuses are the defaults unless overridden.
 """
 
 from collections.abc import Callable
@@ -78,6 +79,7 @@ class Case:
     other_region_status: int = 404
     own_region: int = 200
     extra: dict[str, int] = field(default_factory=dict)
+    setup: Callable[[], None] | None = None  # makes what the principals' regions need (e.g. sample grids) first
 
     def expected(self) -> dict[str, int]:
         statuses = {
@@ -134,6 +136,8 @@ def permission_tests(*cases: Case):
     @pytest.mark.django_db
     @pytest.mark.parametrize(("case", "principal", "status"), params)
     def test_permission(client, regions, case: Case, principal: str, status: int):
+        if case.setup is not None:
+            case.setup()
         users = make_principals(case)
         url = case.url(Context(case.region, case.other_region, users))
         response = request_as(client, case, users[principal], url)

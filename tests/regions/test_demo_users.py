@@ -68,6 +68,15 @@ def test_the_demo_collector_works_in_dongshan_and_the_officer_in_zhifu(regions):
     assert not can(users["demo_rules_admin"], Action.VIEW, "370602002")
 
 
+def test_the_village_collector_and_the_grid_worker_work_in_the_sample_villages(regions):
+    create_demo_users()
+    users = {u.username: u for u in get_user_model().objects.all()}
+    village, grid = users["demo_village_collector"], users["demo_grid_worker"]
+    assert can(village, Action.CORRECT, "370602002901002") and not can(village, Action.VIEW, "370602002902001")
+    assert can(grid, Action.VIEW, "370602002901001") and not can(grid, Action.VIEW, "370602002901002")
+    assert not can(grid, Action.UPLOAD, "370602002901001")
+
+
 def test_only_the_platform_admin_may_enter_the_admin_site(regions):
     create_demo_users()
     staff = get_user_model().objects.filter(is_staff=True).values_list("username", flat=True)

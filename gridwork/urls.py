@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "gridwork"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("areas/<str:code>/", views.area, name="area"),
+    path("areas/<str:code>/search/", views.search, name="search"),
+    path("areas/<str:code>/entries/", views.entries, name="entries"),
+    path("entities/<int:pk>/", views.card, name="card"),
+    path("records/<int:pk>/correct/", views.correct, name="correct"),
+]
