@@ -70,11 +70,8 @@ def submit_correction(subcategory: str, region: str, values: dict, *, acting_use
         _write_row(path, subcategory, values)
         (batch,) = create_batches(
             path, original_name=f"现场更正-{reason}.csv"[:255], region_code=region, subcategory=subcategory,
-            user=acting_user if place is None else None,  # with a place, authorised above
+            user=acting_user, authorised=place is not None,  # with a place, decided above
         )  # fmt: skip
-        if place is not None:
-            batch.uploaded_by = acting_user
-            batch.save(update_fields=["uploaded_by"])
         verify_batch(batch)
     LogEntry.objects.create(
         user_id=acting_user.pk, content_type=ContentType.objects.get_for_model(Batch), object_id=str(batch.pk),

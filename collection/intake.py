@@ -95,14 +95,16 @@ def create_batches(
     subcategory: str | None = None,
     user=None,
     ahead=None,
+    authorised: bool = False,
 ) -> list[Batch]:
     """Authorise, guard and recognise an upload, store its file once and create one batch per recognised sheet.
 
     Raises IntakeRefused/RejectedFile (Chinese message) with nothing stored when the upload cannot be taken.
     The batches are in status "uploaded"; `verify_batch` (inline or in a task) does the rest. `ahead`: an
-    OpenAhead of the same local file (the CLI starts one before its imports).
+    OpenAhead of the same local file (the CLI starts one before its imports). `authorised`: the caller decided
+    already (a correction of a placed record, collection.corrections), `user` is only who uploads.
     """
-    region = township_for_upload(region_code, user)
+    region = township_for_upload(region_code, None if authorised else user)
     with local_copy(path_or_uploaded_file, original_name) as (path, sha256, size):
         workbook, recognitions = _recognise(path, original_name, subcategory, ahead)
         name = store_file(path, sha256, original_name)

@@ -7,7 +7,8 @@ from collection.choices import BatchStatus
 from collection.corrections import submit_correction
 from collection.intake import IntakeRefused
 from collection.models import Batch
-from regions.choices import Action
+from regions.choices import Action, AuditVerb
+from regions.models import AuditEvent
 from tests.collection.batch_fixtures import media  # noqa: F401 (fixture)
 from tests.conftest import GRID_A, GRID_A2, TOWNSHIP_A
 
@@ -31,6 +32,7 @@ def test_a_grid_workers_correction_waits_in_the_officers_review_queue(client, mi
     assert batch.staged_rows.get().values["phone"] == "13912345678"
     mine.refresh_from_db()
     assert mine.values["phone"] == "13800000001"  # nothing changes before review
+    assert AuditEvent.objects.get(verb=AuditVerb.UPLOAD).actor_user == grid_worker
 
 
 def test_a_correction_needs_an_item_and_a_reason(client, mine, grid_worker):
