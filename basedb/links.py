@@ -27,6 +27,7 @@ class Link:
     item: str  # Chinese name of the item
     subcategory: str  # e.g. "H0101 房屋基本信息"
     entity: Entity
+    visible: bool = True  # may the user view a record of the entity? If not, neither its name nor its page is shown
 
     @property
     def kind_label(self) -> str:
@@ -39,8 +40,9 @@ def pointing_items(spec: TableSpec) -> list[tuple[ItemSpec, str]]:
     return [(item, item.reference_kind) for item in spec.pointing_items()]
 
 
-def outgoing_links(records: list[Record]) -> list[Link]:
-    """Entities the given records point at (one query for all); a target not in the base database is left out."""
+def outgoing_links(records: list[Record], user) -> list[Link]:
+    """Entities the given records point at (one query for all); a target not in the base database is left out, and a
+    target of which the user may view no record is shown without its name or page (held outside the region)."""
     wanted: list[tuple[str, str, str, str]] = []
     specs = current_specs()
     for record in records:
@@ -55,7 +57,17 @@ def outgoing_links(records: list[Record]) -> list[Link]:
     for kind, key, _item, _sub in wanted:
         query |= Q(kind=kind, key=key)
     entities = {(e.kind, e.key): e for e in Entity.objects.filter(query)}
-    return [Link(item, sub, entities[(kind, key)]) for kind, key, item, sub in wanted if (kind, key) in entities]
+    visible = set(
+        Record.objects.restrict(user, Action.VIEW)
+        .filter(entity__in=list(entities.values()))
+        .values_list("entity_id", flat=True)
+        .distinct()
+    )
+    return [
+        Link(item, sub, entities[(kind, key)], entities[(kind, key)].pk in visible)
+        for kind, key, item, sub in wanted
+        if (kind, key) in entities
+    ]
 
 
 def incoming_links(entity: Entity, user) -> list[Link]:

@@ -8,14 +8,31 @@ the monotonically increasing cursor of the sharing API's change feed.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Func
 
 from regions.access import RegionScopedQuerySet
 
 from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, VersionAction
 
 
+class RandomToken(Func):
+    """32 random hex digits computed by the database: the default of Entity.public_id, so the bulk merge's raw
+    INSERT (and any other writer) gets a token without naming the column."""
+
+    output_field = models.CharField()
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL 13+: gen_random_uuid() is in core
+        return "replace(gen_random_uuid()::text, '-', '')", []
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return "lower(hex(randomblob(16)))", []
+
+
 class Entity(models.Model):
-    """A person, house, enterprise, parcel, object or event, once: (kind, key) is unique in the database."""
+    """A person, house, enterprise, parcel, object or event, once: (kind, key) is unique in the database.
+
+    Pages and API addresses name an entity by `public_id`, a random token: a key (an ID number) never appears in a
+    URL, a Location header or an access log, and the token cannot be guessed or enumerated."""
 
     REGION_FIELD = "region"
 
@@ -31,6 +48,7 @@ class Entity(models.Model):
         db_constraint=False,
     )
     display_name = models.CharField("名称", max_length=200, blank=True, default="")
+    public_id = models.CharField("公开编号", max_length=32, unique=True, editable=False, db_default=RandomToken())
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

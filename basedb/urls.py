@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import placement_views, views
+
+
+class PublicIdConverter:
+    """An entity's public id (Entity.public_id): 32 lower-case hex digits."""
+
+    regex = "[0-9a-f]{32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PublicIdConverter, "public_id")
 
 app_name = "basedb"
 urlpatterns = [
@@ -9,8 +24,10 @@ urlpatterns = [
     path("board.xlsx", views.board_export, name="board_export"),
     path("patch/", views.patch_download, name="patch_download"),
     path("townships/<str:code>/unplaced/", placement_views.unplaced_list, name="unplaced_list"),
+    path("search/", views.record_search, name="record_search"),
+    # The public id first: 32 digits would also match <int:pk>.
+    path("entities/<public_id:public_id>/", views.entity_detail, name="entity_detail"),
     path("entities/<int:pk>/", views.entity_by_id, name="entity_by_id"),
-    path("entities/<str:kind>/<path:key>/", views.entity_detail, name="entity_detail"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
     path("conflicts/", views.conflict_list, name="conflict_list"),
     path("conflicts/<int:pk>/resolve", views.conflict_resolve, name="conflict_resolve"),

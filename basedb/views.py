@@ -5,6 +5,9 @@ Thin views: every list and detail narrows with `.restrict(user, action)`; state 
 revert.py, which check the officer's region themselves.
 """
 
+import secrets
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -40,8 +44,9 @@ PER_PAGE = 50
 
 @login_required
 def record_list(request):
-    """Records the user may view, searchable by entity key or name, filtered by subcategory code, and drilled down
-    by region (city → county → township → village → grid, by the records' place)."""
+    """Records the user may view, filtered by subcategory code and drilled down by region (city → county →
+    township → village → grid, by the records' place); a search (record_search) is named by its session token `s`,
+    so neither an ID number nor a name is ever part of the address."""
     level = level_for(request.user, request.GET.get("region")) if request.GET.get("region") else None
     if request.GET.get("region") and level is None:
         raise Http404
@@ -50,7 +55,7 @@ def record_list(request):
     )
     if level is not None:
         records = in_subtree(records, level.region.code)
-    q, sub = request.GET.get("q", "").strip(), request.GET.get("subcategory", "").strip()
+    q, sub = saved_search(request), request.GET.get("subcategory", "").strip()
     if q:  # a key (ID numbers with an upper-case X, house codes ...) or the beginning of a name
         records = records.filter(Q(entity__key=q.upper()) | Q(entity__key=q) | Q(entity__display_name__startswith=q))
     if sub:
@@ -59,6 +64,37 @@ def record_list(request):
     context = {"page": page, "q": q, "subcategory": sub, "level": level or level_for(request.user, None)}
     context["children"] = level_links(request.user, context["level"])
     return render(request, "basedb/record_list.html", context)
+
+
+SEARCHES_KEPT = 20
+
+
+@login_required
+@require_POST
+def record_search(request):
+    """搜索 by key or name, posted so the text stays out of URLs and access logs: a key of exactly one entity the
+    user may view opens its page (by public id); anything else lists the records, the text kept in the session
+    under a random token (`?s=`)."""
+    q = request.POST.get("q", "").strip()[:200]
+    params = {k: request.POST[k].strip() for k in ("region", "subcategory") if request.POST.get(k, "").strip()}
+    if q:
+        visible = Record.objects.restrict(request.user, Action.VIEW)
+        matches = list(
+            visible.filter(entity__key__in={q, q.upper()}).values_list("entity__public_id", flat=True).distinct()[:2]
+        )
+        if len(matches) == 1:
+            return redirect("basedb:entity_detail", public_id=matches[0])
+        token = secrets.token_urlsafe(9)
+        searches = dict(list(request.session.get("record_searches", {}).items())[-(SEARCHES_KEPT - 1) :])
+        searches[token] = q
+        request.session["record_searches"] = searches
+        params["s"] = token
+    return redirect(f"{reverse('basedb:record_list')}?{urlencode(params)}" if params else reverse("basedb:record_list"))
+
+
+def saved_search(request) -> str:
+    """The search text of the request's `s` token (record_search), empty when unknown or expired."""
+    return request.session.get("record_searches", {}).get(request.GET.get("s", ""), "")
 
 
 def level_links(user, level) -> list[dict]:
@@ -95,10 +131,10 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
 
 
 @login_required
-def entity_detail(request, kind: str, key: str):
+def entity_detail(request, public_id: str):
     """The 360° view: one entity's records across subcategories (those the user may view), each with its history,
-    and the entities linked to it through reference items."""
-    entity = get_object_or_404(Entity, kind=kind, key=key)
+    and the entities linked to it through reference items. Addressed by the entity's random public id."""
+    entity = get_object_or_404(Entity, public_id=public_id)
     records = list(
         Record.objects.restrict(request.user, Action.VIEW)
         .filter(entity=entity)
@@ -112,7 +148,7 @@ def entity_detail(request, kind: str, key: str):
         "entity": entity,
         "kind_label": kind_label(entity.kind),
         "rows": _record_rows(records, presenter),
-        "outgoing": outgoing_links(records),
+        "outgoing": outgoing_links(records, request.user),
         "incoming": incoming_links(entity, request.user),
     }
     return render(request, "basedb/entity_detail.html", context)
@@ -120,9 +156,13 @@ def entity_detail(request, kind: str, key: str):
 
 @login_required
 def entity_by_id(request, pk: int):
-    """Old address of the entity page (by id): redirect to /basedb/entities/<kind>/<key>/."""
-    entity = get_object_or_404(Entity, pk=pk)
-    return redirect("basedb:entity_detail", kind=entity.kind, key=entity.key)
+    """Old address of the entity page (by database id): redirect to the public id, for an entity of which the user
+    may view a record (404 otherwise, the same answer as for an id that does not exist)."""
+    visible = Record.objects.restrict(request.user, Action.VIEW).filter(entity_id=pk)
+    public_id = visible.values_list("entity__public_id", flat=True).first()
+    if public_id is None:
+        raise Http404
+    return redirect("basedb:entity_detail", public_id=public_id)
 
 
 @login_required

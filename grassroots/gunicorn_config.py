@@ -4,7 +4,8 @@ from grassroots.logging import GUNICORN_LOGCONFIG
 
 logconfig_dict = GUNICORN_LOGCONFIG
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+# Method and path only: "%(r)s" (the request line) would log query strings, which may hold ID numbers.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two instances on one
 # machine would fight over; the platform does not use it.
 control_socket_disable = True

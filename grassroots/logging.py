@@ -1,10 +1,28 @@
-"""Structured logging: one JSON object per line on stdout, so any log collector can parse it."""
+"""Structured logging: one JSON object per line on stdout, so any log collector can parse it.
+
+No log line carries a query string: a search or an API filter may hold an ID number (`?v.id_number=`), so requests
+are logged by method and path only (entities are addressed by opaque ids, never by their key)."""
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_QUERY = re.compile(r"\?[^\s\"']*")  # a query string inside a request line or a quoted URL
+
+
+def without_query(text: str) -> str:
+    """`text` with every query string cut out of the URLs it contains ("GET /a/?q=1 HTTP/1.1" → "GET /a/ HTTP/1.1")."""
+    return _QUERY.sub("", text)
+
+
+def _field(value):
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if hasattr(value, "method") and hasattr(value, "path") and hasattr(value, "META"):  # an HttpRequest
+        return f"{value.method} {value.path}"
+    return without_query(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,20 +33,28 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": self.message(record),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                payload[key] = value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+                payload[key] = _field(value)
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
+
+    def message(self, record: logging.LogRecord) -> str:
+        # Request lines (runserver's django.server, gunicorn) lose their query strings; other messages stay as written.
+        text = record.getMessage()
+        return without_query(text) if record.name in REQUEST_LOGGERS else text
+
+
+REQUEST_LOGGERS = frozenset({"django.server", "django.request", "gunicorn.access"})
 
 
 class AccessJsonFormatter(JsonFormatter):
     """gunicorn's access log as JSON: the request's method, path, status, size and duration as keys."""
 
-    FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": "bytes", "M": "duration_ms"}
+    FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": "bytes", "M": "duration_ms"}  # no "q"
 
     def format(self, record: logging.LogRecord) -> str:
         atoms = record.args if isinstance(record.args, dict) else {}

@@ -76,19 +76,19 @@ def records_page(
         where = f'("{Record._meta.db_table}"."region_id", "{Record._meta.db_table}"."id") > (%s, %s)'
         queryset = queryset.extra(where=[where], params=list(after))  # noqa: S610
     rows = list(
-        queryset.values_list("id", "entity__kind", "entity__key", "region_id", "values", "version", "updated_at")[
-            : size + 1
-        ]
-    )
+        queryset.values_list(
+            "id", "entity__kind", "entity__key", "entity__public_id", "region_id", "values", "version", "updated_at"
+        )[: size + 1]
+    )  # fmt: skip
     more = len(rows) > size
     results, personal = [], False
-    for pk, kind, key, region_id, values, version, updated_at in rows[:size]:
+    for pk, kind, key, public_id, region_id, values, version, updated_at in rows[:size]:
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
         shown, values_personal = info.values(values, client.max_sensitivity, fields, key=key)
         personal = personal or key_personal or values_personal
         results.append(
             {
-                "id": pk, "entity": {"kind": kind, "key": shown_key}, "subcategory": subcategory,
+                "id": pk, "entity": {"kind": kind, "key": shown_key, "id": public_id}, "subcategory": subcategory,
                 "region": region_id, "version": version, "updated_at": updated_at, "values": shown,
             }
         )  # fmt: skip
@@ -96,30 +96,40 @@ def records_page(
     return Read({"results": results, "next_cursor": cursor}, len(results), personal)
 
 
-def entity_detail(user, *, kind: str, key: str) -> Read | None:
-    """One entity with every record the client may see; None (→ 404) when it sees none."""
+def find_entity(*, kind: str | None = None, key: str | None = None, public_id: str | None = None) -> Entity | None:
+    """The entity named by (kind, key) — a POST look-up — or by its public id (GET /entities/{id}/), if any."""
+    if public_id is not None:
+        return Entity.objects.filter(public_id=public_id).first()
+    return Entity.objects.filter(kind=kind, key=entity_key(key)).first()
+
+
+def entity_detail(user, entity: Entity | None, *, kind_sent: str | None = None) -> Read:
+    """One entity with every record the client may see; an empty body (→ 404) when it sees none. `kind_sent`: the
+    client looked the entity up by kind and key, so the key is shown as sent; else (by public id) the key is shown
+    as the client's sensitivity allows."""
+    key_sent = kind_sent is not None
     client = user.api_client
-    key = entity_key(key)
-    entity = Entity.objects.filter(kind=kind, key=key).first()
     records = [] if entity is None else list(
         _scoped_records(user).filter(entity=entity).order_by("id")
         .values_list("id", "subcategory__code", "region_id", "values", "version", "updated_at")
     )  # fmt: skip
-    personal = False
-    results = []
+    personal, results, shown_key = False, [], None
     for pk, code, region_id, values, version, updated_at in records:
         info = ItemInfo(spec_for(code))
-        shown, values_personal = info.values(values, client.max_sensitivity, key=key)
+        shown, values_personal = info.values(values, client.max_sensitivity, key=entity.key)
         personal = personal or values_personal or info.key_personal
+        if shown_key is None:
+            shown_key = entity.key if key_sent else info.entity_key(entity.key, client.max_sensitivity)[0]
         results.append(
             {"id": pk, "subcategory": code, "region": region_id, "version": version, "updated_at": updated_at,
              "values": shown}
         )  # fmt: skip
     # A lookup of a person's ID number is a read of personal data even when nothing is found.
-    personal = personal or kind == "person"
+    personal = personal or kind_sent == "person"
     if not results:
         return Read({}, 0, personal)
-    return Read({"kind": kind, "key": key, "records": results}, len(results), personal)
+    body = {"id": entity.public_id, "kind": entity.kind, "key": shown_key, "records": results}
+    return Read(body, len(results), personal)
 
 
 def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[str]) -> Read:
@@ -174,15 +184,15 @@ def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory
         queryset = queryset.filter(subcategory_id=client_subcategory(client, subcategory)[0])
     rows = list(
         queryset.filter(id__gt=after).order_by("id").values_list(
-            "id", "record_id", "record__entity__kind", "record__entity__key", "subcategory_id", "region_id",
-            "action", "version", "changes", "created_at",
+            "id", "record_id", "record__entity__kind", "record__entity__key", "record__entity__public_id",
+            "subcategory_id", "region_id", "action", "version", "changes", "created_at",
         )[: size + 1]
     )  # fmt: skip
     more = len(rows) > size
     code_of = {pk: code for code, pk in allowed_subcategories(client).items()}
     infos: dict[str, ItemInfo] = {}
     results, personal = [], False
-    for pk, record_id, kind, key, sub_id, region_id, action, version, changes, created_at in rows[:size]:
+    for pk, record_id, kind, key, public_id, sub_id, region_id, action, version, changes, created_at in rows[:size]:
         code = code_of[sub_id]
         info = infos.get(code) or infos.setdefault(code, ItemInfo(spec_for(code)))
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
@@ -190,7 +200,8 @@ def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory
         personal = personal or key_personal or changes_personal
         results.append(
             {
-                "id": pk, "record": record_id, "entity": {"kind": kind, "key": shown_key}, "subcategory": code,
+                "id": pk, "record": record_id, "entity": {"kind": kind, "key": shown_key, "id": public_id},
+                "subcategory": code,
                 "region": region_id, "action": action, "version": version, "changes": shown,
                 "hidden_items": hidden, "time": created_at,
             }

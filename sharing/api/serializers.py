@@ -10,6 +10,12 @@ MAX_KEY_LENGTH = 200
 class EntityRefSerializer(serializers.Serializer):
     kind = serializers.CharField()
     key = serializers.CharField(allow_null=True, help_text="主体标识；超出接入方敏感级别时为脱敏形式或 null")
+    id = serializers.CharField(help_text="主体编号（不透明），用于 GET /entities/{id}/")
+
+
+class EntityLookupSerializer(serializers.Serializer):
+    kind = serializers.CharField(max_length=20, help_text="主体类型，如 person")
+    key = serializers.CharField(max_length=MAX_KEY_LENGTH, help_text="主体标识，如公民身份号码")
 
 
 class RecordSerializer(serializers.Serializer):
@@ -37,8 +43,9 @@ class EntityRecordSerializer(serializers.Serializer):
 
 
 class EntityDetailSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="主体编号（不透明，32 位十六进制），用于 GET /entities/{id}/")
     kind = serializers.CharField()
-    key = serializers.CharField()
+    key = serializers.CharField(allow_null=True, help_text="按编号读取时按敏感级别脱敏或为 null")
     records = EntityRecordSerializer(many=True)
 
 

@@ -180,19 +180,69 @@ class RecordListView(ClientApiView):
         return Response(read.body)
 
 
+def _entity_response(read: reads.Read) -> Response:
+    if not read.body:
+        raise ApiError("not_found", "主体不存在或无权访问", status_code=404)
+    return Response(read.body)
+
+
 class EntityDetailView(ClientApiView):
     endpoint = "entities"
 
-    @extend_schema(summary="读取一个主体在授权范围内的全部记录", responses={200: s.EntityDetailSerializer, **ERRORS})
+    @extend_schema(
+        summary="按主体编号（不透明的 id）读取一个主体在授权范围内的全部记录",
+        description="id 取自 /records/、/changes/ 或 POST /entities/lookup/ 的返回；"
+        "主体标识（如公民身份号码）不放在网址中。",
+        responses={200: s.EntityDetailSerializer, **ERRORS},
+    )
     @method_decorator(replica_reads)
-    def get(self, request, kind: str, key: str):
+    def get(self, request, public_id: str):
+        entity = reads.find_entity(public_id=public_id)
+        return _entity_response(self.remember(reads.entity_detail(request.user, entity)))
+
+
+class EntityLookupView(ClientApiView):
+    endpoint = "entities"
+
+    @extend_schema(
+        summary="按主体类型和标识查一个主体（标识放在请求体中，不出现在网址和服务器日志里）",
+        request=s.EntityLookupSerializer,
+        responses={200: s.EntityDetailSerializer, **ERRORS},
+    )
+    @method_decorator(replica_reads)
+    def post(self, request):
+        try:
+            body = request.data
+        except ParseError as exc:
+            raise ApiError("invalid_json", "请求体不是有效的 JSON，请检查格式（如引号、逗号、括号是否配对）") from exc
+        serializer = s.EntityLookupSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        kind, key = serializer.validated_data["kind"], serializer.validated_data["key"]
         if kind not in EntityKind.values:
             raise _bad("kind", f"未知的主体类型 {kind}，可用：{'、'.join(EntityKind.values)}")
-        read = self.remember(reads.entity_detail(request.user, kind=kind, key=key))
+        read = self.remember(reads.entity_detail(request.user, reads.find_entity(kind=kind, key=key), kind_sent=kind))
         read.log_params = {"kind": kind}
-        if not read.body:
-            raise ApiError("not_found", "主体不存在或无权访问", status_code=404)
-        return Response(read.body)
+        return _entity_response(read)
+
+
+class EntityByKeyGoneView(ClientApiView):
+    endpoint = "entities"
+
+    @extend_schema(
+        summary="已停用：标识在网址中的旧接口（返回 410）",
+        operation_id="v1_entities_by_key_gone",
+        deprecated=True,
+        responses={410: s.ErrorSerializer},
+    )
+    def get(self, request, kind: str, key: str):
+        raise ApiError("gone", ENTITY_BY_KEY_GONE, status_code=status.HTTP_410_GONE)
+
+
+ENTITY_BY_KEY_GONE = (
+    "此接口已停用：主体标识（如公民身份号码）不得出现在网址中。请改用 POST /api/v1/entities/lookup/，"
+    '请求体 {"kind": "person", "key": "<标识>"}；或使用返回中的主体编号 id：GET /api/v1/entities/<id>/。'
+    "详见 docs/api.md。"
+)
 
 
 class MatchView(ClientApiView):

@@ -26,7 +26,7 @@ def record(officer_a):
 def urls(record) -> dict[str, str]:
     return {
         "record": reverse("basedb:record_detail", args=[record.pk]),
-        "entity": reverse("basedb:entity_detail", args=[record.entity.kind, record.entity.key]),
+        "entity": reverse("basedb:entity_detail", args=[record.entity.public_id]),
         "board": reverse("basedb:board"),
         "export": reverse("basedb:board_export"),
         "patch": reverse("basedb:patch_download"),

@@ -67,7 +67,7 @@ def test_records_never_reveal_the_masked_ids_birth_date(old_man):
 
 
 def test_entities_never_reveal_the_masked_ids_birth_date(old_man):
-    response = old_man.get(f"/api/v1/entities/person/{ID}/")
+    response = old_man.post("/api/v1/entities/lookup/", {"kind": "person", "key": ID}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert len(body["records"]) == 2

@@ -16,7 +16,7 @@ from .conftest import id_of
         ("/api/v1/changes/", {"since": "bad"}, "since"),
         ("/api/v1/stats/", {"subcategory": "P0101"}, "subcategory"),
         ("/api/v1/webhooks/", {"enabled": "true"}, "enabled"),
-        ("/api/v1/entities/person/370602199001000001/", {"fields": "name"}, "fields"),
+        (f"/api/v1/entities/{'0' * 32}/", {"fields": "name"}, "fields"),
     ],
 )
 def test_an_unknown_parameter_gets_400_naming_it(api, url, query, param):
@@ -48,7 +48,7 @@ def test_match_with_a_body_that_is_not_json_gets_400_invalid_json(api):
 
 
 def test_an_unknown_entity_kind_gets_400_naming_kind_and_the_valid_kinds(api):
-    response = api.get("/api/v1/entities/alien/1/")
+    response = api.post("/api/v1/entities/lookup/", {"kind": "alien", "key": "1"}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert body["param"] == "kind" and "person" in body["message"]

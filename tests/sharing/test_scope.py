@@ -86,13 +86,14 @@ def test_match_refuses_subcategories_it_may_not_read(api):
 
 
 def test_entity_shows_only_visible_records(api):
-    body = api.get(f"/api/v1/entities/person/{id_of(3)}/").json()
+    body = api.post("/api/v1/entities/lookup/", {"kind": "person", "key": id_of(3)}, format="json").json()
     assert [r["subcategory"] for r in body["records"]] == ["P0101"]
     assert "*" in body["records"][0]["values"]["id_number"]
 
 
 def test_entity_of_another_county_is_not_found(api):
-    assert api.get(f"/api/v1/entities/person/{id_of(9)}/").status_code == 404
+    response = api.post("/api/v1/entities/lookup/", {"kind": "person", "key": id_of(9)}, format="json")
+    assert response.status_code == 404
 
 
 def test_changes_contain_only_versions_in_scope(api, client_token):
