@@ -24,6 +24,29 @@ def may_resolve(user, conflict: Conflict) -> bool:
     )
 
 
+def covering_region(first: str, second: str) -> str:
+    """The code of the lowest region whose subtree holds both townships: the township itself, the county or the
+    city ("" when they share none)."""
+    for length in (9, 6, 4):
+        if first[:length] == second[:length]:
+            return first[:length]
+    return ""
+
+
+def resolvers(conflicts) -> dict[str, tuple[str, list[str]]]:
+    """For each conflict's covering region: its name and the names of the officers holding a role there (those who
+    can resolve it). Two queries for the whole page."""
+    from regions.choices import Role
+    from regions.models import Region, RegionRole
+
+    codes = {covering_region(c.existing_region_id, c.incoming_region_id) for c in conflicts} - {""}
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    officers: dict[str, list[str]] = {code: [] for code in codes}
+    for role in RegionRole.objects.filter(region_id__in=codes, role=Role.OFFICER).select_related("user"):
+        officers[role.region_id].append(role.user.get_full_name() or role.user.username)
+    return {code: (names.get(code, code), sorted(officers[code])) for code in codes}
+
+
 def write_version(
     record: Record, action: str, changes: dict, *, acting_user, batch=None, note: str = ""
 ) -> RecordVersion:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from catalog.specs_build import build_table_spec
 from collection.choices import BatchStatus
 from collection.models import Batch
 from grassroots.replica import replica_reads
@@ -29,7 +30,7 @@ from regions.models import Region
 
 from .board import COLUMNS, chart, county_choices, sort_rows, subcategory_rows, totals, township_rows, write_export
 from .choices import ConflictStatus, Resolution
-from .conflicts import may_resolve, resolve_conflict
+from .conflicts import covering_region, may_resolve, resolve_conflict, resolvers
 from .forms import PatchForm
 from .history import value_provenance
 from .labels import Presenter, kind_label
@@ -188,14 +189,28 @@ def conflict_list(request):
         .select_related("entity", "subcategory", "existing_region", "incoming_region", "record", "batch", "resolved_by")
     )
     page = Paginator(conflicts, PER_PAGE).get_page(request.GET.get("page"))
-    presenter = Presenter()
+    presenter, who = Presenter(), resolvers(page)
     for conflict in page:
         conflict.resolvable = may_resolve(request.user, conflict)
-        code = conflict.subcategory.code
-        conflict.diff = presenter.diff(code, conflict.record.values, conflict.incoming_values)
-        conflict.item_labels = [(key, presenter.label(code, key)) for key in conflict.incoming_values]
+        show_conflict(conflict, request.user, presenter, who)
     context = {"page": page, "status": status, "statuses": ConflictStatus.choices, "resolutions": Resolution.choices}
     return render(request, "basedb/conflict_list.html", context)
+
+
+def show_conflict(conflict: Conflict, user, presenter: Presenter, who: dict) -> None:
+    """What the conflict list shows of one conflict: the existing record's values only to a user who may view that
+    record's region; to anyone else the incoming values, the existing township's name and who can resolve it."""
+    code = conflict.subcategory.code
+    conflict.existing_visible = can(user, Action.VIEW, conflict.record.place_id)
+    conflict.item_labels = [(key, presenter.label(code, key)) for key in conflict.incoming_values]
+    conflict.resolver = who.get(covering_region(conflict.existing_region_id, conflict.incoming_region_id))
+    if conflict.existing_visible:
+        conflict.diff = presenter.diff(code, conflict.record.values, conflict.incoming_values)
+        conflict.shown_name = conflict.entity.display_name
+        return
+    conflict.incoming = presenter.values(code, conflict.incoming_values)
+    names = build_table_spec(code).display_name_keys
+    conflict.shown_name = next((str(conflict.incoming_values[k]) for k in names if conflict.incoming_values.get(k)), "")
 
 
 @login_required
