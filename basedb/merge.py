@@ -64,7 +64,7 @@ def _record_conflicts(ctx: sql.ChunkContext, conflicts: list[tuple]) -> None:
     regions = Region.objects.in_bulk({row[6] for row in conflicts})
     key_item = (ctx.subcategory.key_items or [""])[0]
     objects, issues = [], []
-    for staged_id, row, key, entity_id, vals, record_id, region_id, _status, _values, _version in conflicts:
+    for staged_id, row, key, entity_id, vals, record_id, region_id, _status, _values, _version, place in conflicts:
         objects.append(
             Conflict(
                 subcategory=ctx.subcategory,
@@ -74,7 +74,7 @@ def _record_conflicts(ctx: sql.ChunkContext, conflicts: list[tuple]) -> None:
                 staged_row_id=staged_id,
                 incoming_values=as_json(vals),
                 existing_region_id=region_id,
-                incoming_region_id=ctx.batch.region_id,
+                incoming_region_id=ctx.township_of(place),
             )
         )
         issues.append(
@@ -118,16 +118,17 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
                 cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE op = %s", [UNCHANGED])
                 result.unchanged += cursor.fetchone()[0]
             for row in sql.fetch_existing(cursor, ctx, seen):
-                staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version = row
+                staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version, place = row
                 seen.add(staged_id)
-                op, changes = classify((region_id, status, as_json(values)), as_json(vals), ctx.batch.region_id)
+                township = ctx.township_of(place)
+                op, changes = classify((region_id, status, as_json(values)), as_json(vals), township)
                 result.add(op)
                 if op in (UPDATE, RESTORE):
                     action = VersionAction.UPDATE if op == UPDATE else VersionAction.RESTORE
                     new_values = {**as_json(values), **as_json(vals)}
                     # Placed again when its grid or an address changed (a manual place too), or when restored.
                     moved = op == RESTORE or not place_items.isdisjoint(changes)
-                    changed.append((staged_id, record_id, new_values, version + 1, changes, action, moved))
+                    changed.append((staged_id, record_id, new_values, version + 1, changes, action, township, moved))
                 elif op == CONFLICT:
                     conflicts.append(row)
             # From the first record insert (which writes create versions on PostgreSQL) to commit, this chunk's
@@ -150,7 +151,8 @@ def _with_places(ctx: sql.ChunkContext, changed: list[tuple]) -> list[tuple]:
     """The changed rows with their new place: derived from the merged values, column-wise, for the rows flagged as
     moved (their placement items changed); None (the place stays) for the others."""
     moved = [row for row in changed if row[-1]]
-    places = iter(derive_places(ctx.placer, ctx.batch.region_id, [row[2] for row in moved], ctx.placement_keys))
+    townships = [row[6] for row in moved]
+    places = iter(derive_places(ctx.placer, townships, [row[2] for row in moved], ctx.placement_keys))
     return [(*row[:-1], next(places) if row[-1] else None) for row in changed]
 
 
@@ -200,7 +202,7 @@ def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _cra
     once, and merging a merged batch again returns its counts without writing. `_crash_after_chunks` is a test-only
     hook: after that many committed chunks the next one raises SimulatedCrash after its writes (rolled back).
     """
-    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id):
+    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id, batch.subcategory_code):
         raise PermissionDenied("您没有将该批次入库的权限。")
     if batch.status not in MERGEABLE_STATUSES:
         raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")

@@ -15,6 +15,7 @@ from catalog.models import Subcategory
 from collection.choices import MergeState
 from collection.models import Batch, StagedRow
 from collection.staging import insert_rows
+from regions.placement import TOWNSHIP_LENGTH
 
 from .choices import RecordStatus, VersionAction
 from .models import RecordVersion
@@ -59,6 +60,22 @@ class ChunkContext:
     def staged_range(self) -> list[int]:
         return [self.low, self.high]
 
+    @property
+    def routed(self) -> bool:
+        """A department's city- or county-wide roster: each row's township is the head of its place (its row was
+        routed at intake, collection/routing.py); otherwise every row is the batch's township's."""
+        return len(self.batch.region_id) < TOWNSHIP_LENGTH
+
+    def township(self, alias: str = "sr") -> tuple[str, list]:
+        """(SQL, params) of a staged row's township."""
+        if self.routed:
+            return f"SUBSTR({alias}.place, 1, {TOWNSHIP_LENGTH})", []
+        return "%s", [self.batch.region_id]
+
+    def township_of(self, place: str | None) -> str:
+        """A staged row's township in Python, from its place (see `township`)."""
+        return (place or "")[:TOWNSHIP_LENGTH] if self.routed else self.batch.region_id
+
 
 def _display_name_sql(column: str, keys: tuple[str, ...]) -> str:
     # Element keys are snake_case by the catalog's own check (catalog/source.py), so they are safe inside the SQL.
@@ -70,7 +87,7 @@ SR_VALUES = 'sr."values"'
 # Staged rows are joined by id within the chunk's id range, so the planner walks the primary key over the chunk
 # instead of hashing the whole (ever-growing) staged-row table.
 STAGED_JOIN = f"JOIN {T_STAGED} AS sr ON sr.id = s.staged_row_id AND sr.id > %s AND sr.id <= %s"
-IDENTICAL_SQL = 'CASE WHEN r.region_id = %s AND r.status = %s AND r."values" = sr."values" THEN %s END'
+IDENTICAL_SQL = 'CASE WHEN r.region_id = {township} AND r.status = %s AND r."values" = sr."values" THEN %s END'
 # The chunk's rows that may merge: valid, not merged yet, with a key.
 CHUNK_ROWS = (
     "sr.batch_id = %s AND sr.id > %s AND sr.id <= %s AND sr.is_valid AND sr.merge_state = %s "
@@ -80,11 +97,12 @@ CHUNK_ROWS = (
 
 def insert_entities(cursor, ctx: ChunkContext, low: int, high: int, now) -> None:
     # Sorted inserts: two concurrent merges wait on each other instead of deadlocking.
+    township, params = ctx.township()
     cursor.execute(
         f"INSERT INTO {T_ENTITY} (kind, key, region_id, display_name, created_at, updated_at) "
-        f"SELECT %s, sr.key, %s, {_display_name_sql(SR_VALUES, ctx.display_name_keys)}, %s, %s FROM {T_STAGED} AS sr "
-        f"WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
-        [ctx.kind, ctx.batch.region_id, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
+        f"SELECT %s, sr.key, {township}, {_display_name_sql(SR_VALUES, ctx.display_name_keys)}, %s, %s "
+        f"FROM {T_STAGED} AS sr WHERE {CHUNK_ROWS} ORDER BY sr.key ON CONFLICT (kind, key) DO NOTHING",
+        [ctx.kind, *params, now, now, ctx.batch.pk, low, high, MergeState.PENDING],
     )
 
 
@@ -99,13 +117,14 @@ def stage_chunk(cursor, ctx: ChunkContext, low: int, high: int) -> None:
     )
     # A re-import's fast path, decided in the same pass: values equal to the record's (same township, active) are
     # unchanged without leaving the database. Rows that differ only in form go through diff_values.
+    township, params = ctx.township()
     cursor.execute(
         "INSERT INTO merge_stage (staged_row_id, row, key, entity_id, record_id, op) "
-        f"SELECT sr.id, sr.row, sr.key, e.id, r.id, {IDENTICAL_SQL} FROM {T_STAGED} AS sr "
+        f"SELECT sr.id, sr.row, sr.key, e.id, r.id, {IDENTICAL_SQL.format(township=township)} FROM {T_STAGED} AS sr "
         f"JOIN {T_ENTITY} AS e ON e.kind = %s AND e.key = sr.key "
         f"LEFT JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
         f"WHERE {CHUNK_ROWS} ORDER BY sr.id ON CONFLICT (key) DO NOTHING",
-        [ctx.batch.region_id, RecordStatus.ACTIVE, UNCHANGED, ctx.kind, ctx.subcategory.pk, ctx.batch.pk, low, high,
+        [*params, RecordStatus.ACTIVE, UNCHANGED, ctx.kind, ctx.subcategory.pk, ctx.batch.pk, low, high,
          MergeState.PENDING],
     )  # fmt: skip
     if ctx.sql.pg:
@@ -124,20 +143,22 @@ def link_records(cursor, ctx: ChunkContext) -> None:
 
 def mark_identical(cursor, ctx: ChunkContext) -> int:
     """The re-import fast path for rows linked to a record after losing an insert race (see stage_chunk)."""
+    township, params = ctx.township()
     cursor.execute(
         f"UPDATE merge_stage SET op = %s FROM {T_RECORD} AS r, {T_STAGED} AS sr "
         "WHERE merge_stage.op IS NULL AND r.id = merge_stage.record_id AND sr.id = merge_stage.staged_row_id "
-        'AND sr.id > %s AND sr.id <= %s AND r.region_id = %s AND r.status = %s AND r."values" = sr."values"',
-        [UNCHANGED, *ctx.staged_range(), ctx.batch.region_id, RecordStatus.ACTIVE],
+        f'AND sr.id > %s AND sr.id <= %s AND r.region_id = {township} AND r.status = %s AND r."values" = sr."values"',
+        [UNCHANGED, *ctx.staged_range(), *params, RecordStatus.ACTIVE],
     )
     return cursor.rowcount
 
 
 def fetch_existing(cursor, ctx: ChunkContext, seen: set[int]) -> list[tuple]:
-    """Rows whose key already has a record in the subcategory, with both values, locked on PostgreSQL."""
+    """Rows whose key already has a record in the subcategory, with both values, locked on PostgreSQL; the last
+    column is the staged row's place (its township, for a routed batch)."""
     cursor.execute(
         f'SELECT s.staged_row_id, s.row, s.key, s.entity_id, sr."values", r.id, r.region_id, r.status, r."values", '
-        f"r.version FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
+        f"r.version, sr.place FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
         f"{STAGED_JOIN} WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}",
         ctx.staged_range(),
     )
@@ -149,27 +170,26 @@ def insert_records(cursor, ctx: ChunkContext, now) -> int:
     a race with a concurrent merge and are classified again)."""
     # A new record takes the place intake found for its row (collection/placing.py); rows staged before placement
     # existed have none and start in the township.
+    township, region = ctx.township()
     insert = (
         f'INSERT INTO {T_RECORD} (entity_id, subcategory_id, region_id, place_id, "values", status, version, '
-        f'last_batch_id, created_at, updated_at) SELECT s.entity_id, %s, %s, COALESCE(sr.place, %s), sr."values", '
-        f"%s, 1, %s, %s, %s FROM merge_stage AS s {STAGED_JOIN} WHERE s.record_id IS NULL ORDER BY s.entity_id "
-        "ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
+        f"last_batch_id, created_at, updated_at) SELECT s.entity_id, %s, {township}, COALESCE(sr.place, {township}), "
+        f'sr."values", %s, 1, %s, %s, %s FROM merge_stage AS s {STAGED_JOIN} WHERE s.record_id IS NULL '
+        "ORDER BY s.entity_id ON CONFLICT (entity_id, subcategory_id) DO NOTHING"
     )
-    params = [ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.region_id, RecordStatus.ACTIVE, ctx.batch.pk, now,
-              now, *ctx.staged_range()]  # fmt: skip
+    params = [ctx.subcategory.pk, *region, *region, RecordStatus.ACTIVE, ctx.batch.pk, now, now, *ctx.staged_range()]
     if ctx.sql.pg:
         # The new records come straight back from the insert, and their create versions (the values as created)
         # are written from them in the same statement: no second join over the records or the staged rows. The
         # caller holds the change-feed lock (lock_change_feed) from here on.
         cursor.execute(
-            f'WITH created AS ({insert} RETURNING id, entity_id, "values"), '
+            f'WITH created AS ({insert} RETURNING id, entity_id, "values", region_id), '
             f"versions AS (INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, "
-            "batch_id, acting_user_id, note, created_at) SELECT c.id, 1, %s, c.\"values\", %s, %s, %s, %s, '', %s "
-            "FROM created AS c ORDER BY c.id) "
+            "batch_id, acting_user_id, note, created_at) SELECT c.id, 1, %s, c.\"values\", %s, c.region_id, %s, %s, "
+            "'', %s FROM created AS c ORDER BY c.id) "
             "UPDATE merge_stage SET record_id = created.id, op = %s FROM created "
             "WHERE merge_stage.entity_id = created.entity_id",
-            [*params, VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now,
-             CREATE],
+            [*params, VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.pk, ctx.user_id, now, CREATE],
         )  # fmt: skip
     else:
         cursor.execute(insert, params)
@@ -189,15 +209,16 @@ def insert_create_versions(cursor, ctx: ChunkContext, now) -> int:
     if ctx.sql.pg:
         cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE op = %s", [CREATE])
         return cursor.fetchone()[0]
+    township, region = ctx.township()
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
         f"acting_user_id, note, created_at) SELECT s.record_id, 1, %s, {SR_VALUES}, "
-        f"%s, %s, %s, %s, '', %s FROM merge_stage AS s {STAGED_JOIN} "
+        f"%s, {township}, %s, %s, '', %s FROM merge_stage AS s {STAGED_JOIN} "
         "WHERE s.op = %s ORDER BY s.staged_row_id",
         [
             VersionAction.CREATE,
             ctx.subcategory.pk,
-            ctx.batch.region_id,
+            *region,
             ctx.batch.pk,
             ctx.user_id,
             now,
@@ -210,34 +231,34 @@ def insert_create_versions(cursor, ctx: ChunkContext, now) -> int:
 
 def apply_changes(cursor, ctx: ChunkContext, changed: list[tuple], now) -> None:
     """Write updated and restored records and their versions; `changed` holds
-    (staged_row_id, record_id, new values, new version, changes, action, new place or None). A new place (the
-    record's placement items changed) replaces the record's place, a manual one included; None keeps it."""
+    (staged_row_id, record_id, new values, new version, changes, action, township, new place or None). A new place
+    (the record's placement items changed) replaces the record's place, a manual one included; None keeps it."""
     if not changed:
         return
     ctx.sql.create_temp(
         cursor,
         "merge_changed",
         f"staged_row_id {ctx.sql.id}, record_id {ctx.sql.id} PRIMARY KEY, vals {ctx.sql.json}, version integer, "
-        f"changes {ctx.sql.json}, action varchar(10), place varchar(15)",
+        f"changes {ctx.sql.json}, action varchar(10), region varchar(15), place varchar(15)",
     )
     rows = [
-        (s, r, json.dumps(v, ensure_ascii=False), n, json.dumps(c, ensure_ascii=False), a, p)
-        for s, r, v, n, c, a, p in changed
+        (s, r, json.dumps(v, ensure_ascii=False), n, json.dumps(c, ensure_ascii=False), a, t, p)
+        for s, r, v, n, c, a, t, p in changed
     ]
-    columns = ("staged_row_id", "record_id", "vals", "version", "changes", "action", "place")
+    columns = ("staged_row_id", "record_id", "vals", "version", "changes", "action", "region", "place")
     insert_rows(cursor, "merge_changed", columns, rows)
     cursor.execute(
-        f'UPDATE {T_RECORD} SET "values" = u.vals, version = u.version, status = %s, region_id = %s, '
+        f'UPDATE {T_RECORD} SET "values" = u.vals, version = u.version, status = %s, region_id = u.region, '
         f"place_id = COALESCE(u.place, {T_RECORD}.place_id), "
         f"place_manual = CASE WHEN u.place IS NULL THEN {T_RECORD}.place_manual ELSE %s END, "
         f"last_batch_id = %s, updated_at = %s FROM merge_changed AS u WHERE {T_RECORD}.id = u.record_id",
-        [RecordStatus.ACTIVE, ctx.batch.region_id, False, ctx.batch.pk, now],
+        [RecordStatus.ACTIVE, False, ctx.batch.pk, now],
     )
     cursor.execute(
         f"INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, batch_id, "
-        "acting_user_id, note, created_at) SELECT u.record_id, u.version, u.action, u.changes, %s, %s, %s, %s, '', %s "
-        "FROM merge_changed AS u ORDER BY u.record_id",
-        [ctx.subcategory.pk, ctx.batch.region_id, ctx.batch.pk, ctx.user_id, now],
+        "acting_user_id, note, created_at) SELECT u.record_id, u.version, u.action, u.changes, %s, u.region, %s, %s, "
+        "'', %s FROM merge_changed AS u ORDER BY u.record_id",
+        [ctx.subcategory.pk, ctx.batch.pk, ctx.user_id, now],
     )
 
 

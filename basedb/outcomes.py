@@ -14,6 +14,7 @@ from catalog.models import Subcategory
 from catalog.spec import TableSpec
 from collection.choices import MergeState
 from collection.models import Batch, StagedRow
+from regions.placement import TOWNSHIP_LENGTH
 
 from .choices import RecordStatus
 from .models import Entity, Record
@@ -156,7 +157,9 @@ def _preview_frame(sub: Subcategory, region_code: str, frame) -> MergeResult:
     same = (blank_new & blank_old) | (~blank_new & old.eq(new))
     changed = ~same.all(axis=1).to_numpy()
     retired = pd.Series([f[1] for f in found]).eq(RecordStatus.RETIRED).to_numpy()
-    elsewhere = pd.Series([f[0] for f in found]).ne(region_code).to_numpy()
+    # A department's roster (collection/routing.py) carries each row's township; a township's file is all its own.
+    townships = frame.loc[matched.index, "_township"].to_numpy(dtype=object) if "_township" in frame else region_code
+    elsewhere = pd.Series([f[0] for f in found]).ne(townships).to_numpy()
     result.created += int(retired.sum())
     result.conflicts = int((~retired & elsewhere).sum())
     result.updated = int((~retired & ~elsewhere & changed).sum())
@@ -183,7 +186,23 @@ def preview_rows(subcategory, region_code: str, rows) -> MergeResult:
 
 def preview_batch(batch: Batch) -> MergeResult:
     """Would-be counts of merging the batch's valid rows not merged yet (the officers' dry run)."""
-    rows = StagedRow.objects.filter(batch=batch, is_valid=True, merge_state=MergeState.PENDING).values_list(
-        "key", "values"
-    )
+    rows = StagedRow.objects.filter(batch=batch, is_valid=True, merge_state=MergeState.PENDING)
+    if len(batch.region_id) < TOWNSHIP_LENGTH:
+        return _preview_routed(batch, rows.order_by("id").values_list("key", "values", "place"))
+    rows = rows.values_list("key", "values")
     return preview_rows(batch.subcategory, batch.region_id, rows.order_by("id").iterator(chunk_size=5000))
+
+
+def _preview_routed(batch: Batch, rows) -> MergeResult:
+    """preview_batch of a department's roster: each row classified against the township it was routed to."""
+    keyed: dict[str, tuple] = {}
+    for key, values, place in rows.iterator(chunk_size=5000):
+        if key and key not in keyed:
+            keyed[key] = (values, (place or "")[:TOWNSHIP_LENGTH])
+    sub = _subcategory(batch.subcategory)
+    existing = _existing_records(sub, list(keyed))
+    result = MergeResult(created=len(keyed) - len(existing))
+    for key, (region, status, values) in existing.items():
+        incoming, township = keyed[key]
+        result.add(classify((region, status, as_json(values)), as_json(incoming), township)[0])
+    return result

@@ -64,7 +64,7 @@ def _close_conflicts(batch: Batch, acting_user) -> None:
 def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
     """Undo the merge of `batch`: retire its creates, restore its updates, close its open conflicts; the batch goes
     back to 待审核 and its rows to 待入库, so it can be merged again. acting_user None means the system (CLI)."""
-    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id):
+    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id, batch.subcategory_code):
         raise PermissionDenied("您没有撤销该批次入库的权限。")
     run = MergeRun.objects.select_for_update().filter(batch=batch).first()
     if run is None or run.status == MergeRunStatus.REVERTED:

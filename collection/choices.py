@@ -47,6 +47,7 @@ class IssueRule(models.TextChoices):
     MISSING_COLUMN = "missing_column", "缺少必填列"
     GRID_ELSEWHERE = "grid_elsewhere", "网格属其他乡镇"
     GRID_OUTSIDE = "grid_outside", "网格不在本村（社区）"
+    REGION_UNRESOLVED = "region_unresolved", "无法确定所属乡镇"
 
 
 # States in which a batch's staged rows may still be edited by the township.

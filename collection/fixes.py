@@ -50,7 +50,8 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     headers, indexes = _headers(batch, spec)
     # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
     chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
-    chunk = batch_placer(batch, spec).apply(chunk)  # a fixed grid or address places the row again
+    # A fixed grid or address places the row again (a department's row keeps the township its file routed it to).
+    chunk = batch_placer(batch, spec).apply(chunk, previous=[staged_row.place])
     old_key, was_valid = staged_row.key, staged_row.is_valid
     with transaction.atomic():
         _apply_fix(staged_row, item, texts[item], chunk, acting_user)
@@ -71,7 +72,7 @@ def _fixable_spec(batch: Batch, item: str, user):
 
     if batch.status not in EDITABLE_STATUSES:
         raise FixRefused(f"批次当前状态为“{batch.get_status_display()}”，不能再修改数据。")
-    if user is not None and not can(user, Action.UPLOAD, batch.region_id):
+    if user is not None and not can(user, Action.UPLOAD, batch.region_id, batch.subcategory_code):
         raise FixRefused("您没有修改该批次数据的权限。")
     spec = build_table_spec(batch.subcategory_code)
     if item not in {i.key for i in spec.items}:

@@ -2,7 +2,7 @@
 
 Dependencies run one way (collection never imports basedb, not even inside a function), yet approving a batch merges
 its valid rows, a dry run previews that merge, and verification flags probable duplicates of existing records. basedb
-registers the four functions here in its AppConfig.ready() (basedb/apps.py); asking for them before anything is
+registers these functions here in its AppConfig.ready() (basedb/apps.py); asking for them before anything is
 registered raises, so a broken installation fails loudly instead of skipping the merge.
 """
 
@@ -20,6 +20,11 @@ class BaseDatabase:
     preview_batch: Callable  # (batch) -> result: what merge_batch would do, no writes
     preview_rows: Callable  # (subcategory code, region code, verified frame) -> result, no writes
     flag_probable_duplicates: Callable  # (batch) -> None: 疑似重复 warnings on the batch's staged rows
+    # (subcategory code, keys) -> {key: sorted township codes holding the key's entity in active records}: where a
+    # department's roster row goes when its file names no township (collection/routing.py)
+    township_holders: Callable
+    # (batch) -> {township: {"created": n, "updated": n}}: what the merge of a department's roster wrote per township
+    merge_counts_by_township: Callable
 
 
 _registered: BaseDatabase | None = None

@@ -19,7 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from regions.access import can
+from regions.access import can, department_regions
 from regions.audit import record_event
 from regions.choices import Action, AuditVerb, RegionLevel
 from regions.models import Region
@@ -28,6 +28,7 @@ from .choices import BatchStatus
 from .handoff import base_database
 from .models import Batch
 from .pipeline.types import RejectedFile
+from .routing import is_area_level, route_columns
 from .staging import clear_staged, store_chunk
 from .summaries import MERGE_COUNTS, Totals, sheet_summary
 from .tasks import build_report_task, verify_batch_task
@@ -56,6 +57,47 @@ def township_for_upload(region_code: str, user=None) -> Region:
     if user is not None and not can(user, Action.UPLOAD, region.code):
         raise IntakeRefused(f"您没有在{region.name}（{region.code}）上报数据的权限。", code="forbidden_region")
     return region
+
+
+def region_for_upload(region_code: str, user=None) -> Region:
+    """The township, or for a department's roster the city or county (数据下沉: rows routed to townships), that
+    `region_code` names, if `user` may upload there (None: system/automation, allowed)."""
+    code = str(region_code or "").strip()
+    if not is_area_level(code):
+        return township_for_upload(code, user)
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise IntakeRefused(f"区划代码 {region_code} 不存在，请填写区划代码。", code="invalid_region")
+    if user is not None and not (department_regions_covering(user, code) or can(user, Action.ADMINISTER, code)):
+        raise IntakeRefused(
+            f"{region.name}（{region.code}）不是乡镇（街道）。全市或县（市、区）范围的名单只能由数源部门的部门用户上报，"
+            "乡镇（街道）请填写9位乡镇（街道）代码。",
+            code="invalid_region",
+        )
+    return region
+
+
+def department_regions_covering(user, code: str) -> list[str]:
+    """The department grants of `user` for uploads whose region covers `code`."""
+    return [prefix for prefix in department_regions(user, Action.UPLOAD) if code.startswith(prefix)]
+
+
+def authorise_tables(user, region: Region, recognitions) -> None:
+    """Every recognised table must be one `user` may upload in `region` (a department: its own subcategories)."""
+    if user is None:
+        return
+    for recognition in recognitions:
+        if not can(user, Action.UPLOAD, region.code, recognition.spec.code):
+            raise IntakeRefused(
+                f"您没有在{region.name}（{region.code}）上报“{recognition.spec.name}”（{recognition.spec.code}）的权限："
+                "部门用户只能上报本部门为数源部门的数据子类。",
+                code="forbidden_subcategory",
+            )
+
+
+def prepared(region_code: str, recognitions):
+    """The recognitions as verified for this region: a department's roster reads its township columns for routing."""
+    return [route_columns(r) for r in recognitions] if is_area_level(region_code) else list(recognitions)
 
 
 def _specs(subcategory: str | None) -> Mapping:
@@ -104,9 +146,12 @@ def create_batches(
     OpenAhead of the same local file (the CLI starts one before its imports). `authorised`: the caller decided
     already (a correction of a placed record, collection.corrections), `user` is only who uploads.
     """
-    region = township_for_upload(region_code, None if authorised else user)
+    user_check = None if authorised else user
+    region = region_for_upload(region_code, user_check)
     with local_copy(path_or_uploaded_file, original_name) as (path, sha256, size):
         workbook, recognitions = _recognise(path, original_name, subcategory, ahead)
+        authorise_tables(user_check, region, recognitions)
+        recognitions = prepared(region.code, recognitions)
         name = store_file(path, sha256, original_name)
     try:
         batches = _create_batch_rows(recognitions, name, original_name, sha256, size, region, user)
@@ -177,6 +222,7 @@ def verify_batch(batch: Batch) -> Batch:
     try:
         with stored_copy(batch) as path:
             workbook, recognition = opened or _reopen(batch, path)
+            recognition = prepared(batch.region_id, [recognition])[0]
             batch.column_map = column_map(recognition)
             clear_staged(batch, recognition.issues)
             totals = Totals()
@@ -202,10 +248,17 @@ def verify_batch(batch: Batch) -> Batch:
 
 
 def batch_placer(batch: Batch, spec):
-    """The RowPlacer of a batch's rows (collection/placing.py): in its township, with the columns of its file."""
-    from .placing import RowPlacer
+    """The RowPlacer of a batch's rows (collection/placing.py): in its township, with the columns of its file; for a
+    department's roster, a RoutedPlacer (each row routed to its township first, collection/routing.py)."""
+    return row_placer(spec, batch.region_id, batch.column_map)
 
-    return RowPlacer(spec, batch.region_id, column_map=batch.column_map)
+
+def row_placer(spec, region_code: str, columns: dict):
+    from .placing import RoutedPlacer, RowPlacer
+
+    if is_area_level(region_code):
+        return RoutedPlacer(spec, region_code, column_map=columns)
+    return RowPlacer(spec, region_code, column_map=columns)
 
 
 def _enqueue_report(batch: Batch) -> None:
@@ -290,16 +343,16 @@ def dry_run(
     e.g. to write an annotated report of a dry run. `ahead`: as for create_batches.
     """
     from .pipeline.run import process_sheet
-    from .placing import RowPlacer
 
-    region = township_for_upload(region_code, user)
+    region = region_for_upload(region_code, user)
     preview = base_database().preview_rows
     with local_copy(path, original_name, digest=False) as (local, _sha256, _size):
         workbook, recognitions = _recognise(local, original_name, subcategory, ahead)
+        authorise_tables(user, region, recognitions)
         summaries = []
-        for recognition in recognitions:
+        for recognition in prepared(region.code, recognitions):
             totals, issues, merge = Totals(), list(recognition.issues), Counter()
-            placer = RowPlacer(recognition.spec, region.code, column_map=column_map(recognition))  # as batch_placer
+            placer = row_placer(recognition.spec, region.code, column_map(recognition))  # as batch_placer
             for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
                 chunk = placer.apply(chunk)
                 totals.add(chunk)
@@ -345,8 +398,9 @@ def enqueue_verification(batch: Batch) -> Batch:
 
 
 def may_merge(user, batch: Batch) -> bool:
-    """Automation without a user may merge; a person needs the review right over the batch's township."""
-    return user is None or can(user, Action.REVIEW, batch.region_id)
+    """Automation without a user may merge; a person needs the review right over the batch's township (a
+    department reviewer: over its region, for the department's subcategories)."""
+    return user is None or can(user, Action.REVIEW, batch.region_id, batch.subcategory_code)
 
 
 def process_batch(batch: Batch, *, acting_user=None, merge: bool = False) -> Batch:

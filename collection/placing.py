@@ -57,8 +57,9 @@ class RowPlacer:
         self.names = {item.key: item.name for item in spec.items}
         self.placer = placer or Placer()
 
-    def apply(self, chunk: VerifiedChunk) -> VerifiedChunk:
-        """The chunk with a `_place` column and its placement issues; rows with a placement error become invalid."""
+    def apply(self, chunk: VerifiedChunk, previous=None) -> VerifiedChunk:
+        """The chunk with a `_place` column and its placement issues; rows with a placement error become invalid.
+        (`previous`: the places the rows had before, used by RoutedPlacer only.)"""
         frame = chunk.frame
         grids = _first_filled(frame, self.grid_keys)
         addresses = [frame[k] for k in self.address_keys if k in frame.columns]
@@ -92,3 +93,34 @@ class RowPlacer:
                       message=message, value=text, column_index=index.get("index"))
             )  # fmt: skip
         return issues
+
+
+def _deeper(place, named):
+    """`named` when it lies inside `place` (a village named in a row its items placed only in the township)."""
+    if isinstance(place, str) and isinstance(named, str) and len(named) > len(place) and named.startswith(place):
+        return named
+    return place if isinstance(place, str) else None
+
+
+class RoutedPlacer:
+    """Places the chunks of a department's city- or county-wide roster: each row is routed to its township first
+    (collection/routing.py), then placed inside it as any township's row is; unrouted rows stay without a place."""
+
+    def __init__(self, spec: TableSpec, area_code: str, *, column_map: dict | None = None):
+        from .routing import Router
+
+        self.router = Router(spec, area_code, column_map=column_map)
+        self.placer = RowPlacer(spec, None, column_map=column_map)
+
+    def apply(self, chunk: VerifiedChunk, previous=None) -> VerifiedChunk:
+        """`previous`: a place per row already known (a fixed row keeps the township its file routed it to)."""
+        from .routing import NAMED, TOWNSHIP
+
+        chunk = self.router.apply(chunk, previous)
+        self.placer.township = chunk.frame[TOWNSHIP]
+        chunk = self.placer.apply(chunk)
+        # A village (or grid) named by the routing column places the row when its own items place it no lower.
+        frame = chunk.frame
+        places, named = frame[PLACE_COLUMN].to_numpy(dtype=object), frame.pop(NAMED).to_numpy(dtype=object)
+        frame[PLACE_COLUMN] = [_deeper(p, n) for p, n in zip(places, named, strict=True)]
+        return replace(chunk, frame=frame)

@@ -25,7 +25,12 @@ class Totals:
     correction_counts: Counter = field(default_factory=Counter)
     correction_sample: list = field(default_factory=list)
 
+    townships: Counter = field(default_factory=Counter)  # (township or None, valid) -> rows: a department's roster
+
     def add(self, chunk: VerifiedChunk) -> None:
+        if "_township" in chunk.frame:
+            townships = [t if isinstance(t, str) else None for t in chunk.frame["_township"].tolist()]
+            self.townships.update(zip(townships, chunk.frame["_valid"].astype(bool).tolist(), strict=True))
         self.rows += len(chunk.frame)
         self.valid += int(chunk.frame["_valid"].sum()) if len(chunk.frame) else 0
         self.duplicates += len(  # rows, not issues: a row repeating an earlier one counts once
@@ -58,6 +63,7 @@ def sheet_summary(batch_id, recognition, region_code, totals: Totals, merge: dic
     """One sheet of a dry run in the shape of `summary` (the CLI prints either), issues in reading order."""
     fields = totals.as_fields()
     ordered = sorted(issues, key=lambda i: (i.row or 0, i.column_index if i.column_index is not None else -1))
+    routed = {"townships": _dry_run_townships(totals)} if totals.townships else {}
     return {
         "batch": batch_id,
         "subcategory": recognition.spec.code,
@@ -67,13 +73,70 @@ def sheet_summary(batch_id, recognition, region_code, totals: Totals, merge: dic
         **{k: merge.get(k, 0) for k in ("created", "updated", "unchanged", "conflicts")},
         "sheet": recognition.sheet_name,
         "header_row": recognition.header_row,
+        **routed,
         "issues": [i.as_dict() for i in ordered],
     }
+
+
+UNRESOLVED = "unresolved"  # the township entry of a roster's rows that could not be routed (region_unresolved)
+
+
+def _township_entry(code, names: dict, rows: int, valid: int) -> dict:
+    return {"region": code or UNRESOLVED, "name": names.get(code, "无法确定所属乡镇（街道）"), "rows": rows,
+            "valid": valid, "invalid": rows - valid}  # fmt: skip
+
+
+def _dry_run_townships(totals: Totals) -> list[dict]:
+    from regions.models import Region
+
+    codes = sorted({code for code, _valid in totals.townships if code})
+    names = dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    entries = []
+    for code in [*codes, None]:
+        rows = totals.townships[(code, True)] + totals.townships[(code, False)]
+        if rows:
+            entries.append(_township_entry(code, names, rows, totals.townships[(code, True)]))
+    return entries
+
+
+def township_summary(batch: Batch) -> list[dict]:
+    """Per township, what became of a department roster's rows: rows, valid, invalid, and from the merge created,
+    updated, unchanged and conflicts (the rows that could not be routed under "unresolved")."""
+    from django.db.models.functions import Substr
+
+    from regions.models import Region
+
+    from .choices import MergeState
+    from .handoff import base_database
+
+    staged = (
+        batch.staged_rows.annotate(township=Substr("place", 1, 9))
+        .values("township")
+        .annotate(
+            rows=Count("id"),
+            valid=Count("id", filter=Q(is_valid=True)),
+            merged=Count("id", filter=Q(merge_state=MergeState.MERGED)),
+            conflicts=Count("id", filter=Q(merge_state=MergeState.CONFLICT)),
+        )
+        .order_by("township")
+    )
+    written = base_database().merge_counts_by_township(batch) if batch.status == "merged" else {}
+    names = dict(
+        Region.objects.filter(code__in=[s["township"] for s in staged if s["township"]]).values_list("code", "name")
+    )
+    entries = []
+    for s in sorted(staged, key=lambda s: (s["township"] is None, s["township"] or "")):
+        entry = _township_entry(s["township"], names, s["rows"], s["valid"])
+        counts = written.get(s["township"], {"created": 0, "updated": 0})
+        unchanged = s["merged"] - counts["created"] - counts["updated"]
+        entries.append({**entry, **counts, "unchanged": max(unchanged, 0), "conflicts": s["conflicts"]})
+    return entries
 
 
 def summary(batch: Batch) -> dict:
     """The batch as the CLI's JSON output: counts, status and every issue in row order."""
     issues = batch.issues.order_by(*ISSUE_ORDER).values("row", "column", "item", "rule", "severity", "message", "value")
+    routed = {"townships": township_summary(batch)} if len(batch.region_id) < 9 else {}
     return {
         "batch": batch.pk,
         "subcategory": batch.subcategory_code,
@@ -81,6 +144,7 @@ def summary(batch: Batch) -> dict:
         **{k: getattr(batch, k) for k in SUMMARY_KEYS[3:]},
         "sheet": batch.sheet_name,
         "header_row": batch.header_row,
+        **routed,
         "issues": [{**i, "column": i["column"] or None, "item": i["item"] or None} for i in issues],
     }
 

@@ -25,6 +25,8 @@ REFUSALS = {
     "forbidden_region": (status.HTTP_403_FORBIDDEN, "permission_denied", "region"),
     "invalid_region": (status.HTTP_400_BAD_REQUEST, "invalid_region", "region"),
     "unknown_subcategory": (status.HTTP_400_BAD_REQUEST, "unknown_subcategory", "subcategory"),
+    # A department user's table whose 数源部门 is another department (collection.intake.authorise_tables).
+    "forbidden_subcategory": (status.HTTP_403_FORBIDDEN, "permission_denied", "subcategory"),
 }
 
 

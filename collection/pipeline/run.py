@@ -198,7 +198,20 @@ def process_sheet(
     keys = verify.InFileKeys()
     today = today or date.today()
     for raw in raw_chunks(workbook, recognition, chunk_size, parallel=parallel):
-        yield verify.verify_chunk(raw, recognition.spec, headers, keys=keys, today=today, column_indexes=indexes)
+        chunk = verify.verify_chunk(raw, recognition.spec, headers, keys=keys, today=today, column_indexes=indexes)
+        yield _with_route_columns(chunk, raw)
+
+
+ROUTE_PREFIX = "_route_"  # columns read only to route a department's rows to townships (collection/routing.py)
+
+
+def _with_route_columns(chunk: VerifiedChunk, raw: pd.DataFrame) -> VerifiedChunk:
+    """The verified chunk with the raw routing columns of the sheet (verification knows only catalog items)."""
+    from .verify import _cells, _factorised
+
+    for key in (c for c in raw.columns if str(c).startswith(ROUTE_PREFIX)):
+        chunk.frame[key] = _cells(raw[key], _factorised(raw[key]))
+    return chunk
 
 
 def raw_chunks(

@@ -136,13 +136,21 @@ def test_a_file_over_the_size_limit_exits_2(settings):
     assert_refused_and_nothing_stored(*run(CLEAN, "--region", TOWNSHIP_A, "--json")[::2])
 
 
+# A county or city code is a department's roster (tests/collection/test_routing.py): refused for township users.
 @pytest.mark.parametrize(
     ("region", "extra"),
-    [("370602", []), ("3706", []), ("999999999", []), (TOWNSHIP_A, ["--subcategory", "X9999"])],
-    ids=["county", "city", "unknown region", "unknown subcategory"],
+    [("999999999", []), ("37060", []), (TOWNSHIP_A, ["--subcategory", "X9999"])],
+    ids=["unknown region", "no level", "unknown subcategory"],
 )
-def test_a_region_that_is_not_a_township_or_an_unknown_subcategory_exits_2(region, extra):
+def test_an_unknown_region_or_subcategory_exits_2(region, extra):
     assert_refused_and_nothing_stored(*run(CLEAN, "--region", region, *extra, "--json")[::2])
+
+
+@pytest.mark.parametrize("region", ["370602", "3706"])
+def test_a_collector_may_not_upload_for_a_county_or_the_city(region, collector_a):
+    code, _out, err = run(CLEAN, "--region", region, "--user", collector_a.username, "--json")
+    assert_refused_and_nothing_stored(code, err)
+    assert "部门用户" in err
 
 
 def test_a_user_may_not_upload_for_another_township(collector_b):

@@ -26,7 +26,9 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the .xlsx/.xlsm/.xls/.csv file")
-        parser.add_argument("--region", required=True, help="township code (9 digits)")
+        parser.add_argument(
+            "--region", required=True, help="township code (9 digits); a department's roster: county (6) or city (4)"
+        )
         parser.add_argument("--subcategory", help="subcategory code, e.g. P0101 (default: recognised from headers)")
         parser.add_argument("--user", help="acting username (default: system automation)")
         parser.add_argument("--dry-run", action="store_true", help="verify only; store nothing at all")
