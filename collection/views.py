@@ -20,7 +20,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
-from . import fixes, report
+from . import fixes, report, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
@@ -93,17 +93,25 @@ def batch_list(request):
 
 @login_required
 def batch_detail(request, pk: int):
-    """The batch page: summary, issues by rule and column, the rows with their issues, fixes and downloads."""
+    """The batch page: summary, issues by rule and column, the rows with their issues, fixes and downloads.
+
+    查找行 posts (a name or a full ID number never goes into a URL); a row number or a masked pattern may also come
+    as ?q= so that its result can be paged and linked."""
     batch = _batch(request, pk)
     counts = issue_counts(batch)
     rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
+    search = rowsearch.parse_search(request.POST.get("q") if request.method == "POST" else request.GET.get("q"))
+    if search and request.method == "GET" and not search.fits_in_url:
+        search = None  # a name or an ID number in a link: ignored (the form never makes one)
     context = {
         **state_context(request, batch),
         "counts": counts,
         "corrections": correction_kinds(batch),
         "file_issues": batch.issues.filter(staged_row__isnull=True)[:50],  # unknown columns, file-level findings
         "rows_form": rows_form,
-        "page": _rows_page(request, batch, rows_form),
+        "search": search,
+        "posted_search": search is not None and request.method == "POST",
+        "page": _rows_page(request, batch, rows_form, search),
         "query": _query_without_page(request),
         "running": batch.status in RUNNING,
         "rows_done": rows_done(batch),
@@ -130,12 +138,18 @@ def render_state(request, batch: Batch) -> str:
     return render_to_string("collection/_batch_state.html", state_context(request, batch), request=request)
 
 
-def _rows_page(request, batch: Batch, rows_form: RowFilterForm):
-    """One page of the batch's rows that match the filters, each with its issues (one prefetch for the page)."""
-    rows = rows_form.filter(StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch))
-    page = Paginator(rows.order_by("row"), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+def _rows_page(request, batch: Batch, rows_form: RowFilterForm, search: rowsearch.RowSearch | None):
+    """One page of the batch's rows that match the filters (or the search, over all rows), each with its issues
+    (one prefetch for the page) and whose row it is (`who`: name, masked ID number, address)."""
+    rows = StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch)
+    items = rowsearch.identity_items(batch.subcategory_code)
+    rows = rows.filter(rowsearch.search_filter(search, items)) if search else rows_form.filter(rows)
+    number = 1 if request.method == "POST" else request.GET.get("page")  # a posted search has one page
+    page = Paginator(rows.order_by("row"), ROWS_PER_PAGE).get_page(number)
     page.object_list = list(page.object_list)
     prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
+    for row in page.object_list:
+        row.who = items.identify(row.values)
     return page
 
 

@@ -52,3 +52,11 @@ def entity_key(text: object) -> str:
     if text.isascii():
         return text.strip().upper()
     return _settled(text, lambda t: unicodedata.normalize("NFKC", t).strip().upper())
+
+
+def mask_id_number(value: str) -> str:
+    """370602198001011234 -> 370602********1234: area kept, birth date and sequence hidden (the API's masked form,
+    and how the intake pages name a row's person)."""
+    if len(value) < 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]

@@ -8,6 +8,7 @@ and omitted otherwise.
 import re
 
 from catalog.spec import DATE, ID_CARD, PHONE, REFERENCE, SENSITIVITY_ORDER, USCC
+from grassroots.text import mask_id_number
 
 # Element keys whose masked form helps a caseworker recognise a person without disclosing them.
 NAME_KEYS = frozenset({"name", "owner_name", "legal_representative", "guardian_name", "contact_name"})
@@ -21,13 +22,6 @@ def sensitivity_rank(level: str) -> int:
 def allowed(item_sensitivity: str, client_sensitivity: str) -> bool:
     """May a client cleared up to `client_sensitivity` read an item of `item_sensitivity` in clear?"""
     return sensitivity_rank(item_sensitivity) <= sensitivity_rank(client_sensitivity)
-
-
-def mask_id_number(value: str) -> str:
-    """370602198001011234 -> 370602********1234: area kept, birth date and sequence hidden."""
-    if len(value) < 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
 def mask_phone(value: str) -> str:

@@ -21,7 +21,7 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
-QUERIES_BATCH_PAGE = 14  # whatever the rows shown: the issues of a page come in one prefetch; fixes made
+QUERIES_BATCH_PAGE = 15  # whatever the rows shown: the issues of a page in one prefetch; fixes made; catalog version
 
 
 def _batch_url(name: str, **extra):
