@@ -8,7 +8,8 @@ from django.utils import timezone
 from collection.choices import MergeState
 from collection.models import StagedRow
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .choices import ConflictStatus, RecordStatus, Resolution, VersionAction
 from .history import lock_change_feed, notify_subscribers
@@ -112,4 +113,12 @@ def resolve_conflict(
     if conflict.staged_row_id:
         state = MergeState.SKIPPED if decision == Resolution.KEEP_EXISTING else MergeState.MERGED
         StagedRow.objects.filter(pk=conflict.staged_row_id).update(merge_state=state)
+    # The items changed, never their values; recorded in the township that held the record.
+    record_event(
+        AuditVerb.RESOLVE_CONFLICT, actor=acting_user, obj=conflict, region=conflict.existing_region_id,
+        label=f"冲突 {conflict.pk}（批次 {conflict.batch_id}）",
+        before={"status": ConflictStatus.OPEN, "record_region": conflict.existing_region_id},
+        after={"status": conflict.status, "decision": decision, "record_region": region, "items": sorted(changes)},
+        note=note,
+    )  # fmt: skip
     return conflict

@@ -29,7 +29,8 @@ from catalog.choices import ElementRole
 from catalog.models import DataElement
 from collection.staging import insert_rows
 from regions.access import can
-from regions.choices import Action, RegionLevel
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb, RegionLevel
 from regions.models import Region, prefix_bounds
 from regions.placement import TOWNSHIP_LENGTH, Placer
 
@@ -211,6 +212,8 @@ def place_manually(record_ids: Iterable[int], place: str, *, acting_user) -> int
         raise ValidationError(f"所选记录须都属于{target.name}所在的乡镇（街道）。")
     _write_places([(i, place) for i in ids], manual=True)
     _log_manual(acting_user, target, len(ids))
+    record_event(AuditVerb.PLACE, actor=acting_user, obj=target, region=township, label=str(target),
+                 after={"place": place, "records": len(ids)})  # fmt: skip
     notify_placement_changed()
     return len(ids)
 

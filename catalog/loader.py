@@ -13,6 +13,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models, transaction
 
+from regions.audit import record_event
+from regions.choices import AuditVerb
+
 from .models import CatalogVersion, Category, CodeTable, CodeValue, DataElement, DataItem, Domain, Subcategory
 from .source import CatalogSource, read_source
 from .specs_build import clear_spec_cache
@@ -215,7 +218,7 @@ class _Loader:
         self.report.version_created = True
 
 
-def load_catalog(path: Path = DEFAULT_SOURCE, *, dry_run: bool = False) -> LoadReport:
+def load_catalog(path: Path = DEFAULT_SOURCE, *, dry_run: bool = False, acting_user=None) -> LoadReport:
     """Validate the catalog source at `path` and upsert it in one transaction; with dry_run, roll back at the end.
 
     Raises catalog.source.CatalogSourceError (listing every problem) when the source is invalid; nothing is written.
@@ -232,6 +235,13 @@ def load_catalog(path: Path = DEFAULT_SOURCE, *, dry_run: bool = False) -> LoadR
         _Loader(source, report).run()
         if dry_run:
             transaction.set_rollback(True)
+        elif report.changed:
+            kinds = {name: vars(k) for name, k in report.kinds.items() if k.any}
+            after = {"version": report.version, "version_created": report.version_created, **kinds}
+            record_event(
+                AuditVerb.CHANGE_CATALOG, actor=acting_user, object_type="catalog.catalogversion",
+                object_id=report.content_hash[:12], label=f"数据目录 {report.version}", after=after,
+            )  # fmt: skip
     if report.changed and not dry_run:
         clear_spec_cache()
     return report

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from collection.corrections import submit_correction
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .choices import FEEDBACK_STATUSES, EntryStatus
 from .models import EntryEvent, Fact, WorkEntry
@@ -62,7 +63,7 @@ def give_feedback(entry: WorkEntry, *, status: str, acting_user, fact: Fact | No
     entered: the values the fact asks for (e.g. {"death_date": "2026-05-01"}). Raises PermissionDenied outside the
     user's township and ValidationError (Chinese) for an incomplete finding."""
     entry = WorkEntry.objects.select_for_update(of=("self",)).select_related("rule__subject", "record").get(pk=entry.pk)
-    entered = entered or {}
+    before, entered = entry.status, entered or {}
     fact = fact if status == EntryStatus.REFUTED else None
     _check(entry, status, fact, entered, acting_user)
     batch = None
@@ -79,4 +80,10 @@ def give_feedback(entry: WorkEntry, *, status: str, acting_user, fact: Fact | No
     EntryEvent.objects.create(
         entry=entry, status=status, fact=fact, note=entry.note, correction_batch=batch, acting_user=acting_user
     )
+    # The finding, never the values entered (a date of death, a name): those go through the correction's review.
+    record_event(
+        AuditVerb.WORK_ENTRY, actor=acting_user, obj=entry, region=entry.place_id,
+        label=f"名单条目 {entry.pk}（规则 {entry.rule.code}）", before={"status": before},
+        after={"status": status, "fact": fact.code if fact else None, "correction_batch": getattr(batch, "pk", None)},
+    )  # fmt: skip
     return entry

@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from regions.access import can, restrict, scope_for
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 from sharing.models import ApiClient
 
 from .models import Rule, RuleGrant
@@ -33,7 +34,9 @@ def grant_rule(client: ApiClient, rule: Rule, *, acting_user) -> RuleGrant:
     """Allow `client` to read `rule`'s results; granting twice is harmless. acting_user None: the CLI."""
     if acting_user is not None and not can(acting_user, Action.ADMINISTER, client.region_id):
         raise PermissionDenied("您不能为该接入方授权。")
-    grant, _ = RuleGrant.objects.get_or_create(client=client, rule=rule, defaults={"granted_by": acting_user})
+    grant, created = RuleGrant.objects.get_or_create(client=client, rule=rule, defaults={"granted_by": acting_user})
+    if created:
+        _record(AuditVerb.GRANT_RULE, grant, acting_user)
     return grant
 
 
@@ -41,4 +44,10 @@ def grant_rule(client: ApiClient, rule: Rule, *, acting_user) -> RuleGrant:
 def revoke_grant(grant: RuleGrant, *, acting_user) -> None:
     if acting_user is not None and not can(acting_user, Action.ADMINISTER, grant.client.region_id):
         raise PermissionDenied("您不能撤销该接入方的授权。")
+    _record(AuditVerb.REVOKE_RULE, grant, acting_user)
     grant.delete()
+
+
+def _record(verb: str, grant: RuleGrant, acting_user) -> None:
+    record_event(verb, actor=acting_user, obj=grant.client, region=grant.client.region_id,
+                 label=f"接入方 {grant.client.name}", after={"rule": grant.rule.code})  # fmt: skip

@@ -10,6 +10,8 @@ import yaml
 from django.db import transaction
 
 from catalog.models import Subcategory
+from regions.audit import record_event
+from regions.choices import AuditVerb
 
 from .choices import VersionSource
 from .definition import RuleDefinition
@@ -62,6 +64,11 @@ def save_rule(definition: RuleDefinition, *, source: str, acting_user=None, note
         rule=rule, version=rule.version, definition=data, content_hash=digest, source=source,
         changes={} if created else diff_definitions(previous, data), acting_user=acting_user, note=note[:500],
     )  # fmt: skip
+    # City-wide data: recorded at the top region; the version's own diff stays with the rule (its history page).
+    record_event(AuditVerb.CHANGE_RULE, actor=acting_user, obj=rule, label=f"规则 {rule.code} {rule.name}",
+                 before=None if created else {"version": rule.version - 1},
+                 after={"version": rule.version, "source": source, "changed": sorted(diff_definitions(previous, data)),
+                        "active": rule.is_active}, note=note)  # fmt: skip
     return Saved(rule, created=created, changed=True)
 
 

@@ -6,7 +6,54 @@ from django.contrib.auth.admin import UserAdmin
 from .choices import RegionLevel
 from .departments import subcategories_of
 from .models import ApiToken, Department, DepartmentMembership, Region, RegionRole
+from .roles import (
+    ADMIN_FLAGS,
+    department_settings,
+    record_department_change,
+    record_flag_change,
+    record_role_change,
+    record_role_removal,
+)
 from .tokens import revoke_user_token
+
+
+class RoleAuditMixin:
+    """Grants and revocations made in the admin (the page of a role, or the inline rows on a user's or a
+    department's page) are written to the audit trail like those made in code (regions.roles)."""
+
+    def save_model(self, request, obj, form, change):
+        before = _role_summary(form) if change else None
+        super().save_model(request, obj, form, change)
+        if not change or form.changed_data:
+            record_role_change(obj, acting_user=request.user, before=before)
+
+    def delete_model(self, request, obj):
+        record_role_removal(obj, acting_user=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for role in queryset:
+            record_role_removal(role, acting_user=request.user)
+        super().delete_queryset(request, queryset)
+
+
+def _role_summary(form) -> dict:
+    """The role row as it was before the form changed it."""
+    return {k: str(v.pk if hasattr(v, "pk") else v) for k, v in form.initial.items() if k in ("role", "region",
+            "department")}  # fmt: skip
+
+
+def save_role_formset(request, formset) -> None:
+    """Save the inline role rows of a user's or a department's page and record each grant and revocation."""
+    for form in formset.deleted_forms:
+        if form.instance.pk:
+            record_role_removal(form.instance, acting_user=request.user)
+    changed = {form.instance.pk: _role_summary(form) for form in formset.initial_forms if form.has_changed()}
+    formset.save()
+    for role in formset.new_objects:
+        record_role_change(role, acting_user=request.user)
+    for role, _fields in formset.changed_objects:
+        record_role_change(role, acting_user=request.user, before=changed.get(role.pk))
 
 
 @admin.register(Region)
@@ -18,7 +65,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegionRole)
-class RegionRoleAdmin(admin.ModelAdmin):
+class RegionRoleAdmin(RoleAuditMixin, admin.ModelAdmin):
     list_display = ["user", "role", "region", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__first_name", "region__code", "region__name"]
@@ -77,13 +124,22 @@ class DepartmentAdmin(admin.ModelAdmin):
     readonly_fields = ["subcategories"]
     inlines = [DepartmentMembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        before = department_settings(Department.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        if before != department_settings(obj):
+            record_department_change(obj, before, acting_user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        save_role_formset(request, formset)
+
     @admin.display(description="可上报与查看的子类")
     def subcategories(self, obj) -> str:
         return "、".join(sorted(subcategories_of(obj))) or "（无：目录中没有以该部门为数源部门的子类）"
 
 
 @admin.register(DepartmentMembership)
-class DepartmentMembershipAdmin(admin.ModelAdmin):
+class DepartmentMembershipAdmin(RoleAuditMixin, admin.ModelAdmin):
     list_display = ["user", "role", "department", "created_at"]
     list_filter = ["role", "department"]
     search_fields = ["user__username", "user__first_name", "department__name"]
@@ -119,3 +175,17 @@ class PlatformUserAdmin(UserAdmin):
     """Django's user admin with the user's region roles editable on the same page."""
 
     inlines = [RegionRoleInline, UserDepartmentInline]
+
+    def save_model(self, request, obj, form, change):
+        model = type(obj)
+        old = model.objects.filter(pk=obj.pk).values(*ADMIN_FLAGS).first() if change else None
+        super().save_model(request, obj, form, change)
+        record_flag_change(obj, old or dict.fromkeys(ADMIN_FLAGS, False), acting_user=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        save_role_formset(request, formset)
+
+    def delete_model(self, request, obj):
+        for role in [*obj.region_roles.all(), *obj.department_memberships.all()]:
+            record_role_removal(role, acting_user=request.user)
+        super().delete_model(request, obj)

@@ -65,7 +65,11 @@ class AuditedCommand(BaseCommand):
         if sys.argv[1:2] == [name]:
             argv = sys.argv  # run as `manage.py <name> ...`: the command line as typed
         else:  # call_command: the options given, as the parser named them
-            given = {k: v for k, v in options.items() if k not in _BASE_OPTIONS and v not in (None, False, "", [])}
+            parser = self.create_parser("manage.py", name)
+            given = {
+                k: v for k, v in options.items()
+                if k not in _BASE_OPTIONS and v not in (None, False, "", []) and v != parser.get_default(k)
+            }  # fmt: skip
             argv = ["manage.py", name, *map(str, args), *(f"--{k}={v}" for k, v in given.items())]
         with command_line(argv):
             return super().execute(*args, **options)

@@ -83,6 +83,7 @@ class AuditVerb(models.TextChoices):
     REVOKE_ROLE = "revoke_role", "撤销角色"
     CHANGE_DEPARTMENT = "change_department", "修改部门设置"
     CREATE_CLIENT = "create_client", "创建接入方"
+    CHANGE_CLIENT = "change_client", "修改接入方"
     ROTATE_CLIENT_TOKEN = "rotate_client_token", "更换接入方令牌"
     REVOKE_CLIENT = "revoke_client", "吊销接入方"
     ISSUE_TOKEN = "issue_token", "签发用户令牌"

@@ -8,7 +8,8 @@ from django.db import transaction
 
 from .choices import DepartmentRole, Role
 from .departments import add_member, save_department
-from .models import Region, RegionRole
+from .models import Region
+from .roles import ADMIN_FLAGS, grant_role, record_flag_change
 from .samples import generate_sample_villages
 
 
@@ -72,10 +73,12 @@ def create_demo_users() -> list[DemoResult]:
             is_staff=spec.is_staff,
             is_superuser=spec.is_staff,
         )
+        if spec.is_staff:  # the demo administrator: the flags are granted
+            record_flag_change(user, {**dict.fromkeys(ADMIN_FLAGS, False), "is_active": True}, acting_user=None)
         if spec.department:
             department = save_department(spec.department, region_code=spec.region, acting_user=None)
             add_member(department, user, spec.role, acting_user=None)
         else:
-            RegionRole.objects.create(user=user, region_id=spec.region, role=spec.role)
+            grant_role(user, spec.region, spec.role, acting_user=None)
         results.append(DemoResult(spec, password))
     return results

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from .choices import DepartmentRole, RegionLevel
 from .models import Department, DepartmentMembership, Region
+from .roles import department_settings, record_department_change, record_role_change, record_role_removal
 
 # department names (数源部门) -> {name: subcategory codes}; filled by the catalog app at start-up.
 CatalogSource = Callable[[Iterable[str]], dict[str, set[str]]]
@@ -62,6 +63,7 @@ def save_department(
 ) -> Department:
     """Create or update the department called `name` (the admin and create_demo_users call this)."""
     region = _department_region(region_code)
+    old = Department.objects.filter(name=name).first()
     department, _ = Department.objects.update_or_create(
         name=name,
         defaults={
@@ -70,6 +72,9 @@ def save_department(
             "extra_subcategories": sorted({c.strip().upper() for c in extra_subcategories if c.strip()}),
         },
     )
+    before = department_settings(old) if old else None
+    if before != department_settings(department):
+        record_department_change(department, before, acting_user=acting_user)
     return department
 
 
@@ -78,11 +83,14 @@ def add_member(department: Department, user, role: str, *, acting_user) -> Depar
     """Give `user` the department role `role` (部门用户 or 部门审核员); idempotent."""
     if role not in DepartmentRole.values:
         raise ValueError(f"未知的部门角色 {role}")
-    membership, _ = DepartmentMembership.objects.get_or_create(user=user, department=department, role=role)
+    membership, created = DepartmentMembership.objects.get_or_create(user=user, department=department, role=role)
+    if created:
+        record_role_change(membership, acting_user=acting_user)
     return membership
 
 
 @transaction.atomic
 def remove_member(membership: DepartmentMembership, *, acting_user) -> None:
     """Take a department role away from its user."""
+    record_role_removal(membership, acting_user=acting_user)
     membership.delete()

@@ -7,6 +7,9 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import record_event
+from .choices import AuditVerb
+
 TOKEN_PREFIX = "grt"  # noqa: S105 (a public prefix, not a secret)
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ def issue_user_token(user, name: str, *, expires_at=None, acting_user=None) -> t
         user=user, name=name, prefix=prefix, key_hash=hash_token(raw), expires_at=expires_at
     )
     logger.info("api token issued", extra={"token": prefix, "user": user.username, "by": _name(acting_user)})
+    _record(AuditVerb.ISSUE_TOKEN, token, acting_user, after={"expires_at": expires_at})
     return token, raw
 
 
@@ -41,6 +45,7 @@ def revoke_user_token(token, *, acting_user=None) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        _record(AuditVerb.REVOKE_TOKEN, token, acting_user, after={"revoked_at": token.revoked_at})
     logger.info("api token revoked", extra={"token": token.prefix, "by": _name(acting_user)})
 
 
@@ -54,6 +59,12 @@ def find_user_token(raw: str):
     if not token.user.is_active:
         return None
     return token
+
+
+def _record(verb: str, token, acting_user, after: dict) -> None:
+    """The token's event: named by its public prefix and its holder, recorded at the platform's top region."""
+    record_event(verb, actor=acting_user, obj=token, label=f"令牌 {token.prefix}… · 用户 {token.user.get_username()}",
+                 after=after)  # fmt: skip
 
 
 def _name(user) -> str | None:

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from regions.access import can
-from regions.choices import Action
+from regions.audit import record_event
+from regions.choices import Action, AuditVerb
 
 from .definition import AVG, COUNT
 from .filling import FilledReport, Row
@@ -56,12 +57,20 @@ def confirm_report(form: ReportForm, report: FilledReport, *, acting_user, notes
     ReportForm.objects.select_for_update().get(pk=form.pk)  # one confirmation of a form at a time: numbers in order
     previous = Submission.objects.filter(form=form, region_id=region, as_of=report.as_of).aggregate(n=Max("number"))
     table = table_of(report)
-    return Submission.objects.create(
+    submission = Submission.objects.create(
         form=form, form_version=form.versions.get(version=form.version), region_id=region, as_of=report.as_of,
         number=(previous["n"] or 0) + 1, layout=table.layout(), rows=[r.as_dict() for r in report.rows],
         total=report.total.as_dict(), fingerprint=digest, notes=clean_notes(report, notes or {}),
         note=note.strip()[:2000], confirmed_by=acting_user,
     )  # fmt: skip
+    record_event(
+        AuditVerb.CONFIRM_REPORT, actor=acting_user, obj=submission, region=region,
+        label=f"报表 {form.code} · {report.as_of} · 第 {submission.number} 版",
+        after={"form": form.code, "form_version": form.version, "as_of": str(report.as_of),
+               "number": submission.number, "notes": len(submission.notes)},
+        note=submission.note,
+    )  # fmt: skip
+    return submission
 
 
 def latest_submissions(queryset, form: ReportForm, as_of, regions: list[str]) -> dict[str, Submission]:

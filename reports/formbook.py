@@ -10,6 +10,8 @@ import yaml
 from django.db import transaction
 
 from catalog.specs_build import current_specs
+from regions.audit import record_event
+from regions.choices import AuditVerb
 
 from .choices import VersionSource
 from .definition import FormDefinition, FormInvalid, parse_form
@@ -59,6 +61,10 @@ def save_form(definition: FormDefinition, *, source: str, acting_user=None, note
         form=form, version=form.version, definition=data, content_hash=digest, source=source,
         changes={} if created else diff_definitions(previous, data), acting_user=acting_user, note=note[:500],
     )  # fmt: skip
+    record_event(AuditVerb.CHANGE_REPORT_FORM, actor=acting_user, obj=form, label=f"报表 {form.code} {form.title}",
+                 before=None if created else {"version": form.version - 1},
+                 after={"version": form.version, "source": source, "changed": sorted(diff_definitions(previous, data)),
+                        "active": form.is_active}, note=note)  # fmt: skip
     return Saved(form, created=created, changed=True)
 
 

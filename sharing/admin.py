@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from regions.audit import record_event
+from regions.choices import AuditVerb
+
 from .models import AccessLog, ApiClient, ClientAuditEvent, Webhook, WebhookDelivery
 
 
@@ -13,6 +16,12 @@ class ApiClientAdmin(admin.ModelAdmin):
     search_fields = ("name", "department", "token_prefix")
     readonly_fields = ("token_prefix", "token_hash", "created_by", "created_at", "revoked_at", "last_used_at")
     filter_horizontal = ("subcategories",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # What changed, by field name (the values may be long lists of subcategories; the form history has them).
+        record_event(AuditVerb.CHANGE_CLIENT, actor=request.user, obj=obj, region=obj.region_id,
+                     label=f"接入方 {obj.name}", after={"changed": sorted(form.changed_data)})  # fmt: skip
 
 
 @admin.register(ClientAuditEvent)

@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from regions.audit import record_event
+from regions.choices import AuditVerb
 from regions.tokens import hash_token, new_token_string
 
 from .choices import ClientAction
@@ -21,11 +23,22 @@ def _new_token() -> tuple[str, str, str]:
     return raw, prefix, hash_token(raw)
 
 
-def _audit(client: ApiClient, action: str, acting_user, note: str = "") -> None:
+VERBS = {ClientAction.CREATE: AuditVerb.CREATE_CLIENT, ClientAction.ROTATE: AuditVerb.ROTATE_CLIENT_TOKEN,
+         ClientAction.REVOKE: AuditVerb.REVOKE_CLIENT}  # fmt: skip
+
+
+def _audit(client: ApiClient, action: str, acting_user, note: str = "", before: dict | None = None) -> None:
+    """The client's own history (ClientAuditEvent, shown on its page) and the platform's audit trail."""
     ClientAuditEvent.objects.create(
         client=client, action=action, acting_user=acting_user if getattr(acting_user, "pk", None) else None,
         token_prefix=client.token_prefix, note=note,
     )  # fmt: skip
+    after = {"token_prefix": client.token_prefix, "revoked": client.revoked_at is not None}
+    if action == ClientAction.CREATE:
+        after |= {"subcategories": sorted(client.subcategories.values_list("code", flat=True)),
+                  "max_sensitivity": client.max_sensitivity, "rate_limit": client.rate_limit}  # fmt: skip
+    record_event(VERBS[action], actor=acting_user, obj=client, region=client.region_id,
+                 label=f"接入方 {client.name}", before=before, after=after, note=note)  # fmt: skip
 
 
 @transaction.atomic
@@ -61,7 +74,7 @@ def rotate_token(client: ApiClient, *, acting_user) -> str:
     old = client.token_prefix
     client.token_prefix, client.token_hash = prefix, digest
     client.save(update_fields=["token_prefix", "token_hash"])
-    _audit(client, ClientAction.ROTATE, acting_user, note=f"旧令牌前缀 {old}")
+    _audit(client, ClientAction.ROTATE, acting_user, note=f"旧令牌前缀 {old}", before={"token_prefix": old})
     return raw
 
 

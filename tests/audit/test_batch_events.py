@@ -12,7 +12,7 @@ from collection import fixes, intake, review
 from regions.choices import ActorKind, AuditVerb
 from regions.models import AuditEvent
 from tests.basedb.conftest import person, staged_batch
-from tests.collection.batch_fixtures import DATA, P0101_ROWS, media, p0101_with_bad_id  # noqa: F401 (fixtures)
+from tests.collection.batch_fixtures import DATA, P0101_ROWS, p0101_with_bad_id
 from tests.conftest import TOWNSHIP_A
 
 pytestmark = pytest.mark.usefixtures("catalog", "regions", "media")

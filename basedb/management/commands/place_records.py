@@ -1,13 +1,14 @@
 import json
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from basedb.placement import place_records
+from regions.audit import AuditedCommand
 from regions.models import Region
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Place every record (of a region subtree) again from its grid and address items: the lowest region known, a "
         "grid, a village or the township. Idempotent and set-wise; manual places are kept unless --include-manual."

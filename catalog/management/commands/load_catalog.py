@@ -1,12 +1,13 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from catalog.loader import DEFAULT_SOURCE, load_catalog
 from catalog.source import CatalogSourceError
+from regions.audit import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Validate the catalog source (fixtures/catalog/) and load it: idempotent, reports added/changed/retired."
 
     def add_arguments(self, parser):

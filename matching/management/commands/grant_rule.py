@@ -1,14 +1,15 @@
 """`manage.py grant_rule CLIENT RULE [--revoke]`: allow (or stop) a sharing API client reading a rule's results."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from regions.audit import AuditedCommand
 from sharing.models import ApiClient
 
 from ...grants import grant_rule, revoke_grant
 from ...models import Rule, RuleGrant
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Grant an API client (by name) the results of a matching rule (by code), or revoke the grant."
 
     def add_arguments(self, parser):

@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from regions.audit import AuditedCommand
 
 from ...loader import RULES_DIR, RuleSourceError, load_rules
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Check fixtures/rules/*.yaml against the catalog and load them; a second run reports that nothing changed."
 
     def add_arguments(self, parser):

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from regions.audit import AuditedCommand
 from regions.demo import create_demo_users
 from regions.models import Region
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create one demo user per role with a random password, printed once; existing users are kept."
 
     def handle(self, *args, **options):

@@ -4,9 +4,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from regions.audit import AuditedCommand
 from regions.tokens import issue_user_token
 
 
@@ -26,7 +27,7 @@ def logs_to_stderr():
             handler.setStream(stream)
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Issue a personal API token for USERNAME and print it once (only its hash is stored). "
         "stdout carries the token only; notes and log lines go to stderr."

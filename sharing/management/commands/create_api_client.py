@@ -3,10 +3,11 @@ only the new client's token on stdout (shown once; only its hash is stored)."""
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from catalog.models import Subcategory
+from regions.audit import AuditedCommand
 from regions.models import Region
 
 from ...choices import Sensitivity
@@ -14,7 +15,7 @@ from ...clients import create_client
 from ...models import ApiClient
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "创建数据共享接入方，并在标准输出打印其令牌（仅此一次）"
 
     def add_arguments(self, parser):
