@@ -44,6 +44,7 @@ def user_regions(request) -> dict:
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.REVIEW]),
         "user_may_share": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.ADMINISTER]),
         "user_may_grid": area_held or Role.GRID_WORKER in region_roles,
+        "user_may_audit": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.AUDIT]),
         "user_may_match": user.is_superuser
         or bool(region_roles & (ACTION_ROLES[Action.VIEW] | MATCHING_ROLES))
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.VIEW]),
