@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0004_audit_events'),
+        ('regions', '0005_grid_worker_role'),
     ]
 
     operations = [
