@@ -155,7 +155,12 @@ def place_records(region: str | None = None, *, include_manual: bool = False) ->
         records = records.filter(region_id__gte=low, region_id__lt=high)
     if not include_manual:
         records = records.filter(place_manual=False)
-    return _replace(records)
+    report = _replace(records)
+    if report.changed:  # a pass that moved records is on record (the command line's, or the region tree's change)
+        record_event(AuditVerb.PLACE, actor=None, object_type="regions.region", object_id=region or "",
+                     label=f"重新落位 {region or '全部'}", region=region or None,
+                     after={"records": report.records, "changed": report.changed, **report.levels})  # fmt: skip
+    return report
 
 
 def refresh_places(record_ids: Iterable[int]) -> PlaceReport:

@@ -19,7 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import models
 
-from .choices import ActorKind, RegionLevel
+from .choices import ActorKind, AuditVerb, RegionLevel
 from .models import AuditEvent, Region
 
 # ID numbers (18 characters, or 15 digits) and mainland mobile numbers, wherever they occur in a string. Region codes
@@ -156,3 +156,15 @@ def record_event(
         after=scrub(after),
         note=scrub(note or "")[:_MAX_TEXT],
     )
+
+
+def record_reveal(actor, obj: models.Model, *, region, items, reason: str, object_id: Any = None) -> AuditEvent:
+    """The hook for showing a person's personal items in clear (a 查看明文 with a reason, a download with clear
+    values): one REVEAL event naming the items shown and the reason, never the values. `object_id`: the record's or
+    entity's opaque id when it has one (Entity.public_id), so the trail never carries a database id to guess from.
+    The personal-data access log (sharing) says in detail what was read; this event puts the reveal into the one
+    trail of who did what."""
+    return record_event(
+        AuditVerb.REVEAL, actor=actor, obj=obj, object_id=object_id, region=region,
+        label=f"{obj._meta.verbose_name} {object_id or obj.pk}", after={"items": sorted(items)}, note=reason,
+    )  # fmt: skip

@@ -75,3 +75,14 @@ def test_an_api_client_principal_is_recorded_as_the_client():
     event = record_event(AuditVerb.REVEAL, actor=Principal(), object_type="basedb.entity", object_id="e1")
     assert (event.actor_kind, event.actor_client_id, event.actor_label) == (ActorKind.CLIENT, 42, "市医保局接口")
     assert AuditEvent.objects.get(pk=event.pk).actor_user is None
+
+
+def test_a_reveal_names_the_items_and_the_reason_but_no_value(officer_a):
+    from regions.audit import record_reveal
+
+    region = Region.objects.get(pk=TOWNSHIP_A)
+    event = record_reveal(officer_a, region, region=TOWNSHIP_A, items={"phone", "id_number"}, reason="核实身份",
+                          object_id="e-7f3a")  # fmt: skip
+    assert (event.verb, event.actor_user, event.region_id) == ("reveal", officer_a, TOWNSHIP_A)
+    assert event.object_id == "e-7f3a"
+    assert event.after == {"items": ["id_number", "phone"]} and event.note == "核实身份"
