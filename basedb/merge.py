@@ -193,16 +193,23 @@ def _finish_run(batch: Batch, run_id: int, started: float, acting_user) -> Merge
     return run
 
 
-def merge_batch(batch: Batch, *, acting_user, chunk_size: int = CHUNK_SIZE, _crash_after_chunks: int | None = None):
+def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_size: int = CHUNK_SIZE,
+                _crash_after_chunks: int | None = None):  # fmt: skip
     """Merge the valid, pending rows of `batch` into the base database; returns the batch's MergeResult.
 
     acting_user: the approving officer (their region must cover the batch's) or None for the system (CLI, tasks).
+    authorised: the caller decided already (a 数源部门's roster merging directly, collection/sinking.py); the
+    acting user is only who merged.
 
     Chunked, each chunk one transaction with the checkpoint; re-running after a crash resumes and finishes exactly
     once, and merging a merged batch again returns its counts without writing. `_crash_after_chunks` is a test-only
     hook: after that many committed chunks the next one raises SimulatedCrash after its writes (rolled back).
     """
-    if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id, batch.subcategory_code):
+    if (
+        acting_user is not None
+        and not authorised
+        and not can(acting_user, Action.REVIEW, batch.region_id, batch.subcategory_code)
+    ):
         raise PermissionDenied("您没有将该批次入库的权限。")
     if batch.status not in MERGEABLE_STATUSES:
         raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")

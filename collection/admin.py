@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
+from .models import Batch, BatchIssue, RosterPolicy, StagedRow, StagedRowEdit
 
 
 @admin.register(Batch)
@@ -36,3 +36,12 @@ class BatchIssueAdmin(admin.ModelAdmin):
 class StagedRowEditAdmin(admin.ModelAdmin):
     list_display = ["staged_row", "item", "old_value", "new_value", "edited_by", "edited_at"]
     raw_id_fields = ["batch", "staged_row", "edited_by"]
+
+
+@admin.register(RosterPolicy)
+class RosterPolicyAdmin(admin.ModelAdmin):
+    """部门名单入库方式: whether a subcategory's 数源部门 rosters merge without review (collection/sinking.py)."""
+
+    list_display = ["subcategory", "merge_directly", "note", "updated_at"]
+    list_filter = ["merge_directly"]
+    search_fields = ["subcategory__code", "subcategory__name", "subcategory__department"]

@@ -3,8 +3,8 @@
 from django import forms
 from django.db.models import Q
 
-from regions.access import restrict
-from regions.choices import Action
+from regions.access import department_regions, restrict
+from regions.choices import Action, RegionLevel
 from regions.models import Region
 
 from .choices import BatchStatus, IssueRule, Severity
@@ -16,6 +16,19 @@ def township_choices(user, action: str = Action.UPLOAD) -> list[tuple[str, str]]
     """The townships `user` may act on, as select options (a collector sees exactly its own township)."""
     townships = restrict(Region.objects.townships(), user, action, field="code").select_related("parent")
     return [(t.code, f"{t.parent.name if t.parent else ''}{t.name}（{t.code}）") for t in townships]
+
+
+def department_area_choices(user) -> list[tuple[str, str]]:
+    """The city or counties where `user` uploads a department roster (数据下沉: rows routed to townships), as select
+    options: each department region and, for the city, each of its counties."""
+    prefixes = department_regions(user, Action.UPLOAD)
+    if not prefixes:
+        return []
+    areas = Region.objects.filter(code__in=prefixes) | Region.objects.filter(
+        parent_id__in=prefixes, level=RegionLevel.COUNTY
+    )
+    scope = {RegionLevel.CITY: "全市", RegionLevel.COUNTY: "全县（市、区）"}
+    return [(r.code, f"{r.name}（{r.code}）· {scope[r.level]}名单，按乡镇（街道）分发") for r in areas.order_by("code")]
 
 
 def subcategory_choices() -> list[tuple[str, str]]:
@@ -39,7 +52,10 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = township_choices(user)
+        areas = department_area_choices(user)
+        self.fields["region"].choices = township_choices(user) + areas
+        if areas:
+            self.fields["region"].label = "上报区划"
         if len(self.fields["region"].choices) == 1:
             self.fields["region"].initial = self.fields["region"].choices[0][0]
         self.fields["subcategory"].choices = [(AUTO, "自动识别（按表头判断）"), *subcategory_choices()]

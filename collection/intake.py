@@ -29,6 +29,7 @@ from .handoff import base_database
 from .models import Batch
 from .pipeline.types import RejectedFile
 from .routing import is_area_level, route_columns
+from .sinking import merge_if_direct
 from .staging import clear_staged, store_chunk
 from .summaries import MERGE_COUNTS, Totals, sheet_summary
 from .tasks import build_report_task, verify_batch_task
@@ -244,6 +245,9 @@ def verify_batch(batch: Batch) -> Batch:
     status = BatchStatus.NEEDS_FIX if totals.rows > totals.valid else BatchStatus.PENDING_REVIEW
     _finish(batch, status, totals.as_fields(), started)
     _enqueue_report(batch)
+    # A 数源部门's roster whose subcategory merges directly does not wait for review (collection/sinking.py).
+    if merge_if_direct(batch, merge_valid_rows):
+        batch.refresh_from_db()
     return batch
 
 
@@ -411,9 +415,10 @@ def process_batch(batch: Batch, *, acting_user=None, merge: bool = False) -> Bat
     return batch
 
 
-def merge_valid_rows(batch: Batch, *, acting_user=None) -> Batch:
-    """Merge the batch's valid rows into the base database (the merge basedb registered in collection.handoff)."""
-    result = base_database().merge_batch(batch, acting_user=acting_user)
+def merge_valid_rows(batch: Batch, *, acting_user=None, authorised: bool = False) -> Batch:
+    """Merge the batch's valid rows into the base database (the merge basedb registered in collection.handoff).
+    `authorised`: the caller decided already (a 数源部门's roster merging directly, collection/sinking.py)."""
+    result = base_database().merge_batch(batch, acting_user=acting_user, authorised=authorised)
     batch.refresh_from_db()
     changed = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
     if any(getattr(batch, name) != value for name, value in changed.items()):

@@ -220,3 +220,29 @@ class StagedRowEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staged_row} {self.item}: {self.old_value} → {self.new_value}"
+
+
+class RosterPolicy(models.Model):
+    """How a department's city- or county-wide roster of one subcategory (数据下沉) enters the base database:
+    reviewed by the department's own reviewer (部门审核员; the default, also for subcategories without a policy), or
+    merged as soon as it is verified when the uploading department is the subcategory's 数源部门 in the catalog."""
+
+    subcategory = models.OneToOneField(
+        "catalog.Subcategory", verbose_name="数据子类", on_delete=models.CASCADE, related_name="roster_policy"
+    )
+    merge_directly = models.BooleanField(
+        "数源部门上报直接入库",
+        default=False,
+        help_text="勾选后，该子类的数源部门上报的全市（县）名单核验后，有效行直接入库，不经部门审核员审核；"
+        "其他部门（追加授权）上报的仍须审核",
+    )
+    note = models.CharField("说明", max_length=200, blank=True, default="")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "部门名单入库方式"
+        verbose_name_plural = "部门名单入库方式"
+        ordering = ["subcategory__code"]
+
+    def __str__(self) -> str:
+        return f"{self.subcategory}：{'直接入库' if self.merge_directly else '部门审核后入库'}"

@@ -87,7 +87,7 @@ def _batch(request, pk: int) -> Batch:
 def _reviewed_batch(request, pk: int) -> Batch:
     """A batch the user may review: 404 outside their region, 403 for its collectors."""
     batch = _batch(request, pk)
-    if not can(request.user, Action.REVIEW, batch.region_id):
+    if not can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code):
         raise PermissionDenied("只有辖区数据核验员可以审核批次。")
     return batch
 
@@ -113,7 +113,7 @@ def review_queue(request):
 def review_detail(request, pk: int, preview: bool = False):
     """The review page of a batch: counts, return reason, history; the dry-run preview on request."""
     batch = _batch(request, pk)
-    may_review = can(request.user, Action.REVIEW, batch.region_id)
+    may_review = can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code)
     context = {
         "batch": batch,
         "may_review": may_review and batch.status in review.REVIEWABLE_STATUSES,
@@ -122,7 +122,8 @@ def review_detail(request, pk: int, preview: bool = False):
         and batch.status == BatchStatus.MERGING
         and batch.updated_at < timezone.now() - STALLED_MERGE,
         "may_revert": may_review and batch.status == BatchStatus.MERGED,
-        "may_resubmit": batch.status == BatchStatus.RETURNED and can(request.user, Action.UPLOAD, batch.region_id),
+        "may_resubmit": batch.status == BatchStatus.RETURNED
+        and can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code),
         "history": review.review_history(batch),
         "preview": None,
     }

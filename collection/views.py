@@ -123,12 +123,12 @@ def batch_detail(request, pk: int):
 def state_context(request, batch: Batch) -> dict:
     """What the state snippet (collection/_batch_state.html) needs: the batch, what this user may do with it, and
     how many cells were fixed online (a batch that passes after fixes never reads as "没有发现问题" alone)."""
-    may_upload = can(request.user, Action.UPLOAD, batch.region_id)
+    may_upload = can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code)
     return {
         "batch": batch,
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
         "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
-        "may_review": can(request.user, Action.REVIEW, batch.region_id),
+        "may_review": can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code),
         "fixes": StagedRowEdit.objects.restrict(request.user, Action.VIEW).filter(batch=batch).count(),
     }
 
@@ -202,7 +202,10 @@ def rows_done(batch: Batch) -> int:
 def fix_cell(request, pk: int, row_id: int):
     """Correct one cell of a staged row (collector of the batch's township); the row is re-verified at once."""
     batch = _batch(request, pk)
-    if not can(request.user, Action.UPLOAD, batch.region_id) or batch.status not in EDITABLE_STATUSES:
+    if (
+        not can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code)
+        or batch.status not in EDITABLE_STATUSES
+    ):
         raise PermissionDenied("只有本乡镇（街道）的采集员可以修正尚未入库的数据。")
     staged = get_object_or_404(StagedRow.objects.restrict(request.user, Action.UPLOAD), pk=row_id, batch=batch)
     form = FixCellForm(request.POST)
