@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from collection.pipeline import opening, read
 from collection.pipeline.types import ERROR, WARNING
-from grassroots.xlsx import StreamedWorkbook, put_value
+from grassroots.xlsx import StreamedWorkbook, defuse_formulas, put_value
 
 ISSUES_SHEET = "问题清单"
 ORIGINAL_ROW = "原行号"
@@ -100,6 +100,7 @@ def annotate_workbook(
     if not (keep_layout and fmt in ("xlsx", "xlsm")):
         return _streamed_copy(path, fmt, sheet_name, issues, names)
     workbook = load_workbook(path, rich_text=False)
+    defuse_formulas(workbook)  # the upload's own formulas come back as text, never live
     sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
     _clear_previous_annotations(workbook)
     for (row, col), cell_issues in _by_cell(issues).items():

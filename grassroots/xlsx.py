@@ -4,9 +4,11 @@ Every workbook the platform hands out holds data typed by townships and departme
 or "-1+2" must never become a live formula when the file is opened (formula injection): text is always written as
 text, and text that looks like a formula also gets Excel's quote prefix, so it stays text when a person edits the cell.
 
-Two writers: `put_value` for openpyxl cells (workbooks that keep a layout: the township's own file, the templates);
-`StreamedWorkbook` for new workbooks written row by row with XlsxWriter's constant-memory mode (exports of any size:
-memory does not grow with the rows, and the finished file is streamed from a temporary file).
+A township's own workbook handed back with annotations goes through `defuse_formulas` first: its live formulas
+become their text. Two writers: `put_value` for openpyxl cells (workbooks that keep a layout: the township's own
+file, the templates); `StreamedWorkbook` for new workbooks written row by row with XlsxWriter's constant-memory
+mode (exports of any size: memory does not grow with the rows, and the finished file is streamed from a temporary
+file).
 """
 
 import datetime
@@ -43,6 +45,21 @@ def put_value(cell, value):
         if is_formula_like(value):
             cell.quotePrefix = True
     return cell
+
+
+def defuse_formulas(workbook) -> int:
+    """Turn every live formula of an openpyxl workbook loaded from an upload into its text (quote-prefixed, so it
+    stays text): a workbook the platform hands back never evaluates what someone typed (=HYPERLINK(...), DDE).
+    Returns how many cells were changed."""
+    changed = 0
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" or (is_formula_like(cell.value) and cell.data_type != "s"):
+                    value = cell.value
+                    put_value(cell, value if isinstance(value, str) else str(getattr(value, "text", value) or ""))
+                    changed += 1
+    return changed
 
 
 class StreamedWorkbook:

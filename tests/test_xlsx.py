@@ -57,3 +57,32 @@ def test_a_streamed_download_is_sent_from_a_file_as_an_attachment():
 )
 def test_a_sheet_title_has_no_forbidden_character_and_at_most_31_characters(name, title):
     assert sheet_title(name) == title
+
+
+def test_grassroots_xlsx_is_the_one_writer_of_cells():
+    """Every workbook the platform generates goes through put_value or StreamedWorkbook: no other module writes a
+    cell value or a row directly, nor opens an XlsxWriter workbook of its own (issue 11 item 14)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    direct = re.compile(r"\.value\s*=(?!=)|\.append\(\[|import xlsxwriter|xlsxwriter\.Workbook|write_formula")
+    offenders = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        if parts[0] in {".venv", "tests", "benchmarks"} or (path.name == "xlsx.py" and parts[0] == "grassroots"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if ("openpyxl" in text or "xlsxwriter" in text) and direct.search(text):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []
+
+
+def test_defusing_turns_an_uploaded_formula_into_its_text():
+    from grassroots.xlsx import defuse_formulas
+
+    book = Workbook()
+    book.active["A1"] = "=SUM(1,2)"
+    assert book.active["A1"].data_type == "f"
+    assert defuse_formulas(book) == 1
+    assert book.active["A1"].data_type == "s" and book.active["A1"].quotePrefix

@@ -110,9 +110,25 @@ def test_item_names_replace_element_keys_in_the_issues_sheet(messy_xlsx, messy_i
 
 def test_formula_like_text_stays_text_in_the_annotated_workbook(messy_xlsx, messy_issues):
     wb = reopen(annotate_workbook(messy_xlsx, "xlsx", "户籍人口", messy_issues, 3))
-    # The township wrote =1+1 as a real formula in B6: it is theirs and stays; our issues sheet holds only text.
-    for row in wb[ISSUES_SHEET].iter_rows():
-        assert all(c.data_type != "f" for c in row)
+    # The township wrote =1+1 as a real formula in B6: it comes back as its text, never live (issue 11 item 14).
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            assert all(c.data_type != "f" for c in row)
+
+
+def test_a_live_hyperlink_formula_of_a_small_upload_comes_back_as_text(tmp_path):
+    from openpyxl import Workbook
+
+    source = tmp_path / "small.xlsx"
+    book = Workbook()
+    book.active.append(["姓名", "备注"])
+    book.active.append(["张三", '=HYPERLINK("http://evil.example/steal","点我")'])
+    book.active["C2"] = "=1+2"
+    book.save(source)
+    assert source.stat().st_size < 1_000_000  # the layout-keeping path
+    ws = reopen(annotate_workbook(source, "xlsx", None, [issue(2, 0)], 1)).worksheets[0]
+    assert ws["B2"].data_type == "s" and ws["B2"].value.startswith("=HYPERLINK(") and ws["B2"].quotePrefix
+    assert ws["C2"].data_type == "s" and ws["C2"].value == "=1+2"
 
 
 def test_formula_text_in_values_and_messages_is_written_as_text(messy_xlsx):
