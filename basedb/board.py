@@ -21,6 +21,7 @@ from regions.models import Region, prefix_bounds
 
 from .choices import ConflictStatus, RecordStatus
 from .models import Conflict, Record
+from .sunk import sunk_by_township
 
 NONE = (0, 0)  # no records, none placed
 TOWNSHIP_LENGTH = 9
@@ -56,6 +57,8 @@ class BoardRow:
     conflicts: int = 0
     last_upload: datetime | None = None
     leftover: bool = False  # the drill-down's row of records placed at the parent itself (未落到下级区划)
+    sunk: int = 0  # classes sunk here by department rosters (数据下沉, basedb/sunk.py)
+    sunk_last: datetime | None = None  # the last roster update among them
 
     @property
     def valid_rate(self) -> float | None:
@@ -117,17 +120,22 @@ def _fill(row: BoardRow, batch: dict | None, records: tuple[int, int], conflicts
 
 
 def township_rows(user, *, county: str | None = None) -> list[BoardRow]:
-    """Every township the user may view (in `county` when given), with its figures; five queries in all."""
+    """Every township the user may view (in `county` when given), with its figures and its sunk classes (数据下沉);
+    seven queries in all."""
     townships = _in_county(
         restrict(Region.objects.townships(), user, Action.VIEW, field="code"), "code", county
     ).values_list("code", "name", "parent__name")
     batches = _batch_stats(user, county, "region_id")
     records = _record_counts(user, county, "region_id")
     conflicts = _conflict_counts(user, county, "incoming_region_id")
-    return [
+    sunk = sunk_by_township(user, county)
+    rows = [
         _fill(BoardRow(code, name, parent or ""), batches.get(code), records.get(code, NONE), conflicts.get(code, 0))
         for code, name, parent in townships
     ]
+    for row in rows:
+        row.sunk, row.sunk_last = sunk.get(row.code, (0, None))
+    return rows
 
 
 def subcategory_rows(user, *, county: str | None = None) -> list[BoardRow]:

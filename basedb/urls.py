@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import placement_views, views
+from . import placement_views, sunk_views, views
 
 
 class PublicIdConverter:
@@ -23,6 +23,7 @@ urlpatterns = [
     path("board/", views.board, name="board"),
     path("board.xlsx", views.board_export, name="board_export"),
     path("patch/", views.patch_download, name="patch_download"),
+    path("sunk/", sunk_views.sunk_list, name="sunk_list"),
     path("townships/<str:code>/unplaced/", placement_views.unplaced_list, name="unplaced_list"),
     path("search/", views.record_search, name="record_search"),
     # The public id first: 32 digits would also match <int:pk>.

@@ -39,6 +39,7 @@ from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
 from .revert import revert_batch
+from .sunk import sunk_classes
 
 PER_PAGE = 50
 
@@ -297,7 +298,7 @@ def home_page(request):
         return render(request, "basedb/home_officer.html", board_context(request))
     if not scope_for(request.user, Action.UPLOAD).empty:
         returned = Batch.objects.restrict(request.user, Action.UPLOAD).filter(status=BatchStatus.RETURNED)[:20]
-        context = {"townships": township_rows(request.user), "returned": returned}
+        context = {"townships": township_rows(request.user), "returned": returned, "sunk": sunk_classes(request.user)}
         return render(request, "basedb/home_collector.html", context)
     return None
 
