@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin
 
 from .choices import RegionLevel
 from .departments import subcategories_of
-from .models import ApiToken, Department, DepartmentMembership, Region, RegionRole
+from .models import ApiToken, AuditEvent, Department, DepartmentMembership, Region, RegionRole
 from .roles import (
     ADMIN_FLAGS,
     department_settings,
@@ -189,3 +189,27 @@ class PlatformUserAdmin(UserAdmin):
         for role in [*obj.region_roles.all(), *obj.department_memberships.all()]:
             record_role_removal(role, acting_user=request.user)
         super().delete_model(request, obj)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only (the 操作记录 page at /regions/audit/ is the place to search it): events are
+    written by the actions themselves and never changed or deleted."""
+
+    list_display = ["created_at", "actor_kind", "actor_label", "verb", "object_type", "object_label", "region"]
+    list_filter = ["verb", "actor_kind"]
+    search_fields = ["actor_label", "object_id", "object_label", "region__code"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # The admin of a superuser (the only one who reaches Django's admin for this model) sees every event.
+        return super().get_queryset(request).select_related("region")

@@ -97,3 +97,13 @@ def test_the_list_costs_the_same_few_queries_for_many_events(client, platform_ad
     client.force_login(platform_admin)
     with django_assert_max_num_queries(8):
         assert client.get(PAGE).status_code == 200
+
+
+def test_the_admin_lists_events_read_only(client, platform_admin, returned):
+    platform_admin.is_superuser = True
+    platform_admin.save()
+    client.force_login(platform_admin)
+    event = AuditEvent.objects.get(verb=AuditVerb.RETURN)
+    assert "officer_a" in client.get("/admin/regions/auditevent/").content.decode()
+    assert client.post(f"/admin/regions/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
