@@ -117,7 +117,10 @@ def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     if background:
         _queue_merge(batch, acting_user)
         return None
-    return merge_approved(batch, acting_user=acting_user)
+    result = merge_approved(batch, acting_user=acting_user)
+    counts = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
+    _event(AuditVerb.APPROVE, batch, acting_user, batch.status, {"status": BatchStatus.MERGED, **counts})
+    return result
 
 
 def merge_approved(batch: Batch, *, acting_user):
@@ -130,8 +133,6 @@ def merge_approved(batch: Batch, *, acting_user):
         f"审核通过并入库：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged}，"
         f"冲突 {result.conflicts}{left}",
     )
-    counts = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
-    _event(AuditVerb.APPROVE, batch, acting_user, None, {"status": BatchStatus.MERGED, **counts})
     return result
 
 

@@ -13,6 +13,7 @@ from regions.roles import grant_role, revoke_role
 from regions.tokens import issue_user_token, revoke_user_token
 from sharing.clients import create_client, revoke_client, rotate_token
 from tests.conftest import COUNTY_A, TOWNSHIP_A, make_user
+from tests.sharing.conftest import make_client
 
 pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
@@ -149,3 +150,19 @@ def test_an_api_clients_creation_rotation_and_revocation_are_recorded_in_its_reg
 def test_a_user_granted_nothing_leaves_no_grant_event(regions):
     make_user("nobody")
     assert not events(AuditVerb.GRANT_ROLE)
+
+
+def test_an_api_client_changed_in_the_admin_is_recorded_with_the_fields_changed(client, superuser):
+    from sharing.models import ApiClient
+
+    api_client, _raw = make_client()
+    client.force_login(superuser)
+    page = client.get(f"/admin/sharing/apiclient/{api_client.pk}/change/")
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data |= {"rate_limit": 60, "subcategories": [s.pk for s in api_client.subcategories.all()], "enabled": "on",
+             "region": api_client.region_id, "expires_at_0": "", "expires_at_1": ""}  # fmt: skip
+    response = client.post(f"/admin/sharing/apiclient/{api_client.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert ApiClient.objects.get(pk=api_client.pk).rate_limit == 60
+    (event,) = events(AuditVerb.CHANGE_CLIENT)
+    assert (event.actor_user, event.region_id, event.after) == (superuser, COUNTY_A, {"changed": ["rate_limit"]})

@@ -109,3 +109,16 @@ def test_reverting_on_the_web_records_the_officer(batch, officer_a):
     revert_batch(batch, acting_user=officer_a)
     (event,) = events(AuditVerb.REVERT)
     assert (event.actor_user, event.before["status"], event.after["status"]) == (officer_a, "merged", "pending_review")
+
+
+def test_the_workers_merge_of_an_approved_batch_is_recorded_with_the_approving_officer(
+    batch, officer_a, django_capture_on_commit_callbacks
+):
+    from collection.tasks import merge_approved_batch_task
+
+    with django_capture_on_commit_callbacks(execute=False):
+        review.approve_batch(batch, acting_user=officer_a, background=True)
+    merge_approved_batch_task.func(batch.pk, officer_a.pk)  # what the worker runs
+    assert len(events(AuditVerb.APPROVE)) == 1  # the approval, written when it was queued
+    (merged,) = events(AuditVerb.MERGE)
+    assert (merged.actor_user, merged.before, merged.after["created"]) == (officer_a, {"status": "merging"}, 2)
