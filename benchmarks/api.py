@@ -73,7 +73,9 @@ def prefill(count: int, townships: list[str], p0101: int, p0301: int) -> float:
 
 
 def serve(database: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database, "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
+    # The match runs alone look up 60,000 keys: above the default daily quota of a client (sharing/lookups.py).
+    env = {**os.environ, "DATABASE_URL": database, "DB_CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING",
+           "SHARING_DAILY_KEY_QUOTA": "100000000"}  # fmt: skip
     command = [str(ROOT / ".venv/bin/gunicorn"), "grassroots.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
                "--timeout", "120", "--log-level", "warning"]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
@@ -132,6 +134,36 @@ def bench_match(session, base: str, runs: int, count: int, scope_people: list[in
             "max_s": round(max(times), 3), "matched_keys": matched[-1]}  # fmt: skip
 
 
+def bench_lookup_overhead(client, runs: int, count: int) -> dict:
+    """What issue 11's lookup controls add to a /match of `count` keys, in-process (free of HTTP and load noise):
+    normalising, the quota and pattern checks, the day counter, the keyed hashes and the COPY of the key rows."""
+    from django.conf import settings
+    from django.db import transaction
+
+    from sharing.lookups import Lookup, check_request, check_result, hash_keys, log_keys
+    from sharing.models import AccessLog
+
+    keys = [person_id(n * 7) for n in range(count)]
+    settings.SHARING_DAILY_KEY_QUOTA = 10**9  # as in serve(): the benchmark's client looks up far more than a day's
+    totals, hashing = [], []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        with transaction.atomic():
+            lookup = Lookup.of(keys)
+            check_request(client, lookup)
+            lookup.matched = set(lookup.keys[: count // 2])
+            check_result(client, lookup)
+            log = AccessLog.objects.create(client=client, endpoint="match", method="POST", records=0, status=200)
+            log_keys(log, lookup)
+        totals.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        hash_keys(keys)
+        hashing.append((time.perf_counter() - started) * 1000)
+    return {"keys": count, "runs": runs, "median_ms": round(statistics.median(totals[1:]), 1),
+            "max_ms": round(max(totals[1:]), 1),
+            "hashing_median_ms": round(statistics.median(hashing[1:]), 1)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", required=True, help="postgres:// URL of a scratch database (dropped!)")
@@ -170,7 +202,7 @@ def main() -> None:
     county_townships = [t for t in townships if t.startswith(COUNTY)]
     scope_people = [n for n in range(args.prefill) if townships[n % len(townships)].startswith(COUNTY)]
     name = f"benchmark-{ApiClient.objects.count() + 1}"
-    _client, token = create_client(
+    client, token = create_client(
         name=name,
         subcategories=list(subs.values()),
         region=COUNTY,
@@ -187,6 +219,7 @@ def main() -> None:
         max_id = Record.objects.order_by("-id").values_list("id", flat=True).first()
         report["records_page"] = bench_records(session, base, args.requests, county_townships, max_id)
         report["match"] = bench_match(session, base, args.match_runs, args.match_keys, scope_people)
+        report["lookup_overhead"] = bench_lookup_overhead(client, args.match_runs, args.match_keys)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -4,6 +4,8 @@ Every value a deployment may change is read here through a small typed helper th
 See .env.example for the list and docs/deployment.md for production use.
 """
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -273,6 +275,21 @@ SPECTACULAR_SETTINGS = {
     # No call-outs: Swagger UI's default validator badge would fetch from validator.swagger.io.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "persistAuthorization": True},
 }
+
+# Sharing API lookups by key (sharing/lookups.py, docs/api.md): a daily quota of keys per client, and what counts
+# as enumeration (refused and flagged): a request of at least SHARING_ENUM_MIN_KEYS keys of which more than
+# SHARING_ENUM_MISS_PERCENT % miss (also over the client's day), or SHARING_ENUM_PATTERN_KEYS keys sharing one
+# masked pattern (first six and last four characters, as in 370602********1234).
+SHARING_DAILY_KEY_QUOTA = env_int("SHARING_DAILY_KEY_QUOTA", 50_000)
+SHARING_ENUM_MIN_KEYS = env_int("SHARING_ENUM_MIN_KEYS", 500)
+SHARING_ENUM_MISS_PERCENT = env_int("SHARING_ENUM_MISS_PERCENT", 95)
+SHARING_ENUM_PATTERN_KEYS = env_int("SHARING_ENUM_PATTERN_KEYS", 20)
+# The key of the access log's keyed hashes of ID numbers (HMAC-SHA256). Derived from SECRET_KEY when unset; set it
+# explicitly so that rotating SECRET_KEY does not make the old log unsearchable by person.
+ACCESS_LOG_HMAC_KEY = (
+    env_str("ACCESS_LOG_HMAC_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"grassroots access log key hash", hashlib.sha256).hexdigest()
+)
 
 # Production hardening; `manage.py check --deploy` is clean with PRODUCTION=true.
 SECURE_CONTENT_TYPE_NOSNIFF = True

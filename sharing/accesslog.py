@@ -1,6 +1,8 @@
 """The personal-data access log: written for every API response that includes a personal item (masked or not) or
-answers a lookup by a personal key; searched and exported by administrators (views.py)."""
+answers a lookup by a personal key, and for every web reveal or download of clear personal values; searched and
+exported by administrators (views.py)."""
 
+from .lookups import Lookup, log_keys
 from .models import AccessLog, ApiClient
 
 MAX_PARAM_TEXT = 500
@@ -13,9 +15,12 @@ def _params(query_params, extra: dict) -> dict:
 
 
 def log_access(client: ApiClient, *, endpoint: str, method: str, query_params, extra: dict, records: int,
-               status: int) -> AccessLog:  # fmt: skip
-    """Write one access log row."""
-    return AccessLog.objects.create(
-        client=client, endpoint=endpoint, method=method, params=_params(query_params, extra), records=records,
-        status=status,
+               status: int, lookup: Lookup | None = None) -> AccessLog:  # fmt: skip
+    """Write one access log row of an API client, with the keyed hashes of the keys it looked up."""
+    log = AccessLog.objects.create(
+        client=client, region_id=client.region_id, endpoint=endpoint, method=method,
+        params=_params(query_params, extra), records=records, status=status,
     )  # fmt: skip
+    if lookup is not None and lookup.keys:
+        log_keys(log, lookup)
+    return log

@@ -16,6 +16,8 @@ class ClientAction(models.TextChoices):
     CREATE = "create", "创建"
     ROTATE = "rotate", "更换令牌"
     REVOKE = "revoke", "吊销"
+    FLAG = "flag", "标记异常"
+    UNFLAG = "unflag", "解除异常标记"
 
 
 class DeliveryStatus(models.TextChoices):

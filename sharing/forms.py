@@ -54,14 +54,26 @@ class ApiClientForm(forms.Form):
         return code
 
 
+ENDPOINT_CHOICES = [
+    ("", "全部接口与页面"), ("records", "records"), ("entities", "entities"), ("match", "match"),
+    ("changes", "changes"), ("rule_results", "rule_results"), ("reveal", "网页：查看明文"),
+    ("download", "网页：明文下载"),
+]  # fmt: skip
+
+
 class AccessLogFilterForm(forms.Form):
+    """Search of the access log. `person` (an ID number, hashed before the search) is only read from a POST, so the
+    number never appears in a URL or a server log line."""
+
+    person = forms.CharField(
+        label="身份证号", required=False, max_length=30,
+        widget=forms.TextInput(attrs={"placeholder": "按人查询：身份证号", "autocomplete": "off"}),
+    )  # fmt: skip
     client = forms.ModelChoiceField(label="接入方", queryset=ApiClient.objects.none(), required=False,
                                     empty_label="全部接入方")  # fmt: skip
-    endpoint = forms.ChoiceField(
-        label="接口", required=False,
-        choices=[("", "全部接口"), ("records", "records"), ("entities", "entities"), ("match", "match"),
-                 ("changes", "changes")],
-    )  # fmt: skip
+    user = forms.CharField(label="用户", required=False, max_length=150,
+                           widget=forms.TextInput(attrs={"placeholder": "用户名"}))  # fmt: skip
+    endpoint = forms.ChoiceField(label="接口", required=False, choices=ENDPOINT_CHOICES)
     date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

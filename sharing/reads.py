@@ -14,6 +14,7 @@ from django.db.models import Count
 from basedb.choices import RecordStatus
 from basedb.history import change_pairs
 from basedb.models import Entity, Record, RecordVersion
+from catalog.spec import ID_CARD, USCC
 from grassroots.text import entity_key
 from regions.access import restrict
 from regions.models import prefix_bounds
@@ -35,6 +36,34 @@ class Read:
     records: int = 0
     personal: bool = False
     log_params: dict = field(default_factory=dict)
+    matched: set[str] = field(default_factory=set)  # of a lookup by keys: the normalised keys found in scope
+
+
+def _is_key_lookup(condition: Condition) -> bool:
+    return condition.item_type in (ID_CARD, USCC) and condition.operator in ("eq", "in")
+
+
+def lookup_keys(conditions: list[Condition]) -> list[str] | None:
+    """The ID numbers (or credit codes) a /records filter looks up (`v.id_number=`, `v.id_number__in=`), or None."""
+    keys = [v for c in conditions if _is_key_lookup(c) for v in (c.value if c.operator == "in" else [c.value])]
+    return keys or None
+
+
+def _lookup_matches(queryset, conditions: list[Condition]) -> set[str]:
+    """The looked-up keys that the filtered, scoped queryset holds (all of them, not only the page's)."""
+    found = set()
+    for condition in filter(_is_key_lookup, conditions):
+        found |= {entity_key(v) for v in queryset.values_list(f"values__{condition.item}", flat=True).distinct()}
+    return found
+
+
+def _redacted(conditions: list[Condition]) -> dict:
+    """Access log parameters of the key filters: how many keys, never the ID numbers (they are logged hashed)."""
+    params = {}
+    for c in filter(_is_key_lookup, conditions):
+        param = f"v.{c.item}" + ("" if c.operator == "eq" else f"__{c.operator}")
+        params[param] = f"{len(c.value) if c.operator == 'in' else 1} 个标识（摘要见访问日志标识）"
+    return params
 
 
 def _scoped_records(user):
@@ -69,7 +98,7 @@ def records_page(
     queryset = _region_filter(_scoped_records(user).filter(subcategory_id=sub_id), region)
     if updated_since is not None:
         queryset = queryset.filter(updated_at__gte=updated_since)
-    queryset = apply_conditions(queryset, list(conditions)).order_by("region_id", "id")
+    queryset = filtered = apply_conditions(queryset, list(conditions)).order_by("region_id", "id")
     if after is not None:
         # A row-value comparison, which the index serves as one range; the ORM has no public spelling for it.
         # Only the model's table name is interpolated; the cursor's values are bound parameters.
@@ -93,7 +122,10 @@ def records_page(
             }
         )  # fmt: skip
     cursor = f"{results[-1]['region']}_{results[-1]['id']}" if more else None
-    return Read({"results": results, "next_cursor": cursor}, len(results), personal)
+    read = Read({"results": results, "next_cursor": cursor}, len(results), personal, _redacted(list(conditions)))
+    if lookup_keys(list(conditions)) is not None:
+        read.matched = _lookup_matches(filtered, list(conditions))
+    return read
 
 
 def find_entity(*, kind: str | None = None, key: str | None = None, public_id: str | None = None) -> Entity | None:
@@ -126,10 +158,11 @@ def entity_detail(user, entity: Entity | None, *, kind_sent: str | None = None) 
         )  # fmt: skip
     # A lookup of a person's ID number is a read of personal data even when nothing is found.
     personal = personal or kind_sent == "person"
+    matched = {entity.key} if results else set()
     if not results:
-        return Read({}, 0, personal)
+        return Read({}, 0, personal, matched=matched)
     body = {"id": entity.public_id, "kind": entity.kind, "key": shown_key, "records": results}
-    return Read(body, len(results), personal)
+    return Read(body, len(results), personal, matched=matched)
 
 
 def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[str]) -> Read:
@@ -169,7 +202,7 @@ def match_keys(user, *, keys: list[str], subcategories: list[str], fields: list[
     matched = sum(1 for r in results if r["matched"])
     body = {"results": results, "matched_keys": matched}
     log_params = {"keys": len(keys), "subcategories": subcategories, "fields": fields}
-    return Read(body, sum(len(v) for v in found.values()), personal, log_params)
+    return Read(body, sum(len(v) for v in found.values()), personal, log_params, set(found))
 
 
 def changes_page(user, *, after: int = 0, size: int = MAX_PAGE_SIZE, subcategory: str | None = None) -> Read:

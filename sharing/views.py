@@ -4,6 +4,7 @@ scoped by the client's region through regions.access like everything else."""
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,11 +20,12 @@ from regions.models import Region
 
 from .clients import create_client, revoke_client, rotate_token
 from .forms import AccessLogFilterForm, ApiClientForm
-from .models import AccessLog, ApiClient
+from .lookups import hash_key, unflag_client
+from .models import AccessLog, AccessLogKey, ApiClient, KeyQuotaCounter
 
 EXPORT_LIMIT = 100_000
 ADMIN_LEVELS = (RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
-LOG_COLUMNS = ("时间", "接入方", "接口", "方法", "参数", "返回记录数", "状态码")
+LOG_COLUMNS = ("时间", "接入方", "用户", "接口", "方法", "参数", "事由", "返回记录数", "状态码")
 
 
 def _require_admin(user) -> None:
@@ -70,7 +72,18 @@ def client_detail(request, pk: int):
     _require_admin(request.user)
     client = _client(request.user, pk)
     audit = client.audit.select_related("acting_user")[:50]
-    return render(request, "sharing/client_detail.html", {"client": client, "audit": audit})
+    today = KeyQuotaCounter.objects.filter(client=client, day=timezone.localdate()).first()
+    context = {"client": client, "audit": audit, "key_quota": settings.SHARING_DAILY_KEY_QUOTA,
+               "keys_today": today.keys if today else 0, "misses_today": today.misses if today else 0}  # fmt: skip
+    return render(request, "sharing/client_detail.html", context)
+
+
+@login_required
+@require_POST
+def client_unflag(request, pk: int):
+    _require_admin(request.user)
+    unflag_client(_client(request.user, pk), acting_user=request.user, note=request.POST.get("note", "")[:500])
+    return redirect("sharing:client_detail", pk=pk)
 
 
 @login_required
@@ -90,13 +103,20 @@ def client_revoke(request, pk: int):
     return redirect("sharing:client_detail", pk=pk)
 
 
+PERSON_RESULTS = 500  # a person search is a POST: one page of results, the rest through the export
+
+
 def _log_entries(request, form: AccessLogFilterForm):
-    entries = restrict(AccessLog.objects.select_related("client"), request.user, Action.ADMINISTER, "client__region")
+    entries = restrict(AccessLog.objects.select_related("client", "user"), request.user, Action.ADMINISTER)
     if not form.is_valid():
         return entries.none()
     data = form.cleaned_data
+    if data["person"] and request.method == "POST":
+        entries = entries.filter(id__in=AccessLogKey.objects.filter(key_hash=hash_key(data["person"])).values("log"))
     if data["client"]:
         entries = entries.filter(client=data["client"])
+    if data["user"]:
+        entries = entries.filter(user__username=data["user"].strip())
     if data["endpoint"]:
         entries = entries.filter(endpoint=data["endpoint"])
     tz = timezone.get_current_timezone()
@@ -109,15 +129,22 @@ def _log_entries(request, form: AccessLogFilterForm):
 
 @login_required
 def access_log(request):
+    """GET: filters in the query string, paginated; POST: the same form plus a person's ID number (never in a URL)."""
     _require_admin(request.user)
-    form = AccessLogFilterForm(request.GET, clients=_clients(request.user))
+    params = request.POST if request.method == "POST" else request.GET
+    form = AccessLogFilterForm(params, clients=_clients(request.user))
     entries = _log_entries(request, form)
-    if request.GET.get("export") == "xlsx":
+    if params.get("export") == "xlsx":
         return _export(entries)
+    if request.method == "POST":
+        rows = list(entries[: PERSON_RESULTS + 1])
+        context = {"form": form, "rows": rows[:PERSON_RESULTS], "truncated": len(rows) > PERSON_RESULTS}
+        return render(request, "sharing/access_log.html", context)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "sharing/access_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "rows": page, "query": query.urlencode()}
+    return render(request, "sharing/access_log.html", context)
 
 
 def _export(entries) -> FileResponse:
@@ -128,8 +155,9 @@ def _export(entries) -> FileResponse:
         book.write_values(sheet, 0, LOG_COLUMNS)
         # iterator(): the rows pass through once, so none of 100,000 model instances is kept.
         for n, e in enumerate(entries[:EXPORT_LIMIT].iterator(chunk_size=2000), start=1):
-            row = (timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.client.name, e.endpoint,
-                   e.method, _params_text(e.params), e.records, e.status)  # fmt: skip
+            row = (timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.client.name if e.client else "",
+                   e.user.username if e.user else "", e.endpoint, e.method, _params_text(e.params), e.reason,
+                   e.records, e.status)  # fmt: skip
             book.write_values(sheet, n, row)
 
     return streamed_response("access-log.xlsx", write)

@@ -22,7 +22,7 @@ from grassroots.api import ApiError
 from grassroots.replica import replica_reads
 from regions.choices import CODE_LENGTH_LEVEL
 
-from .. import reads, webhooks
+from .. import lookups, reads, webhooks
 from ..accesslog import log_access
 from ..auth import ClientTokenAuthentication, IsApiClient
 from ..models import Webhook
@@ -32,8 +32,9 @@ from ..scoping import client_subcategory
 from . import serializers as s
 
 ERRORS = {code: OpenApiResponse(s.ErrorSerializer, description=text) for code, text in (
-    (400, "参数有误（param 指出哪个参数）"), (401, "令牌无效、已吊销或已过期"), (404, "不存在或无权访问"),
-    (429, "请求过于频繁"),
+    (400, "参数有误（param 指出哪个参数）"), (401, "令牌无效、已吊销或已过期"),
+    (403, "疑似枚举标识，已拒绝并报告管理员"), (404, "不存在或无权访问"),
+    (429, "请求过于频繁，或超出每日按标识查询的配额"),
 )}  # fmt: skip
 
 
@@ -120,15 +121,28 @@ class ClientApiView(APIView):
         self.request.sharing_read = read
         return read
 
+    def look_up(self, raw_keys, read_keys) -> reads.Read:
+        """A read by keys under the quota and enumeration checks (sharing.lookups); every key is logged, hashed,
+        even when the request is refused."""
+        client = self.request.user.api_client
+        lookup = self.request.sharing_lookup = lookups.Lookup.of(raw_keys)
+        lookups.check_request(client, lookup)
+        read = self.remember(read_keys())
+        lookup.matched = read.matched
+        lookups.check_result(client, lookup)
+        return read
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         read = getattr(request, "sharing_read", None)
+        lookup = getattr(request, "sharing_lookup", None)
         client = getattr(request.user, "api_client", None) if hasattr(request, "_user") else None
-        if read is not None and read.personal and client is not None:
+        if client is not None and (lookup is not None or (read is not None and read.personal)):
             log_access(
                 client, endpoint=self.endpoint, method=request.method, query_params=request.query_params,
-                extra=read.log_params, records=read.records if response.status_code < 400 else 0,
-                status=response.status_code,
+                extra=read.log_params if read else {"keys": len(lookup.keys)},
+                records=read.records if read and response.status_code < 400 else 0, status=response.status_code,
+                lookup=lookup,
             )  # fmt: skip
         return response
 
@@ -172,12 +186,16 @@ class RecordListView(ClientApiView):
             raise _bad("fields", f"子类 {subcategory} 没有数据项 {'、'.join(unknown)}")
         conditions = parse_conditions(params, spec)
         check_readable(conditions, spec, request.user.api_client.max_sensitivity)
-        read = self.remember(reads.records_page(
-            request.user, subcategory=subcategory, region=region_param(params), fields=fields,
-            updated_since=datetime_param(params, "updated_since"), conditions=conditions,
-            after=keyset_param(params), size=int_param(params, "page_size", 100, 1, 100),
-        ))  # fmt: skip
-        return Response(read.body)
+
+        def read_page() -> reads.Read:
+            return self.remember(reads.records_page(
+                request.user, subcategory=subcategory, region=region_param(params), fields=fields,
+                updated_since=datetime_param(params, "updated_since"), conditions=conditions,
+                after=keyset_param(params), size=int_param(params, "page_size", 100, 1, 100),
+            ))  # fmt: skip
+
+        keys = reads.lookup_keys(conditions)
+        return Response((self.look_up(keys, read_page) if keys is not None else read_page()).body)
 
 
 def _entity_response(read: reads.Read) -> Response:
@@ -220,7 +238,9 @@ class EntityLookupView(ClientApiView):
         kind, key = serializer.validated_data["kind"], serializer.validated_data["key"]
         if kind not in EntityKind.values:
             raise _bad("kind", f"未知的主体类型 {kind}，可用：{'、'.join(EntityKind.values)}")
-        read = self.remember(reads.entity_detail(request.user, reads.find_entity(kind=kind, key=key), kind_sent=kind))
+        read = self.look_up(
+            [key], lambda: reads.entity_detail(request.user, reads.find_entity(kind=kind, key=key), kind_sent=kind)
+        )
         read.log_params = {"kind": kind}
         return _entity_response(read)
 
@@ -268,7 +288,7 @@ class MatchView(ClientApiView):
         unknown = sorted(set(data["fields"]) - {item.key for spec in specs for item in spec.items})
         if unknown:
             raise _bad("fields", f"所选子类都没有数据项 {'、'.join(unknown)}")
-        read = self.remember(reads.match_keys(request.user, **data))
+        read = self.look_up(data["keys"], lambda: reads.match_keys(request.user, **data))
         return Response(read.body)
 
 

@@ -72,7 +72,7 @@ def test_the_access_log_is_searched_and_exported_with_formulas_as_text(admin_web
     assert export["Content-Type"] == XLSX_CONTENT_TYPE
     sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 1 and rows[0][4] == "v.name==HYPERLINK(1)"
+    assert len(rows) == 1 and rows[0][5] == "v.name==HYPERLINK(1)"
     name = sheet.cell(row=2, column=2)
     assert (name.value, name.data_type, name.quotePrefix) == ("=1+1", "s", True)
 
