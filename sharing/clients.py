@@ -24,16 +24,19 @@ def _new_token() -> tuple[str, str, str]:
 
 
 VERBS = {ClientAction.CREATE: AuditVerb.CREATE_CLIENT, ClientAction.ROTATE: AuditVerb.ROTATE_CLIENT_TOKEN,
-         ClientAction.REVOKE: AuditVerb.REVOKE_CLIENT}  # fmt: skip
+         ClientAction.REVOKE: AuditVerb.REVOKE_CLIENT, ClientAction.FLAG: AuditVerb.CHANGE_CLIENT,
+         ClientAction.UNFLAG: AuditVerb.CHANGE_CLIENT}  # fmt: skip
 
 
 def _audit(client: ApiClient, action: str, acting_user, note: str = "", before: dict | None = None) -> None:
     """The client's own history (ClientAuditEvent, shown on its page) and the platform's audit trail."""
+    user = acting_user if getattr(acting_user, "pk", None) and not isinstance(acting_user, ApiClient) else None
     ClientAuditEvent.objects.create(
-        client=client, action=action, acting_user=acting_user if getattr(acting_user, "pk", None) else None,
+        client=client, action=action, acting_user=user,
         token_prefix=client.token_prefix, note=note,
     )  # fmt: skip
-    after = {"token_prefix": client.token_prefix, "revoked": client.revoked_at is not None}
+    after = {"token_prefix": client.token_prefix, "revoked": client.revoked_at is not None,
+             "flagged": client.flagged_at is not None}  # fmt: skip
     if action == ClientAction.CREATE:
         after |= {"subcategories": sorted(client.subcategories.values_list("code", flat=True)),
                   "max_sensitivity": client.max_sensitivity, "rate_limit": client.rate_limit}  # fmt: skip
@@ -92,3 +95,21 @@ def find_client(raw: str) -> ApiClient | None:
     if not raw.startswith(CLIENT_TOKEN_KIND + "_"):
         return None
     return ApiClient.objects.filter(token_hash=hash_token(raw)).first()
+
+
+@transaction.atomic
+def flag_client(client: ApiClient, reason: str, *, acting_user=None) -> None:
+    """Mark a client for administrators (its pages show the flag and the reason): sharing.lookups calls this when a
+    request looks like enumeration; the acting party is the client itself."""
+    client.flagged_at, client.flag_reason = timezone.now(), reason[:300]
+    client.save(update_fields=["flagged_at", "flag_reason"])
+    _audit(client, ClientAction.FLAG, acting_user if acting_user is not None else client, note=reason[:500],
+           before={"flagged": False})  # fmt: skip
+
+
+@transaction.atomic
+def unflag_client(client: ApiClient, *, acting_user, note: str = "") -> None:
+    """An administrator clears the flag after checking the client's use, with the conclusion as the note."""
+    client.flagged_at, client.flag_reason = None, ""
+    client.save(update_fields=["flagged_at", "flag_reason"])
+    _audit(client, ClientAction.UNFLAG, acting_user, note=note[:500], before={"flagged": True})

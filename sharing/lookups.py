@@ -18,8 +18,8 @@ from collection.staging import insert_rows
 from grassroots.api import ApiError
 from grassroots.text import entity_key
 
-from .choices import ClientAction
-from .models import AccessLog, AccessLogKey, ApiClient, ClientAuditEvent, KeyQuotaCounter
+from .clients import flag_client
+from .models import AccessLog, AccessLogKey, ApiClient, KeyQuotaCounter
 
 PATTERN_MIN_LENGTH = 10  # shorter keys have no masked form worth enumerating (masking.mask_id_number)
 
@@ -53,20 +53,6 @@ def hash_key(key: str) -> str:
 
 def masked_pattern(key: str) -> str:
     return key[:6] + "*" * (len(key) - 10) + key[-4:]
-
-
-def flag_client(client: ApiClient, reason: str) -> None:
-    """Mark a client for administrators (client pages) and record it in the client's audit trail."""
-    ApiClient.objects.filter(pk=client.pk).update(flagged_at=timezone.now(), flag_reason=reason[:300])
-    ClientAuditEvent.objects.create(client=client, action=ClientAction.FLAG, note=reason[:500])
-
-
-def unflag_client(client: ApiClient, *, acting_user, note: str = "") -> None:
-    """An administrator clears the flag after checking the client's use."""
-    with transaction.atomic():
-        ApiClient.objects.filter(pk=client.pk).update(flagged_at=None, flag_reason="")
-        ClientAuditEvent.objects.create(client=client, action=ClientAction.UNFLAG, acting_user=acting_user,
-                                        note=note[:500])  # fmt: skip
 
 
 def _today_counter(client: ApiClient) -> KeyQuotaCounter | None:

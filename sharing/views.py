@@ -18,9 +18,9 @@ from regions.access import can, restrict, scope_for
 from regions.choices import Action, RegionLevel
 from regions.models import Region
 
-from .clients import create_client, revoke_client, rotate_token
+from .clients import create_client, revoke_client, rotate_token, unflag_client
 from .forms import AccessLogFilterForm, ApiClientForm
-from .lookups import hash_key, unflag_client
+from .lookups import hash_key
 from .models import AccessLog, AccessLogKey, ApiClient, KeyQuotaCounter
 
 EXPORT_LIMIT = 100_000

@@ -150,3 +150,11 @@ def test_an_administrator_of_another_county_finds_nothing_of_a_client_outside(ap
     match(api, [id_of(1)])
     client.force_login(make_user("admin_other", Role.PLATFORM_ADMIN, OTHER_COUNTY))
     assert list(client.post("/sharing/access-log/", {"person": id_of(1)}).context["rows"]) == []
+
+
+def test_the_flag_is_in_the_audit_trail_with_the_client_as_actor(api, client_token):
+    from regions.models import AuditEvent
+
+    match(api, candidates(20))
+    event = AuditEvent.objects.get(verb="change_client", object_id=str(client_token[0].pk))
+    assert event.actor_kind == "client" and "370602********1234" in event.note
