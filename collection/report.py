@@ -6,6 +6,8 @@ and keeps its layout (merged title, styles, widths); .xls, .csv and larger .xlsx
 a new .xlsx with the same cell values at the same row numbers (openpyxl would need minutes and gigabytes there).
 `invalid_rows_workbook` returns only the header and the rows with errors, annotated the same way, with the
 original row numbers in a first column 原行号.
+Both reflect the batch as it is now: a cell fixed on the web holds its current value, filled green when it passes,
+with the file's value and the attempts in its comment (collection/cellhistory.py); 问题清单 keeps 原值 as the file's.
 
 Every cell this module writes that holds text looking like a formula (=, +, -, @) is written as text.
 """
@@ -25,6 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from collection.cellhistory import FIXED, FixedCell, fixed_cells
 from collection.pipeline import opening, read
 from collection.pipeline.types import ERROR, WARNING
 from grassroots.xlsx import StreamedWorkbook, defuse_formulas, put_value
@@ -32,12 +35,13 @@ from grassroots.xlsx import StreamedWorkbook, defuse_formulas, put_value
 ISSUES_SHEET = "问题清单"
 ORIGINAL_ROW = "原行号"
 AUTHOR = "基层数据归集平台"
-ISSUE_HEADERS = ("行号", "列", "数据项", "规则", "级别", "说明", "原值")
-ISSUE_WIDTHS = (8, 22, 14, 16, 8, 60, 28)
-ERROR_RGB, WARNING_RGB, HEADER_RGB = "FF9999", "FFEB84", "DDE5F0"
+ISSUE_HEADERS = ("行号", "列", "数据项", "规则", "级别", "说明", "原值", "网页修正后的值")
+ISSUE_WIDTHS = (8, 22, 14, 16, 8, 60, 28, 28)
+ERROR_RGB, WARNING_RGB, HEADER_RGB, FIXED_RGB = "FF9999", "FFEB84", "DDE5F0", "C8E6C9"
 ERROR_FILL = PatternFill("solid", start_color=f"FF{ERROR_RGB}", end_color=f"FF{ERROR_RGB}")
 WARNING_FILL = PatternFill("solid", start_color=f"FF{WARNING_RGB}", end_color=f"FF{WARNING_RGB}")
 HEADER_FILL = PatternFill("solid", start_color=f"FF{HEADER_RGB}", end_color=f"FF{HEADER_RGB}")
+FIXED_FILL = PatternFill("solid", start_color=f"FF{FIXED_RGB}", end_color=f"FF{FIXED_RGB}")
 LAYOUT_MAX_BYTES = 1_000_000  # ≈ 20,000 rows: openpyxl keeps the layout in about 20 s; above, stream instead
 
 RULE_LABELS = {
@@ -54,8 +58,9 @@ RULE_LABELS = {
     "conflict": "与其他乡镇冲突",
     "unknown_column": "未识别的列",
     "missing_column": "缺少必填列",
+    "web_fix": "网页修正",
 }
-SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告"}
+SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正"}
 
 
 class IssueLike(Protocol):
@@ -89,23 +94,28 @@ def annotate_workbook(
     *,
     item_names: dict[str, str] | None = None,
     keep_layout: bool | None = None,
+    fixed: Iterable[FixedCell] = (),
 ) -> bytes:
-    """The township's own workbook with every issue marked at its cell, plus the 问题清单 sheet (xlsx bytes).
+    """The township's own workbook with every issue marked at its cell, plus the 问题清单 sheet (xlsx bytes); the
+    cells `fixed` on the web hold their current value.
 
     keep_layout: None decides by format and size (see the module docstring); True/False forces it (xlsx only).
     """
     path, issues, names = Path(original_path), sorted(issues, key=_issue_order), item_names or {}
+    fixed = {(f.row, f.column_index): f for f in fixed}
     if keep_layout is None:
         keep_layout = fmt in ("xlsx", "xlsm") and path.stat().st_size <= LAYOUT_MAX_BYTES
     if not (keep_layout and fmt in ("xlsx", "xlsm")):
-        return _streamed_copy(path, fmt, sheet_name, issues, names)
+        return _streamed_copy(path, fmt, sheet_name, issues, names, fixed)
     workbook = load_workbook(path, rich_text=False)
     defuse_formulas(workbook)  # the upload's own formulas come back as text, never live
     sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
     _clear_previous_annotations(workbook)
-    for (row, col), cell_issues in _by_cell(issues).items():
+    for (row, col), fix in fixed.items():
+        put_value(_anchor(sheet, row, col + 1), fix.value)
+    for (row, col), cell_issues in _by_cell([*issues, *fixed.values()]).items():
         _annotate(_anchor(sheet, row, col + 1), cell_issues)
-    _add_issues_sheet(workbook, issues, names)
+    _add_issues_sheet(workbook, issues, names, fixed)
     workbook.active = workbook.worksheets.index(sheet)
     out = io.BytesIO()
     workbook.save(out)
@@ -120,13 +130,15 @@ def invalid_rows_workbook(
     header_row: int,
     *,
     item_names: dict[str, str] | None = None,
+    fixed: Iterable[FixedCell] = (),
 ) -> bytes:
     """A fresh workbook holding the header and only the rows with errors, annotated, with 原行号 first."""
-    issues = sorted(issues, key=_issue_order)
+    issues, fixed = sorted(issues, key=_issue_order), {(f.row, f.column_index): f for f in fixed}
     bad_rows = sorted({i.row for i in issues if i.severity == ERROR and i.row and i.row > header_row})
     header, upper, rows = _pick_rows(Path(original_path), fmt, sheet_name, header_row, set(bad_rows))
     header = _complete_header(header, upper, issues)
-    cells = _by_cell(issues)
+    _apply_fixes(rows, fixed)
+    cells = _by_cell([*issues, *fixed.values()])
     book = _FreshBook()
     sheet = book.add_sheet(sheet_name or "有误的行")
     book.write_row(sheet, 0, [ORIGINAL_ROW, *header], style="header")
@@ -136,17 +148,19 @@ def invalid_rows_workbook(
         book.write_row(sheet, n, [original_row, *values], marks=marks)
     sheet.freeze_panes(1, 1)
     kept = set(bad_rows)
-    book.add_issues_sheet([i for i in issues if i.row in kept or not i.row], item_names or {})
+    book.add_issues_sheet([i for i in issues if i.row in kept or not i.row], item_names or {}, fixed)
     return book.close()
 
 
 def batch_report(batch, *, invalid_only: bool = False) -> bytes:
-    """The annotated workbook (or the invalid rows only) of a stored batch, from its kept file and issues."""
+    """The annotated workbook (or the invalid rows only) of a stored batch, from its kept file, its issues and the
+    cells fixed on the web (written with their current values)."""
     path = Path(batch.file.path)
     issues = list(batch.issues.all())
     names = _item_names(batch)
     build = invalid_rows_workbook if invalid_only else annotate_workbook
-    return build(path, sniff_format(path), batch.sheet_name or None, issues, batch.header_row or 1, item_names=names)
+    header_row, fixed = batch.header_row or 1, fixed_cells(batch)  # written with their current values
+    return build(path, sniff_format(path), batch.sheet_name or None, issues, header_row, item_names=names, fixed=fixed)
 
 
 def cached_batch_report(batch, *, invalid_only: bool = False) -> bytes:
@@ -199,9 +213,15 @@ def comment_text(cell_issues: list[IssueLike]) -> str:
 # -- the township's own xlsx, kept as it is (openpyxl) --------------------------------------------------------
 
 
+def _fill_rgb(cell_issues: list[IssueLike]) -> str:
+    """Red for an error, else yellow for a warning, else green (a cell fixed on the web that passes)."""
+    severities = {i.severity for i in cell_issues}
+    return ERROR_RGB if ERROR in severities else WARNING_RGB if WARNING in severities else FIXED_RGB
+
+
 def _annotate(cell: Cell, cell_issues: list[IssueLike]) -> None:
-    has_error = any(i.severity == ERROR for i in cell_issues)
-    cell.fill = ERROR_FILL if has_error else WARNING_FILL
+    rgb = _fill_rgb(cell_issues)
+    cell.fill = {ERROR_RGB: ERROR_FILL, WARNING_RGB: WARNING_FILL}.get(rgb, FIXED_FILL)
     text = comment_text(cell_issues)
     if cell.comment is not None and cell.comment.author != AUTHOR:
         text = f"{cell.comment.text}\n———\n{text}"  # keep the township's own note
@@ -234,13 +254,13 @@ def _clear_previous_annotations(workbook: Workbook) -> None:
 
 
 def _is_our_fill(fill) -> bool:
-    ours = {ERROR_FILL.fgColor.rgb, WARNING_FILL.fgColor.rgb}
+    ours = {ERROR_FILL.fgColor.rgb, WARNING_FILL.fgColor.rgb, FIXED_FILL.fgColor.rgb}
     return fill.patternType == "solid" and getattr(fill.fgColor, "rgb", None) in ours
 
 
-def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: dict[str, str]) -> None:
+def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: dict[str, str], fixed: dict) -> None:
     sheet = workbook.create_sheet(ISSUES_SHEET)
-    for n, values in enumerate([list(ISSUE_HEADERS), *_issue_rows(issues, item_names)], start=1):
+    for n, values in enumerate([list(ISSUE_HEADERS), *_issue_rows(issues, item_names, fixed)], start=1):
         for col, value in enumerate(values, start=1):
             put_value(sheet.cell(n, col), value)
         if n == 1:
@@ -252,7 +272,7 @@ def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: d
     for col, width in enumerate(ISSUE_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:G{max(1, len(issues) + 1)}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(ISSUE_HEADERS))}{max(1, len(issues) + 1)}"
 
 
 # -- fresh workbooks, streamed (xlsxwriter in constant-memory mode) -------------------------------------------
@@ -275,20 +295,20 @@ class _FreshBook(StreamedWorkbook):
         for col in range(max(len(values), max(marks, default=-1) + 1)):
             value = values[col] if col < len(values) else None
             found = marks.get(col)
-            fill = (ERROR_RGB if any(i.severity == ERROR for i in found) else WARNING_RGB) if found else None
+            fill = _fill_rgb(found) if found else None
             if style == "header":
                 fill = fill or HEADER_RGB
             self.write(sheet, row, col, value, fill, bold=style == "header")
             if found:
                 sheet.write_comment(row, col, comment_text(found), _comment_options(len(found)))
 
-    def add_issues_sheet(self, issues: list[IssueLike], item_names: dict[str, str]) -> None:
+    def add_issues_sheet(self, issues: list[IssueLike], item_names: dict[str, str], fixed: dict) -> None:
         sheet = self.add_sheet(ISSUES_SHEET)
         for col, width in enumerate(ISSUE_WIDTHS):
             sheet.set_column(col, col, width)
         for col, title in enumerate(ISSUE_HEADERS):
             self.write(sheet, 0, col, title, HEADER_RGB, bold=True)
-        for n, (issue, values) in enumerate(zip(issues, _issue_rows(issues, item_names), strict=True), start=1):
+        for n, (issue, values) in enumerate(zip(issues, _issue_rows(issues, item_names, fixed), strict=True), start=1):
             for col, value in enumerate(values):
                 fill = (ERROR_RGB if issue.severity == ERROR else WARNING_RGB) if col == 4 else None
                 self.write(sheet, n, col, value, fill, wrap=col == 5)
@@ -304,9 +324,13 @@ def _comment_options(n: int) -> dict:
     return {"author": AUTHOR, "x_scale": 2.5, "y_scale": 1 + 0.6 * n}
 
 
-def _streamed_copy(path: Path, fmt: str, sheet_name: str | None, issues: list, item_names: dict) -> bytes:
-    """The original's cell values at the same row numbers in a new xlsx, annotated, without loading it whole."""
-    cells = _by_cell(issues)
+def _streamed_copy(path: Path, fmt: str, sheet_name: str | None, issues: list, item_names: dict, fixed: dict) -> bytes:
+    """The original's cell values (fixed cells: their current value) at the same row numbers in a new xlsx,
+    annotated, without loading it whole."""
+    cells = _by_cell([*issues, *fixed.values()])
+    fixes_by_row = defaultdict(dict)
+    for (row, col), fix in fixed.items():
+        fixes_by_row[row][col] = fix.value
     rows_with_marks = defaultdict(dict)
     for (row, col), found in cells.items():
         rows_with_marks[row][col] = found
@@ -314,26 +338,48 @@ def _streamed_copy(path: Path, fmt: str, sheet_name: str | None, issues: list, i
     sheet = book.add_sheet(sheet_name or "数据")
     last = 0
     for row_number, values in _iter_rows(path, fmt, sheet_name):
+        if row_number in fixes_by_row:
+            values = _with_values(values, fixes_by_row[row_number])
         book.write_row(sheet, row_number - 1, values, marks=rows_with_marks.get(row_number))
         last = row_number
     for pending in sorted(r for r in rows_with_marks if r > last):  # marks below the last row the file holds
         book.write_row(sheet, pending - 1, [], marks=rows_with_marks[pending])
-    book.add_issues_sheet(issues, item_names)
+    book.add_issues_sheet(issues, item_names, fixed)
     return book.close()
 
 
 # -- shared --------------------------------------------------------------------------------------------------
 
 
-def _issue_rows(issues: list[IssueLike], item_names: dict[str, str]) -> Iterator[list]:
-    """The 问题清单 rows: 行号, 列 (header and letter), 数据项 (Chinese name), 规则, 级别, 说明, 原值."""
+def _issue_rows(issues: list[IssueLike], item_names: dict[str, str], fixed: dict | None = None) -> Iterator[list]:
+    """The 问题清单 rows: 行号, 列 (header and letter), 数据项 (Chinese name), 规则, 级别, 说明, 原值 (the file's,
+    also for a cell fixed on the web), 网页修正后的值."""
+    fixed = fixed or {}
     for issue in issues:
         column = issue.column or ""
         if issue.column_index is not None:
             column = f"{column}（{get_column_letter(issue.column_index + 1)}列）"
         item = item_names.get(issue.item, issue.item) if issue.item else ""
+        fix = fixed.get((issue.row, issue.column_index))
+        original, now = (fix.file_value, fix.value) if fix else (issue.value or "", "")
         yield [issue.row, column, item, rule_label(issue.rule), severity_label(issue.severity), issue.message,
-               issue.value or ""]  # fmt: skip
+               original, now]  # fmt: skip
+
+
+def _with_values(values: list, by_column: dict[int, Any]) -> list:
+    """A row's cell values with some columns replaced (0-based), padded when a column lies beyond the row's end."""
+    values = list(values)
+    values.extend([None] * (max(by_column) + 1 - len(values)))
+    for col, value in by_column.items():
+        values[col] = value
+    return values
+
+
+def _apply_fixes(rows: dict[int, list], fixed: dict) -> None:
+    """The picked rows with their fixed cells' current values."""
+    for (row, col), fix in fixed.items():
+        if row in rows:
+            rows[row] = _with_values(rows[row], {col: fix.value})
 
 
 def _by_cell(issues: list[IssueLike]) -> dict[tuple[int, int], list[IssueLike]]:

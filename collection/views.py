@@ -20,7 +20,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
-from . import fixes, report, rowsearch
+from . import cellhistory, fixes, report, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
@@ -140,16 +140,22 @@ def render_state(request, batch: Batch) -> str:
 
 def _rows_page(request, batch: Batch, rows_form: RowFilterForm, search: rowsearch.RowSearch | None):
     """One page of the batch's rows that match the filters (or the search, over all rows), each with its issues
-    (one prefetch for the page) and whose row it is (`who`: name, masked ID number, address)."""
+    and fixes (one prefetch each for the page), whose row it is (`who`: name, masked ID number, address) and the
+    history of its cells fixed on the web (`cells`: item → cellhistory.CellHistory)."""
     rows = StagedRow.objects.restrict(request.user, Action.VIEW).filter(batch=batch)
     items = rowsearch.identity_items(batch.subcategory_code)
     rows = rows.filter(rowsearch.search_filter(search, items)) if search else rows_form.filter(rows)
     number = 1 if request.method == "POST" else request.GET.get("page")  # a posted search has one page
     page = Paginator(rows.order_by("row"), ROWS_PER_PAGE).get_page(number)
     page.object_list = list(page.object_list)
-    prefetch_related_objects(page.object_list, Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")))
+    prefetch_related_objects(
+        page.object_list,
+        Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")),
+        Prefetch("edits", StagedRowEdit.objects.select_related("edited_by")),
+    )
     for row in page.object_list:
         row.who = items.identify(row.values)
+        row.cells = {item: h for (_row, item), h in cellhistory.histories(row.edits.all()).items()}
     return page
 
 

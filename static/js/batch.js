@@ -48,6 +48,20 @@
     window.setTimeout(poll, 500);
   }
 
+  // Each attempt is listed under the fix box (the page's 修正记录), as a reload would list it.
+  function noteAttempt(form) {
+    var list = form.parentNode.querySelector("ul.attempts");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "attempts";
+      list.setAttribute("aria-label", "修正记录");
+      form.parentNode.appendChild(list);
+    }
+    var li = document.createElement("li");
+    li.textContent = "刚刚 填入“" + form.querySelector("input[name=value]").value + "”";
+    list.appendChild(li);
+  }
+
   document.querySelectorAll("form.fix-form").forEach(function (form) {
     form.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -71,6 +85,7 @@
             result.textContent = data.message;
             return;
           }
+          noteAttempt(form);
           var left = data.row.issues.filter(function (i) { return i.item === item; });
           var tr = form.closest("tr");
           if (left.length) {

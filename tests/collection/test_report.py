@@ -98,7 +98,7 @@ def test_it_keeps_the_townships_own_layout(messy_xlsx, messy_issues):
 def test_the_issues_sheet_lists_every_issue_sorted_by_row(messy_xlsx, messy_issues):
     sheet = reopen(annotate_workbook(messy_xlsx, "xlsx", "户籍人口", messy_issues, 3))[ISSUES_SHEET]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("行号", "列", "数据项", "规则", "级别", "说明", "原值")
+    assert rows[0] == ("行号", "列", "数据项", "规则", "级别", "说明", "原值", "网页修正后的值")
     assert [r[0] for r in rows[1:]] == [None, 3, 4, 5, 6, 6]
     assert rows[3][1] == "身份证号码（B列）" and rows[3][3] == "校验位错误" and rows[3][4] == "错误"
 

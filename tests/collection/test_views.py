@@ -21,7 +21,7 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
-QUERIES_BATCH_PAGE = 15  # whatever the rows shown: the issues of a page in one prefetch; fixes made; catalog version
+QUERIES_BATCH_PAGE = 16  # whatever the rows shown: issues and edits of a page in one prefetch each; fixes; catalog
 
 
 def _batch_url(name: str, **extra):
@@ -377,7 +377,9 @@ def test_a_report_is_built_once_and_rebuilt_after_a_fix(logged_in, messy_batch, 
     logged_in.post(reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk]),
                    {"item": "id_number", "value": "120101195901154755"})  # fmt: skip
     sheet = openpyxl.load_workbook(io.BytesIO(logged_in.get(url).content)).worksheets[0]
-    assert sheet["B7"].comment is None  # fixed online: no longer marked
+    assert sheet["B7"].value == "120101195901154755"  # fixed online: the current value, green, no error mark
+    assert sheet["B7"].fill.fgColor.rgb.endswith("C8E6C9")
+    assert "文件原值“120101195901154750”" in sheet["B7"].comment.text
     assert len(sorted((media / "reports").rglob("annotated-*.xlsx"))) == 1
 
 
