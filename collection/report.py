@@ -59,6 +59,9 @@ RULE_LABELS = {
     "unknown_column": "未识别的列",
     "missing_column": "缺少必填列",
     "web_fix": "网页修正",
+    "grid_elsewhere": "网格属其他乡镇",
+    "grid_outside": "网格不在本村（社区）",
+    "region_unresolved": "无法确定所属乡镇",
 }
 SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正"}
 
