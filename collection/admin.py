@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from regions.audit import record_event
+from regions.choices import AuditVerb
+
 from .models import Batch, BatchIssue, RosterPolicy, StagedRow, StagedRowEdit
 
 
@@ -45,3 +48,19 @@ class RosterPolicyAdmin(admin.ModelAdmin):
     list_display = ["subcategory", "merge_directly", "note", "updated_at"]
     list_filter = ["merge_directly"]
     search_fields = ["subcategory__code", "subcategory__name", "subcategory__department"]
+
+    def save_model(self, request, obj, form, change):
+        before = {"merge_directly": form.initial.get("merge_directly")} if change else None
+        super().save_model(request, obj, form, change)
+        _record_policy(request.user, obj, before, {"merge_directly": obj.merge_directly})
+
+    def delete_model(self, request, obj):
+        _record_policy(request.user, obj, {"merge_directly": obj.merge_directly}, None)
+        super().delete_model(request, obj)
+
+
+def _record_policy(user, policy: RosterPolicy, before: dict | None, after: dict | None) -> None:
+    """A department setting: whether a 数源部门's roster of the subcategory merges without review."""
+    label = f"部门名单入库方式 {policy.subcategory.code}"
+    record_event(AuditVerb.CHANGE_DEPARTMENT, actor=user, obj=policy, label=label, before=before, after=after,
+                 note=policy.note)  # fmt: skip

@@ -3,7 +3,7 @@ form, and the xlsx export written in constant memory."""
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from grassroots.xlsx import StreamedWorkbook
@@ -34,7 +34,9 @@ def search_events(events: QuerySet, data: dict) -> QuerySet:
         low, high = prefix_bounds(data["region"])
         events = events.filter(region_id__gte=low, region_id__lt=high)
     if data.get("object"):
-        events = events.filter(Q(object_id=data["object"]) | Q(object_label__icontains=data["object"]))
+        # An id is looked up in its index; only text that is no object's id is searched in the labels (a scan).
+        by_id = events.filter(object_id=data["object"])
+        events = by_id if by_id.exists() else events.filter(object_label__icontains=data["object"])
     tz = timezone.get_current_timezone()
     if data.get("date_from"):
         events = events.filter(created_at__gte=datetime.combine(data["date_from"], time.min, tz))

@@ -229,6 +229,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["region", "-created_at"], name="audit_region_time"),
             models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(fields=["object_id"], name="audit_object_id"),  # the search by id, of any object type
             models.Index(fields=["actor_kind", "actor_label"], name="audit_actor"),
         ]
 

@@ -166,3 +166,15 @@ def test_an_api_client_changed_in_the_admin_is_recorded_with_the_fields_changed(
     assert ApiClient.objects.get(pk=api_client.pk).rate_limit == 60
     (event,) = events(AuditVerb.CHANGE_CLIENT)
     assert (event.actor_user, event.region_id, event.after) == (superuser, COUNTY_A, {"changed": ["rate_limit"]})
+
+
+def test_a_roster_policy_changed_in_the_admin_is_a_recorded_department_setting(client, superuser):
+    from catalog.models import Subcategory
+
+    subcategory = Subcategory.objects.get(code="P0307")
+    client.force_login(superuser)
+    data = {"subcategory": subcategory.pk, "merge_directly": "on", "note": "市医保局名单直接入库"}
+    assert client.post("/admin/collection/rosterpolicy/add/", data).status_code == 302
+    (event,) = events(AuditVerb.CHANGE_DEPARTMENT)
+    assert (event.actor_user, event.region_id, event.after) == (superuser, "3706", {"merge_directly": True})
+    assert event.object_label == "部门名单入库方式 P0307" and event.before is None
