@@ -43,11 +43,13 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
 
     batch = staged_row.batch
     spec = _fixable_spec(batch, item, acting_user)
+    if staged_row.excluded_at is not None:
+        raise FixRefused(f"第 {staged_row.row} 行已排除，如需修正请先点“恢复此行”。")
     # The whole row is verified again, not the one cell: cross-field rules (ID number vs birth date) see the fix.
     texts = {key: _as_text(v) for key, v in staged_row.values.items()}
     texts[item] = None if value is None or str(value) == "" else str(value)
     raw = pd.DataFrame({**{k: [t] for k, t in texts.items()}, "_row": [staged_row.row]}, dtype=object)
-    headers, indexes = _headers(batch, spec)
+    headers, indexes = headers_of(batch, spec)
     # Duplicates are decided below against the whole batch, so the row is verified with no other key known.
     chunk = verify_chunk(raw, spec, headers, keys=InFileKeys(), today=timezone.localdate(), column_indexes=indexes)
     # A fixed grid or address places the row again (a department's row keeps the township its file routed it to).
@@ -55,8 +57,8 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     old_key, was_valid = staged_row.key, staged_row.is_valid
     with transaction.atomic():
         _apply_fix(staged_row, item, texts[item], chunk, acting_user)
-        _refresh_duplicates(batch, spec, {old_key, staged_row.key}, headers, indexes)
-        _recount(batch)
+        refresh_duplicates(batch, spec, {old_key, staged_row.key}, headers, indexes)
+        recount(batch)
         # The item and the row, never the values (they may be a person's ID number, phone or name).
         record_event(
             AuditVerb.FIX_CELL, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
@@ -67,27 +69,32 @@ def fix_cell(staged_row: StagedRow, item: str, value, *, acting_user) -> StagedR
     return staged_row
 
 
-def _fixable_spec(batch: Batch, item: str, user):
+def editable_spec(batch: Batch, user):
+    """The batch's spec if `user` may change its rows now (editable state, the township's collector)."""
     from catalog.specs_build import build_table_spec
 
     if batch.status not in EDITABLE_STATUSES:
         raise FixRefused(f"批次当前状态为“{batch.get_status_display()}”，不能再修改数据。")
     if user is not None and not can(user, Action.UPLOAD, batch.region_id, batch.subcategory_code):
         raise FixRefused("您没有修改该批次数据的权限。")
-    spec = build_table_spec(batch.subcategory_code)
+    return build_table_spec(batch.subcategory_code)
+
+
+def _fixable_spec(batch: Batch, item: str, user):
+    spec = editable_spec(batch, user)
     if item not in {i.key for i in spec.items}:
         raise FixRefused(f"数据项 {item} 不属于数据子类 {spec.code}。")
     return spec
 
 
-def _headers(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
+def headers_of(batch: Batch, spec) -> tuple[dict[str, str], dict[str, int]]:
     # Messages name the column as the township's file did, as verification of the whole file did.
     headers = {i.key: i.name for i in spec.items}
     headers.update({key: c["header"] for key, c in batch.column_map.items()})
     return headers, {key: c["index"] for key, c in batch.column_map.items()}
 
 
-def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: dict) -> None:
+def refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: dict) -> None:
     """Re-decide in-file duplicates for these keys: the first row holding a key is clean, every later one carries
     one duplicate_in_file error naming the first (the same rule as verification of the whole file)."""
     from .pipeline import messages
@@ -98,8 +105,9 @@ def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: d
     key_names = "、".join(spec.item(k).name for k in spec.key_items)
     # Both keys: the fix may have freed its old key (a later holder becomes first) and taken a held one.
     for key in {k for k in keys if k}:
-        holders = list(batch.staged_rows.filter(key=key).order_by("row"))
-        BatchIssue.objects.filter(staged_row__in=holders, rule=DUPLICATE_IN_FILE).delete()
+        # An excluded row (排除此行) holds no key: the next holder becomes first, the excluded one loses its error.
+        BatchIssue.objects.filter(staged_row__batch=batch, staged_row__key=key, rule=DUPLICATE_IN_FILE).delete()
+        holders = list(batch.staged_rows.filter(key=key, excluded_at__isnull=True).order_by("row"))
         BatchIssue.objects.bulk_create(
             BatchIssue(
                 batch=batch,
@@ -115,7 +123,7 @@ def _refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: d
             )
             for holder in holders[1:]
         )
-        for holder in holders:
+        for holder in batch.staged_rows.filter(key=key):
             _restate(holder)
 
 
@@ -124,7 +132,8 @@ def _restate(staged_row: StagedRow) -> None:
     counts = staged_row.issues.aggregate(
         e=Count("id", filter=Q(severity=ERROR)), w=Count("id", filter=Q(severity=WARNING))
     )
-    staged_row.errors, staged_row.warnings, staged_row.is_valid = counts["e"], counts["w"], counts["e"] == 0
+    staged_row.errors, staged_row.warnings = counts["e"], counts["w"]
+    staged_row.is_valid = counts["e"] == 0 and staged_row.excluded_at is None  # an excluded row is never merged
     staged_row.save(update_fields=["errors", "warnings", "is_valid"])
 
 
@@ -136,7 +145,7 @@ def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: Ver
     staged_row.errors = sum(1 for i in chunk.issues if i.severity == ERROR)
     staged_row.warnings = sum(1 for i in chunk.issues if i.severity == WARNING)
     staged_row.save(update_fields=["values", "key", "is_valid", "errors", "warnings", "place"])
-    staged_row.issues.all().delete()  # its duplicate_in_file error too: _refresh_duplicates decides it again
+    staged_row.issues.all().delete()  # its duplicate_in_file error too: refresh_duplicates decides it again
     BatchIssue.objects.bulk_create(issue_row(staged_row.batch, i, staged_row.pk) for i in chunk.issues)
     StagedRowEdit.objects.create(
         batch=staged_row.batch,
@@ -149,14 +158,17 @@ def _apply_fix(staged_row: StagedRow, item: str, entered: str | None, chunk: Ver
     )
 
 
-def _recount(batch: Batch) -> None:
+def recount(batch: Batch) -> None:
     """Recompute a batch's row counts from its staged rows and move it between "needs_fix" and "pending_review"."""
-    counts = batch.staged_rows.aggregate(rows=Count("id"), valid=Count("id", filter=Q(is_valid=True)))
-    batch.rows, batch.valid = counts["rows"], counts["valid"]
-    batch.invalid = batch.rows - batch.valid
-    batch.duplicates_in_file = (
-        batch.issues.filter(rule=DUPLICATE_IN_FILE, severity=ERROR).values("row").distinct().count()
+    counts = batch.staged_rows.aggregate(
+        rows=Count("id"),
+        valid=Count("id", filter=Q(is_valid=True)),
+        excluded=Count("id", filter=Q(excluded_at__isnull=False)),
     )
+    batch.rows, batch.valid = counts["rows"], counts["valid"]
+    batch.invalid = batch.rows - batch.valid - counts["excluded"]  # excluded rows are neither valid nor to fix
+    duplicates = batch.issues.filter(rule=DUPLICATE_IN_FILE, severity=ERROR, staged_row__excluded_at__isnull=True)
+    batch.duplicates_in_file = duplicates.values("row").distinct().count()
     # A returned batch stays returned until the collector resubmits it (review.submit_batch).
     if batch.status in (BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW):
         batch.status = BatchStatus.NEEDS_FIX if batch.invalid else BatchStatus.PENDING_REVIEW

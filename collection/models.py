@@ -127,6 +127,18 @@ class StagedRow(models.Model):
     # Where the row is placed (grid, village or its township), found at intake from its grid and address items
     # (regions/placement.py); the merge gives it to the record it creates. Null for rows staged before placement.
     place = models.CharField("落位", max_length=15, null=True, blank=True)
+    # 排除此行: a row the township says must not be reported (a duplicate, a person who moved away), with its reason;
+    # never merged and not counted as invalid (collection/exclusions.py). Null for every row not excluded.
+    excluded_at = models.DateTimeField("排除时间", null=True, blank=True)
+    excluded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="排除人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    excluded_reason = models.TextField("排除原因", null=True, blank=True)
 
     objects = RegionScopedQuerySet.as_manager()
 

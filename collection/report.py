@@ -159,7 +159,7 @@ def batch_report(batch, *, invalid_only: bool = False) -> bytes:
     """The annotated workbook (or the invalid rows only) of a stored batch, from its kept file, its issues and the
     cells fixed on the web (written with their current values)."""
     path = Path(batch.file.path)
-    issues = list(batch.issues.all())
+    issues = list(batch.issues.exclude(staged_row__excluded_at__isnull=False))  # rows excluded: no longer to fix
     names = _item_names(batch)
     build = invalid_rows_workbook if invalid_only else annotate_workbook
     header_row, fixed = batch.header_row or 1, fixed_cells(batch)  # written with their current values

@@ -151,11 +151,13 @@ def summary(batch: Batch) -> dict:
 
 def issue_counts(batch: Batch) -> dict:
     """Errors and warnings of a batch by rule and by column, for the batch page and the API."""
-    rows = batch.issues.values("rule", "column", "severity").annotate(n=Count("id"))
+    # The issues of rows excluded by the township (排除此行) no longer count: they will never be merged.
+    issues = batch.issues.filter(Q(staged_row__isnull=True) | Q(staged_row__excluded_at__isnull=True))
+    rows = issues.values("rule", "column", "severity").annotate(n=Count("id"))
     by_rule: Counter = Counter()
     by_column: Counter = Counter()
     for row in rows:
         by_rule[row["rule"]] += row["n"]
         by_column[row["column"] or ""] += row["n"]
-    errors = batch.issues.aggregate(e=Count("id", filter=Q(severity=ERROR)), w=Count("id", filter=Q(severity=WARNING)))
+    errors = issues.aggregate(e=Count("id", filter=Q(severity=ERROR)), w=Count("id", filter=Q(severity=WARNING)))
     return {"errors": errors["e"], "warnings": errors["w"], "by_rule": dict(by_rule), "by_column": dict(by_column)}

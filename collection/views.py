@@ -20,7 +20,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
-from . import cellhistory, fixes, report, rowsearch
+from . import cellhistory, exclusions, fixes, report, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
@@ -126,10 +126,14 @@ def state_context(request, batch: Batch) -> dict:
     may_upload = can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code)
     return {
         "batch": batch,
+        "may_upload": may_upload,
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
         "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
         "may_review": can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code),
         "fixes": StagedRowEdit.objects.restrict(request.user, Action.VIEW).filter(batch=batch).count(),
+        "excluded": StagedRow.objects.restrict(request.user, Action.VIEW)
+        .filter(batch=batch, excluded_at__isnull=False)
+        .count(),
     }
 
 
@@ -153,10 +157,19 @@ def _rows_page(request, batch: Batch, rows_form: RowFilterForm, search: rowsearc
         Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")),
         Prefetch("edits", StagedRowEdit.objects.select_related("edited_by")),
     )
+    users = {u.pk: u for u in _users({r.excluded_by_id for r in page.object_list} - {None})}
     for row in page.object_list:
         row.who = items.identify(row.values)
         row.cells = {item: h for (_row, item), h in cellhistory.histories(row.edits.all()).items()}
+        row.excluder = cellhistory.user_label(users.get(row.excluded_by_id)) if row.excluded_at else ""
     return page
+
+
+def _users(ids: set[int]):
+    """The users who excluded rows of a page (no query when none did)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk__in=ids) if ids else []
 
 
 def _query_without_page(request) -> str:
@@ -222,6 +235,26 @@ def fix_cell(request, pk: int, row_id: int):
     except fixes.FixRefused as exc:
         return _fix_reply(request, batch, staged, 400, exc.message)
     return _fix_reply(request, batch, staged, 200, f"第 {staged.row} 行已修正并重新核验。")
+
+
+@login_required
+@require_POST
+def exclude_row(request, pk: int, row_id: int, include: bool = False):
+    """排除此行 (with a reason) or 恢复此行: the township's collector takes a row out of the batch or back in."""
+    batch = _batch(request, pk)
+    if not can(request.user, Action.UPLOAD, batch.region_id) or batch.status not in EDITABLE_STATUSES:
+        raise PermissionDenied("只有本乡镇（街道）的采集员可以排除尚未入库的数据行。")
+    staged = get_object_or_404(StagedRow.objects.restrict(request.user, Action.UPLOAD), pk=row_id, batch=batch)
+    try:
+        if include:
+            exclusions.include_row(staged, acting_user=request.user)
+        else:
+            exclusions.exclude_row(staged, reason=request.POST.get("reason", ""), acting_user=request.user)
+    except fixes.FixRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"第 {staged.row} 行已{'恢复' if include else '排除（不入库）'}。")
+    return redirect(f"{reverse('collection:batch_detail', args=[batch.pk])}?q={staged.row}#row-{staged.row}")
 
 
 def _fix_reply(request, batch: Batch, staged: StagedRow, status: int, message: str):

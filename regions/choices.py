@@ -65,6 +65,8 @@ class AuditVerb(models.TextChoices):
 
     UPLOAD = "upload", "上报文件"
     FIX_CELL = "fix_cell", "修正单元格"
+    EXCLUDE_ROW = "exclude_row", "排除数据行"
+    INCLUDE_ROW = "include_row", "恢复数据行"
     RESUBMIT = "resubmit", "重新提交"
     APPROVE = "approve", "审核通过"
     RETURN = "return", "退回"

@@ -154,4 +154,7 @@ def date_not_before(name: str, value: str, other_name: str, other_value: str) ->
 
 
 def duplicate_in_file(first_row: int, key_names: str) -> str:
-    return f"与第 {first_row} 行的{key_names}重复：同一文件中只能出现一次，请确认保留哪一行并删除另一行"
+    return (
+        f"与第 {first_row} 行的{key_names}重复：同一文件中只能出现一次，请确认保留哪一行；"
+        "另一行改正，或在批次页面点“排除此行”（在文件中则直接删除该行）"
+    )

@@ -21,7 +21,7 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
-QUERIES_BATCH_PAGE = 16  # whatever the rows shown: issues and edits of a page in one prefetch each; fixes; catalog
+QUERIES_BATCH_PAGE = 17  # whatever the rows shown: issues, edits of a page (a prefetch each); fixes; exclusions
 
 
 def _batch_url(name: str, **extra):
