@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regions', '0006_audit_verbs'),
+        ('regions', '0007_audit_object_id_index'),
     ]
 
     operations = [
