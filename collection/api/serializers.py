@@ -44,7 +44,11 @@ class BatchUploadSerializer(serializers.Serializer):
     """The multipart body of POST /api/v1/batches/."""
 
     file = serializers.FileField(help_text="the workbook: .xlsx, .xlsm, .xls or .csv")
-    region = serializers.CharField(max_length=15, help_text="township code (9 digits) the data belongs to")
+    region = serializers.CharField(
+        max_length=15,
+        help_text="township code (9 digits) the data belongs to; a department user's city- or county-wide roster: the "
+        "city (4) or county (6) code, its rows routed to townships",
+    )
     subcategory = serializers.CharField(
         max_length=10, required=False, allow_blank=True, help_text="subcategory code, e.g. P0101; default: recognised"
     )

@@ -96,3 +96,27 @@ def test_a_department_granted_the_subcategory_in_addition_is_still_reviewed(clie
     granted = member("市卫健委", DepartmentRole.UPLOADER, extra=["P0307"])
     post_roster(login(client, granted), tmp_path)
     assert Batch.objects.get(region_id="3706").status == "pending_review"
+
+
+def roster_over_api(user, tmp_path, rows, region=COUNTY_A):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    path = write_xlsx(tmp_path / "名单.xlsx", rows)
+    with path.open("rb") as fh:
+        return api.post("/api/v1/batches/", {"file": fh, "region": region}, format="multipart")
+
+
+def test_a_department_uploads_its_roster_through_the_api(tmp_path, uploader):
+    response = roster_over_api(uploader, tmp_path, [HEADER, person_row(HELD_A, "1"), person_row(HELD_B, "2")])
+    assert response.status_code == 201, response.json()
+    batch = Batch.objects.get(region_id=COUNTY_A)
+    assert (batch.subcategory.code, batch.valid) == ("P0307", 2)
+
+
+def test_the_api_refuses_another_departments_table_naming_the_subcategory(tmp_path, uploader):
+    rows = [["姓名", "公民身份号码", "性别", "现住址", "低保类别"], [*HELD_A, "1", "芝罘区", "1"]]
+    response = roster_over_api(uploader, tmp_path, rows)
+    assert (response.status_code, response.json()["param"]) == (403, "subcategory")
+    assert not Batch.objects.filter(region_id=COUNTY_A).exists()
