@@ -1,6 +1,6 @@
 from django.db import models
 
-from .spec import ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE, NAME_ROLE, SENSITIVITY_ORDER
+from .spec import ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE, NAME_ROLE, PERSON_NAME_ROLE, SENSITIVITY_ORDER
 
 
 class EntityKind(models.TextChoices):
@@ -38,6 +38,7 @@ class ElementRole(models.TextChoices):
     ADDRESS = ADDRESS_ROLE, "地址"  # an address: display name when there is no name, probable duplicates
     GRID = GRID_ROLE, "网格"  # names the grid the entity is in (code or name): places the record in a grid
     LOCATION = LOCATION_ROLE, "所在地址"  # where the entity is (current address, a house's address): its village
+    PERSON_NAME = PERSON_NAME_ROLE, "人名"  # a person's name: masked as 张** (enough to confirm a match by hand)
 
 
 class Sensitivity(models.TextChoices):

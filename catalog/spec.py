@@ -14,6 +14,7 @@ ELEMENT_TYPES = (TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE, ID_CARD, USCC, PHO
 
 # Element roles (DataElement.roles, catalog.choices.ElementRole)
 NAME_ROLE, ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE = "name", "address", "grid", "location"
+PERSON_NAME_ROLE = "person_name"  # a person's name: where personal data is masked it shows as 张** (family name kept)
 
 # Sensitivity, ordered from least to most protected.
 SENSITIVITY_ORDER = ("public", "internal", "sensitive", "personal")
@@ -55,7 +56,7 @@ class ItemSpec:
     help_text: str = ""
     key_type: str | None = None  # for type=reference: how the referenced key is verified (id_card, uscc, text ...)
     unit: str = ""  # unit of measure for numbers, e.g. "平方米"
-    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: "name", "address", "grid", "location"
+    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: name, address, grid, location, person_name
 
 
 @dataclass(frozen=True)

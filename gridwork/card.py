@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from basedb.choices import RecordStatus
 from basedb.labels import Presenter
 from basedb.models import Record
+from catalog.spec import PERSON_NAME_ROLE
 from catalog.specs_build import current_specs
 from collection.corrections import submit_correction
 from collection.models import Batch
@@ -41,7 +42,9 @@ class MaskedPresenter:
     def text(self, subcategory: str, key: str, value) -> str:
         item = self.labels.items(subcategory).get(key)
         if item is not None and item.sensitivity == PERSONAL and value not in (None, "", []):
-            masked = mask_value(key, item.type, value, key_type=item.key_type)
+            masked = mask_value(
+                key, item.type, value, key_type=item.key_type, person_name=PERSON_NAME_ROLE in item.roles
+            )
             return HIDDEN if masked is OMIT else str(masked)
         return self.labels.value(subcategory, key, value).text
 

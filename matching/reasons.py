@@ -6,6 +6,7 @@ from datetime import date
 from django.utils import timezone
 
 from basedb.conditions import OPERATORS, Age, AnyOf, Comparison, Presence
+from catalog.spec import PERSON_NAME_ROLE
 from catalog.specs_build import current_specs
 from sharing.masking import OMIT, mask_value
 
@@ -47,7 +48,9 @@ class Explainer:
             return "空"
         item = self.item(subcategory, key)
         if item is not None and item.sensitivity == PERSONAL and not self.reveal:
-            masked = mask_value(key, item.type, value, key_type=item.key_type)
+            masked = mask_value(
+                key, item.type, value, key_type=item.key_type, person_name=PERSON_NAME_ROLE in item.roles
+            )
             return HIDDEN if masked is OMIT else str(masked)
         if isinstance(value, bool) or (item is not None and item.type == "boolean"):
             return "是" if value in (True, 1, "1", "true") else "否"

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from catalog.spec import PERSON_NAME_ROLE
 from catalog.specs_build import current_specs
 from regions.choices import Action
 from regions.models import Region, prefix_bounds
@@ -158,7 +159,9 @@ class Presenter:
         if item is None:
             return str(value)
         if item.sensitivity == "personal" and not self.reveal:
-            masked = mask_value(key, item.type, value, key_type=item.key_type)
+            masked = mask_value(
+                key, item.type, value, key_type=item.key_type, person_name=PERSON_NAME_ROLE in item.roles
+            )
             return HIDDEN if masked is OMIT else str(masked)
         if isinstance(value, bool):
             return "是" if value else "否"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from basedb.conditions import items_read
 from basedb.labels import Presenter
+from catalog.spec import PERSON_NAME_ROLE
 from catalog.specs_build import current_specs
 from sharing.masking import OMIT, mask_value
 
@@ -51,7 +52,9 @@ class CellPresenter:
     def shown(self, key: str, value) -> str:
         item = self.items.get(key)
         if item is not None and item.sensitivity == PERSONAL and value not in (None, ""):
-            masked = mask_value(key, item.type, value, key_type=item.key_type)
+            masked = mask_value(
+                key, item.type, value, key_type=item.key_type, person_name=PERSON_NAME_ROLE in item.roles
+            )
             return HIDDEN if masked is OMIT else str(masked)
         return self.labels.value(self.column.subject, key, value).text
 

@@ -4,7 +4,7 @@ Every function here also reports whether the output touches a personal item (mas
 write the access log.
 """
 
-from catalog.spec import ID_CARD, REFERENCE, TableSpec
+from catalog.spec import ID_CARD, PERSON_NAME_ROLE, REFERENCE, TableSpec
 
 from .masking import OMIT, allowed, mask_value, mask_values, masked_births, reveals_birth
 
@@ -17,6 +17,7 @@ class ItemInfo:
     def __init__(self, spec: TableSpec):
         self.spec = spec
         self.items = {i.key: (i.type, i.sensitivity, i.key_type) for i in spec.items}
+        self.person_names = frozenset(spec.keys_with_role(PERSON_NAME_ROLE))
         key_info = [self.items.get(k, ("text", PERSONAL, None)) for k in spec.key_items]
         self.key_personal = any(info[1] == PERSONAL for info in key_info)
         self._key_info = key_info
@@ -40,7 +41,8 @@ class ItemInfo:
         `key` is the record's entity key: when it is an ID number shown masked, its birth date is hidden too."""
         chosen = values if fields is None else {k: values[k] for k in fields if k in values}
         extra = self.masked_key_ids(key, sensitivity)
-        shown = mask_values(chosen, self.items, sensitivity, context=values, extra_ids=extra)
+        shown = mask_values(chosen, self.items, sensitivity, context=values, extra_ids=extra,
+                            person_names=self.person_names)  # fmt: skip
         return shown, any(self.is_personal(k) for k in shown)
 
     def entity_key(self, key: str, sensitivity: str) -> tuple[str | None, bool]:
@@ -51,7 +53,8 @@ class ItemInfo:
         item_type, item_sensitivity, key_type = self._key_info[0]
         if allowed(item_sensitivity, sensitivity):
             return key, self.key_personal
-        masked = mask_value(self.spec.key_items[0], item_type, key, key_type=key_type)
+        name_key = self.spec.key_items[0] in self.person_names
+        masked = mask_value(self.spec.key_items[0], item_type, key, key_type=key_type, person_name=name_key)
         return (None if masked is OMIT else masked), self.key_personal
 
     def one(self, key: str, value, sensitivity: str):
@@ -59,7 +62,7 @@ class ItemInfo:
         item_type, item_sensitivity, key_type = self.items.get(key, ("text", PERSONAL, None))
         if allowed(item_sensitivity, sensitivity):
             return value
-        return mask_value(key, item_type, value, key_type=key_type)
+        return mask_value(key, item_type, value, key_type=key_type, person_name=key in self.person_names)
 
     def changes(self, changes: dict, sensitivity: str, entity_key: str | None = None) -> tuple[dict, list[str], bool]:
         """A version's {item: [old, new]} masked; items with no useful masked form are listed as hidden."""

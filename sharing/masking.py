@@ -10,8 +10,6 @@ import re
 from catalog.spec import DATE, ID_CARD, PHONE, REFERENCE, SENSITIVITY_ORDER, USCC
 from grassroots.text import mask_id_number
 
-# Element keys whose masked form helps a caseworker recognise a person without disclosing them.
-NAME_KEYS = frozenset({"name", "owner_name", "legal_representative", "guardian_name", "contact_name"})
 OMIT = object()
 
 
@@ -38,8 +36,11 @@ def mask_name(value: str) -> str:
     return value[:1] + "*" * max(len(value) - 1, 1) if value else value
 
 
-def mask_value(key: str, item_type: str, value, *, key_type: str | None = None):
-    """The masked form of a value the client may not read in clear, or OMIT when no masked form is useful."""
+def mask_value(key: str, item_type: str, value, *, key_type: str | None = None, person_name: bool = False):
+    """The masked form of a value the client may not read in clear, or OMIT when no masked form is useful.
+
+    `person_name`: the item's element has the catalog role person_name (elements.yaml), whose masked form (张**)
+    helps a caseworker recognise a person without disclosing them."""
     if value is None or value == "":
         return value
     text = str(value)
@@ -48,7 +49,7 @@ def mask_value(key: str, item_type: str, value, *, key_type: str | None = None):
         return mask_id_number(text)
     if effective == PHONE:
         return mask_phone(text)
-    if key in NAME_KEYS:
+    if person_name:
         return mask_name(text)
     return OMIT
 
@@ -88,8 +89,9 @@ def reveals_birth(item_type: str, value, births: set[str]) -> bool:
 
 
 def mask_values(values: dict, items: dict, client_sensitivity: str, *, context: dict | None = None,
-                extra_ids=()) -> dict:  # fmt: skip
-    """Apply masking to a record's values; `items` maps element key -> (type, sensitivity, key_type).
+                extra_ids=(), person_names=frozenset()) -> dict:  # fmt: skip
+    """Apply masking to a record's values; `items` maps element key -> (type, sensitivity, key_type);
+    `person_names` are the keys of items with the catalog role person_name.
 
     Defence in depth: when an ID number of the record is masked, a date item equal to the birth date embedded in
     that ID is omitted even if its own sensitivity would allow it, since it is exactly the ID's hidden digits.
@@ -103,7 +105,7 @@ def mask_values(values: dict, items: dict, client_sensitivity: str, *, context: 
         if allowed(sensitivity, client_sensitivity):
             shown[key] = value
             continue
-        masked = mask_value(key, item_type, value, key_type=key_type)
+        masked = mask_value(key, item_type, value, key_type=key_type, person_name=key in person_names)
         if masked is not OMIT:
             shown[key] = masked
     return shown
