@@ -77,19 +77,22 @@ class AreaIndex:
 
     @classmethod
     def build(cls, area: Region) -> "AreaIndex":
-        regions = list(Region.objects.subtree(area.code).only("code", "name", "level"))
-        names = {r.code: canonical(r.name) for r in regions}
-        names.update({r.code: canonical(r.name) for r in area.ancestors()})
+        regions = sorted(Region.objects.subtree(area.code).only("code", "name", "level"), key=lambda r: len(r.code))
+        # Each name relative to its parent's (a sample village 东山街道示例社区01 is 示例社区01 within its township).
+        full = {r.code: canonical(r.name) for r in [*area.ancestors(), *regions]}
+        names: dict[str, str] = {}
+        for code in sorted(full, key=len):  # parents first: a grid strips its village's relative name
+            above = [names[code[:n]] for n in (4, 6, 9, 12) if n < len(code) and code[:n] in names]
+            names[code] = strip_prefixes(full[code], above)
         codes, forms = set(), {}
         for region in regions:
             if len(region.code) < TOWNSHIP_LENGTH:
                 continue
             codes.add(region.code)
-            # Written with or without the names above it: 东山街道, 芝罘区东山街道, 东山街道示例社区01.
+            # Written with or without the names above it: 东山街道, 芝罘区东山街道, 东山街道示例社区01第1网格.
             chain = [names.get(region.code[:n], "") for n in (6, 9, 12) if n < len(region.code)]
-            own = strip_prefixes(names[region.code], [c for c in chain if c])
             for start in range(len(chain) + 1):
-                forms.setdefault("".join(chain[start:]) + own, set()).add(region.code)
+                forms.setdefault("".join(chain[start:]) + names[region.code], set()).add(region.code)
         city = canonical(Region.objects.filter(code=area.code[:4]).values_list("name", flat=True).first() or "")
         return cls(area, codes, forms, (*PROVINCE_NAMES, city))
 

@@ -160,3 +160,16 @@ def test_a_township_collector_cannot_upload_a_county_wide_roster(tmp_path, held,
     rows = [HEADER, person_row(HELD_A, "1")]
     code, _summary, err = run(write_xlsx(tmp_path / "名单.xlsx", rows), COUNTY_A, "--user", collector_a.username)
     assert code == 2 and "部门用户" in err and not Batch.objects.filter(region_id=COUNTY_A).exists()
+
+
+def test_village_and_grid_names_route_with_or_without_the_names_above_them(tmp_path, held, sample_villages):
+    header = ["所属村（社区）", *HEADER, "所属网格"]
+    rows = [header, ["东山街道示例社区01", *person_row(UNKNOWN, "1"), ""],
+            ["", *person_row(OTHER, "2"), "芝罘区向阳街道示例社区01第1网格"],
+            ["示例社区01", *person_row(HELD_B, "2"), ""]]  # fmt: skip
+    code, summary, _ = run(write_xlsx(tmp_path / "名单.xlsx", rows), COUNTY_A)
+    assert code == 0 and summary["valid"] == 2, summary["issues"]
+    places = dict(Record.objects.filter(subcategory__code="P0307").values_list("entity__key", "place_id"))
+    assert places == {UNKNOWN[1]: "370602002901", OTHER[1]: "370602001901001"}
+    [issue] = [i for i in summary["issues"] if i["rule"] == "region_unresolved"]
+    assert issue["row"] == 4 and "同名区划" in issue["message"]  # 示例社区01 is in both townships
