@@ -24,6 +24,8 @@ from django.utils import timezone
 from basedb.models import Record
 from catalog.models import Subcategory
 from catalog.specs_build import current_specs
+from regions.audit import record_event
+from regions.choices import AuditVerb
 from regions.models import prefix_bounds
 
 from .choices import CLOSED_NO_LONGER_MATCHES, EntryStatus, RunScope
@@ -198,6 +200,12 @@ def evaluate_rule(rule: Rule, *, as_of: date | None = None, scope: Coverage | No
         _count(run, scope)
         run.seconds = time.monotonic() - started
         run.save(update_fields=["matched", "new", "closed", "seconds"])
+        if run.new or run.closed:  # the work list changed: entries opened or closed by the data, not by a person
+            record_event(
+                AuditVerb.EVALUATE_RULE, actor=acting_user, obj=rule, label=f"规则 {rule.code} {rule.name}",
+                region=scope.region, after={"scope": scope.kind, "matched": run.matched, "new": run.new,
+                                            "closed": run.closed, "as_of": str(as_of)},
+            )  # fmt: skip
     return run
 
 

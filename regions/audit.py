@@ -126,7 +126,7 @@ def platform_region() -> str | None:
 
 
 def _region_code(region) -> str | None:
-    if region is None:
+    if region is None or region == "":
         return platform_region()
     return region.pk if isinstance(region, models.Model) else str(region)
 

@@ -79,6 +79,7 @@ class AuditVerb(models.TextChoices):
     GRANT_RULE = "grant_rule", "授权规则名单"
     REVOKE_RULE = "revoke_rule", "撤销规则名单授权"
     WORK_ENTRY = "work_entry", "名单核实"
+    EVALUATE_RULE = "evaluate_rule", "更新规则名单"
     CHANGE_REPORT_FORM = "change_report_form", "修改统计报表"
     CONFIRM_REPORT = "confirm_report", "确认上报报表"
     GRANT_ROLE = "grant_role", "授予角色"

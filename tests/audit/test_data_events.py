@@ -110,3 +110,12 @@ def test_a_catalog_change_loaded_from_the_command_line_is_recorded(real_source_c
 def test_loading_an_unchanged_catalog_records_nothing(catalog):
     call_command("load_catalog", stdout=io.StringIO(), stderr=io.StringIO())
     assert not [e for e in events(AuditVerb.CHANGE_CATALOG) if e.actor_kind == ActorKind.CLI]
+
+
+def test_evaluating_rules_from_the_command_line_records_each_rule_whose_list_changed(town):
+    evaluate_json()
+    evaluated = events(AuditVerb.EVALUATE_RULE)
+    assert evaluated and all(e.actor_kind == ActorKind.CLI and e.region_id == "3706" for e in evaluated)
+    assert all(e.after["new"] > 0 for e in evaluated) and evaluated[0].command.startswith("manage.py evaluate_rules")
+    evaluate_json()  # nothing changed: nothing more recorded
+    assert len(events(AuditVerb.EVALUATE_RULE)) == len(evaluated)

@@ -5,8 +5,9 @@ township that has at least one open entry, {"rule", "region", "matched", "new", 
 import json
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from regions.audit import AuditedCommand
 from regions.models import Region
 
 from ...evaluation import evaluate_rules, township_counts
@@ -20,7 +21,7 @@ def _date(text: str) -> date:
         raise CommandError(f"--as-of 应为 YYYY-MM-DD 格式的日期：{text}") from exc
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Evaluate the active matching rules (or --rule ...) and store their work lists."
 
     def add_arguments(self, parser):
