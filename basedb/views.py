@@ -20,8 +20,8 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST
 
 from catalog.specs_build import build_table_spec
-from collection.choices import BatchStatus
 from collection.models import Batch
+from collection.todo import collector_todo
 from grassroots.replica import replica_reads
 from grassroots.xlsx import XLSX_CONTENT_TYPE, streamed_response
 from regions.access import can, scope_for
@@ -182,10 +182,11 @@ def record_detail(request, pk: int):
 
 @login_required
 def conflict_list(request):
-    """Open conflicts raised by batches of the townships the user reviews."""
+    """Open conflicts raised by batches of the townships the user may view: an officer resolves the ones his region
+    covers; a collector sees his township's, read-only, with who will resolve them (the count on his home page)."""
     status = request.GET.get("status", ConflictStatus.OPEN)
     conflicts = (
-        Conflict.objects.restrict(request.user, Action.REVIEW)
+        Conflict.objects.restrict(request.user, Action.VIEW)
         .filter(status=status)
         .select_related("entity", "subcategory", "existing_region", "incoming_region", "record", "batch", "resolved_by")
     )
@@ -297,8 +298,8 @@ def home_page(request):
     if not scope_for(request.user, Action.REVIEW).empty:
         return render(request, "basedb/home_officer.html", board_context(request))
     if not scope_for(request.user, Action.UPLOAD).empty:
-        returned = Batch.objects.restrict(request.user, Action.UPLOAD).filter(status=BatchStatus.RETURNED)[:20]
-        context = {"townships": township_rows(request.user), "returned": returned, "sunk": sunk_classes(request.user)}
+        todo = collector_todo(request.user)
+        context = {"townships": township_rows(request.user), "todo": todo, "sunk": sunk_classes(request.user)}
         return render(request, "basedb/home_collector.html", context)
     return None
 

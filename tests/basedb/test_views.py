@@ -55,10 +55,19 @@ def test_an_officer_covering_both_townships_resolves_a_conflict_on_the_web(clien
     assert Record.objects.get().values["phone"] == "13700000000"
 
 
+def test_the_incoming_townships_collector_sees_its_conflict_read_only_without_the_existing_values(
+    client, conflict, collector_b
+):
+    page = login(client, collector_b).get(reverse("basedb:conflict_list")).content.decode()
+    assert "13700000000" in page and person(1)["phone"] not in page  # its own upload, not township A's record
+    assert "需由两乡镇共同上级处理" in page and 'name="decision"' not in page
+
+
 @pytest.mark.parametrize("who", ["collector_b", "other_county_officer"])
 def test_others_cannot_see_or_resolve_the_conflict(client, conflict, who, request):
     login(client, request.getfixturevalue(who))
-    assert person(1)["id_number"] not in client.get(reverse("basedb:conflict_list")).content.decode()
+    if who == "other_county_officer":
+        assert person(1)["id_number"] not in client.get(reverse("basedb:conflict_list")).content.decode()
     response = client.post(reverse("basedb:conflict_resolve", args=[conflict.pk]), {"decision": "take_new"})
     assert response.status_code == 404
     assert Conflict.objects.get().status == "open"
