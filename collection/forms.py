@@ -95,14 +95,30 @@ class BatchFilterForm(forms.Form):
 class RowFilterForm(forms.Form):
     """Filters of a batch's rows: by rule, column and severity of their issues, or only the invalid rows."""
 
-    rule = forms.ChoiceField(label="规则", required=False, choices=[("", "全部规则"), *IssueRule.choices])
+    rule = forms.ChoiceField(label="问题类型", required=False, choices=[("", "全部问题类型"), *IssueRule.choices])
     column = forms.CharField(label="列", required=False, max_length=200, strip=False)  # headers as in the file
     severity = forms.ChoiceField(label="级别", required=False, choices=[("", "全部级别"), *Severity.choices])
     only_invalid = forms.BooleanField(label="只看有误的行", required=False)
 
-    def __init__(self, *args, columns: list[str] = (), **kwargs):
+    def __init__(self, *args, counts: dict | None = None, **kwargs):
+        """`counts`: collection.summaries.issue_counts of the batch; the choices are the rules and columns that
+        occur, labelled as the summary labels them and with their counts (规则 "必填项为空（12）")."""
+        from .report import rule_label
+
         super().__init__(*args, **kwargs)
-        self.fields["column"].widget = forms.Select(choices=[("", "全部列"), *[(c, c) for c in columns if c]])
+        counts = counts or {"by_rule": {}, "by_column": {}}
+        rules = [(r, f"{rule_label(r)}（{n}）") for r, n in counts["by_rule"].items()]
+        self.fields["rule"].choices = [("", "全部问题类型"), *rules]
+        columns = [(c, f"{c}（{n}）") for c, n in sorted(counts["by_column"].items()) if c]
+        self.fields["column"].widget = forms.Select(choices=[("", "全部列"), *columns])
+        if "errors" in counts:
+            self.fields["severity"].choices = [
+                ("", "全部级别"),
+                ("error", f"错误（{counts['errors']}）"),
+                ("warning", f"警告（{counts['warnings']}）"),
+            ]
+        self.fields["rule"].widget.attrs["aria-label"] = "问题类型"
+        self.fields["column"].widget.attrs["aria-label"] = "列"
 
     def filter(self, rows):
         """Staged rows narrowed to those holding an issue that matches, or to the invalid ones."""

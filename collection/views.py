@@ -99,14 +99,16 @@ def batch_detail(request, pk: int):
     as ?q= so that its result can be paged and linked."""
     batch = _batch(request, pk)
     counts = issue_counts(batch)
-    rows_form = RowFilterForm(request.GET, columns=sorted(counts["by_column"]))  # bound: the default narrows too
+    rows_form = RowFilterForm(request.GET, counts=counts)  # bound: the default narrows too
     search = rowsearch.parse_search(request.POST.get("q") if request.method == "POST" else request.GET.get("q"))
     if search and request.method == "GET" and not search.fits_in_url:
         search = None  # a name or an ID number in a link: ignored (the form never makes one)
     context = {
         **state_context(request, batch),
         "counts": counts,
-        "corrections": correction_kinds(batch),
+        "corrections": (corrections := correction_kinds(batch)),
+        "corrected": sum(n for _label, n in corrections),
+        "mappings": correction_kinds(batch, mappings=True),
         "file_issues": batch.issues.filter(staged_row__isnull=True)[:50],  # unknown columns, file-level findings
         "rows_form": rows_form,
         "search": search,
@@ -179,11 +181,19 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
-def correction_kinds(batch: Batch) -> list[tuple[str, int]]:
-    """Automatic corrections of a batch by kind (Chinese label, count), largest first."""
+# Writing a label where the catalog stores a code (男 → 1, 是 → true) is how the templates are filled, not a mistake:
+# these mappings are shown apart and never counted as 自动修正.
+MAPPING_KINDS = frozenset({"code_label", "boolean_label"})
+
+
+def correction_kinds(batch: Batch, *, mappings: bool = False) -> list[tuple[str, int]]:
+    """Automatic corrections of a batch by kind (Chinese label, count), largest first; `mappings`: the label → code
+    mappings instead (MAPPING_KINDS)."""
     totals: dict[str, int] = {}
     for key, n in (batch.correction_summary or {}).get("counts", {}).items():
         kind = key.rsplit("/", 1)[-1]
+        if (kind in MAPPING_KINDS) != mappings:
+            continue
         label = CORRECTION_KINDS.get(kind, kind)
         totals[label] = totals.get(label, 0) + n
     return sorted(totals.items(), key=lambda kv: -kv[1])

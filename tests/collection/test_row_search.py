@@ -107,3 +107,28 @@ def test_a_search_that_finds_nothing_says_so(logged_in, messy_batch):
 def test_another_township_cannot_search_a_batch(client, collector_b, messy_batch):
     client.force_login(collector_b)
     assert _search(client, messy_batch, "于义").status_code == 404
+
+
+def test_the_row_filters_use_the_summarys_labels_with_counts(logged_in, messy_batch):
+    from collection.summaries import issue_counts
+
+    counts = issue_counts(messy_batch)
+    page = _page(logged_in, messy_batch)
+    checksum = counts["by_rule"]["checksum"]
+    assert f'<option value="checksum">校验位错误（{checksum}）</option>' in page
+    assert f"错误（{counts['errors']}）" in page and "全部问题类型" in page
+
+
+def test_many_rows_of_issues_get_page_numbers_and_a_jump(logged_in, messy_batch, monkeypatch):
+    monkeypatch.setattr("collection.views.ROWS_PER_PAGE", 5)
+    page = _page(logged_in, messy_batch)
+    assert 'class="page-jump"' in page and 'aria-label="第 2 页"' in page
+
+
+def test_label_to_code_mappings_are_shown_apart_and_not_counted_as_corrections(logged_in, messy_batch):
+    response = logged_in.get(reverse("collection:batch_detail", args=[messy_batch.pk]))
+    page = response.content.decode()
+    mapped = sum(n for _label, n in response.context["mappings"])
+    assert mapped > 0 and "名称转为标准代码" in page.split('id="mappings"')[1].split("</p>")[0]
+    assert response.context["corrected"] == messy_batch.corrections - mapped
+    assert f'id="count-corrected">{messy_batch.corrections - mapped}<' in page
