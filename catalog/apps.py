@@ -14,3 +14,9 @@ class CatalogConfig(AppConfig):
         from .departments import subcategories_by_department
 
         register_catalog_source(subcategories_by_department)
+
+    def warm(self):
+        """Build the catalog's specs before the first request needs them (grassroots/warmup.py)."""
+        from .specs_build import current_specs
+
+        current_specs()

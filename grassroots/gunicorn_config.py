@@ -9,3 +9,10 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which two instances on one
 # machine would fight over; the platform does not use it.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Warm each worker before it takes its first request (grassroots/warmup.py)."""
+    from grassroots.warmup import warm
+
+    warm()

@@ -96,3 +96,33 @@ def test_the_batch_page_follows_a_background_verification_and_reloads_when_done(
     page.wait_for_selector("#download-report")  # reloaded: verified, the downloads appear
     assert page.locator("#progress-card").count() == 0
     assert page.locator("#batch-status").inner_text() == "待修正"
+
+
+def test_the_upload_shows_its_byte_progress_then_the_verification(browser_page, live_server, collector_a, catalog,
+                                                                  media):  # fmt: skip
+    page = browser_page
+    login(page, live_server, "collector_a", PASSWORD)
+    page.goto(f"{live_server.url}/collection/upload/")
+    # Record what the progress line says while the file goes up (the page is left as soon as the server answers).
+    page.evaluate("""() => { window.seen = []; new MutationObserver(() => window.seen.push(
+        document.getElementById('upload-progress-text').textContent)).observe(
+        document.getElementById('upload-progress-text'), {childList: true, characterData: true, subtree: true}); }""")
+    page.set_input_files("#id_file", str(MESSY))
+    with page.expect_request("**/collection/upload/") as sent:
+        page.click("#upload-submit")
+    assert sent.value.method == "POST"
+    page.wait_for_function("window.seen && window.seen.some(t => t.indexOf('正在核验') >= 0)")
+    seen = page.evaluate("window.seen")
+    assert any(t.startswith("正在上传：") and "%" in t for t in seen)
+    page.wait_for_url("**/collection/batches/*/")
+
+
+def test_a_refused_file_sent_with_progress_shows_the_chinese_reason(browser_page, live_server, collector_a, catalog,
+                                                                    media):  # fmt: skip
+    page = browser_page
+    login(page, live_server, "collector_a", PASSWORD)
+    page.goto(f"{live_server.url}/collection/upload/")
+    page.set_input_files("#id_file", str(DATA / "bad" / "html_page.xlsx"))
+    page.click("#upload-submit")
+    page.wait_for_selector("#upload-errors")
+    assert "文件未被接收" in page.locator("#upload-errors").inner_text()
