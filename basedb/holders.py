@@ -15,15 +15,17 @@ from .choices import RecordStatus
 from .outcomes import PREVIEW_KEYS_PER_QUERY, T_ENTITY, T_RECORD, subcategory_kind
 
 
-def township_holders(subcategory_code: str, keys: list[str]) -> dict[str, list[str]]:
+def township_holders(subcategory_code: str, keys: list[str], *, same_subcategory: bool = False) -> dict[str, list[str]]:
     """{key: sorted codes of the townships holding active records of the entity with this key} for the entity
-    kind of `subcategory_code`; keys without an entity or without active records are left out."""
+    kind of `subcategory_code` (`same_subcategory`: records of that subcategory only, those a merge would conflict
+    with); keys without an entity or without active records are left out."""
     sub = Subcategory.objects.select_related("category__domain").get(code=subcategory_code)
     pg = connection.vendor == "postgresql"
     among = "= ANY(%s)" if pg else "IN (SELECT value FROM json_each(%s))"
+    only = f"AND r.subcategory_id = {int(sub.pk)} " if same_subcategory else ""
     sql = (
         f"SELECT DISTINCT e.key, r.region_id FROM {T_ENTITY} AS e JOIN {T_RECORD} AS r ON r.entity_id = e.id "
-        f"WHERE e.kind = %s AND r.status = %s AND e.key {among}"
+        f"WHERE e.kind = %s AND r.status = %s {only}AND e.key {among}"
     )
     found: dict[str, set[str]] = {}
     with connection.cursor() as cursor:

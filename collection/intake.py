@@ -26,6 +26,7 @@ from regions.models import Region
 
 from .choices import BatchStatus
 from .handoff import base_database
+from .held_elsewhere import flag_held_elsewhere
 from .models import Batch
 from .pipeline.types import RejectedFile
 from .routing import is_area_level, route_columns
@@ -235,6 +236,7 @@ def verify_batch(batch: Batch) -> Batch:
                 totals.add(chunk)
                 _set_progress(batch, totals.rows, expected)
             base_database().flag_probable_duplicates(batch)  # 疑似重复: name + date + address keys only
+            flag_held_elsewhere(batch)  # 跨乡镇冲突 known now, as warnings naming the other township
     except RejectedFile as exc:
         return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
     except Exception as exc:
