@@ -335,5 +335,8 @@ def patch_download(request):
             raise Http404 from None
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = content_disposition_header(True, name)
+        ready = request.GET.get("ready", "")
+        if ready.isdigit() and len(ready) <= 20:  # the page's script waits for this to say the file is coming
+            response.set_cookie("patch_ready", ready, max_age=300, samesite="Lax", secure=request.is_secure())
         return response
     return render(request, "basedb/patch.html", {"form": form})

@@ -150,6 +150,17 @@ def test_the_patch_download_is_scoped_to_the_users_townships(client, a_record, w
     assert ("attachment" in response.get("Content-Disposition", "")) is downloads
 
 
+def test_the_patch_download_tells_the_waiting_page_that_the_file_is_coming(client, a_record, collector_a):
+    login(client, collector_a)
+    page = client.get(reverse("basedb:patch_download")).content.decode()
+    assert 'id="patch-busy"' in page and "js/patch.js" in page
+    query = {"region": TOWNSHIP_A, "subcategory": "P0101", "ready": "1733350000123"}
+    response = client.get(reverse("basedb:patch_download"), query)
+    assert response.cookies["patch_ready"].value == "1733350000123"
+    odd = client.get(reverse("basedb:patch_download"), {**query, "ready": "<script>"})
+    assert "patch_ready" not in odd.cookies
+
+
 def test_resolving_on_the_web_is_recorded_in_the_records_history(client, conflict, officer_a):
     login(client, officer_a).post(
         reverse("basedb:conflict_resolve", args=[conflict.pk]),
