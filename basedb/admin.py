@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from regions.scoped_admin import RegionScopedAdmin
+
 from .models import Conflict, Entity, MergeRun, Record, RecordVersion
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(RegionScopedAdmin):
     list_display = ("kind", "key", "display_name", "region", "created_at")
     list_filter = ("kind",)
     search_fields = ("key", "display_name")
@@ -21,7 +23,7 @@ class RecordVersionInline(admin.TabularInline):
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(RegionScopedAdmin):
     """Read-mostly: records change only through merge, conflict resolution and revert (which write history)."""
 
     list_display = ("id", "entity", "subcategory", "region", "status", "version", "updated_at")
@@ -33,7 +35,7 @@ class RecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(Conflict)
-class ConflictAdmin(admin.ModelAdmin):
+class ConflictAdmin(RegionScopedAdmin):
     list_display = ("id", "entity", "subcategory", "existing_region", "incoming_region", "status", "resolution")
     list_filter = ("status", "resolution")
     search_fields = ("entity__key",)
@@ -41,7 +43,7 @@ class ConflictAdmin(admin.ModelAdmin):
 
 
 @admin.register(MergeRun)
-class MergeRunAdmin(admin.ModelAdmin):
+class MergeRunAdmin(RegionScopedAdmin):
     list_display = ("batch", "status", "created", "updated", "unchanged", "conflicts", "started_at", "seconds")
     list_filter = ("status",)
     raw_id_fields = ("batch", "acting_user")

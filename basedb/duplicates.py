@@ -67,7 +67,9 @@ def flag_probable_duplicates(batch: Batch, *, threshold: float = THRESHOLD) -> i
     weak = weak_key_items(build_table_spec(sub.code)) if sub else None
     if weak is None:
         return 0
-    existing = Record.objects.filter(subcategory=sub, region_id=batch.region_id, status=RecordStatus.ACTIVE)
+    existing = Record.objects.unrestricted("intake: probable duplicates within the batch's own township").filter(
+        subcategory=sub, region_id=batch.region_id, status=RecordStatus.ACTIVE
+    )
     blocks: dict[tuple, list[tuple[str, int, dict]]] = defaultdict(list)
     keys = set()
     for record_id, key, values in existing.values_list("id", "entity__key", "values").iterator(chunk_size=5000):
@@ -75,7 +77,9 @@ def flag_probable_duplicates(batch: Batch, *, threshold: float = THRESHOLD) -> i
         block = _block(values, weak)
         if block:
             blocks[block].append((_text(values, weak), record_id, values))
-    rows = StagedRow.objects.filter(batch=batch, is_valid=True, merge_state=MergeState.PENDING)
+    rows = StagedRow.objects.unrestricted("intake: the rows of the batch being verified").filter(
+        batch=batch, is_valid=True, merge_state=MergeState.PENDING
+    )
     issues = []
     for staged in rows.only("id", "row", "key", "values").iterator(chunk_size=5000):
         candidates = blocks.get(_block(staged.values, weak) or ())

@@ -48,7 +48,9 @@ def person_name(user) -> str | None:
 def record_versions(record: Record) -> list[RecordVersion]:
     """The record's versions, newest first, with batch, its uploader, acting user and township loaded (one query)."""
     return list(
-        record.versions.select_related("batch__uploaded_by", "acting_user", "region").order_by("-version", "-id")
+        record.versions.unrestricted("the versions of a record the caller read scoped")
+        .select_related("batch__uploaded_by", "acting_user", "region")
+        .order_by("-version", "-id")
     )
 
 
@@ -81,7 +83,9 @@ def value_provenance(record: Record, versions: list[RecordVersion] | None = None
 def entity_records(entity: Entity) -> list[Record]:
     """All records of one entity across subcategories (the 360° view), active first."""
     return list(
-        entity.records.select_related("subcategory", "region", "last_batch").order_by("status", "subcategory__code")
+        entity.records.unrestricted("every record of one entity: system use, a user's page restricts")
+        .select_related("subcategory", "region", "last_batch")
+        .order_by("status", "subcategory__code")
     )
 
 

@@ -56,7 +56,12 @@ def outgoing_links(records: list[Record], user) -> list[Link]:
     query = Q()
     for kind, key, _item, _sub in wanted:
         query |= Q(kind=kind, key=key)
-    entities = {(e.kind, e.key): e for e in Entity.objects.filter(query)}
+    entities = {
+        (e.kind, e.key): e
+        for e in Entity.objects.unrestricted(
+            "entities named by records the user may view; named only if held in scope (below)"
+        ).filter(query)
+    }
     visible = set(
         Record.objects.restrict(user, Action.VIEW)
         .filter(entity__in=list(entities.values()))

@@ -158,38 +158,55 @@ def _with_places(ctx: sql.ChunkContext, changed: list[tuple]) -> list[tuple]:
 
 def _chunk_end(batch: Batch, low: int, chunk_size: int) -> int | None:
     """The staged row id closing the next chunk after `low`, or None when every row has been processed."""
-    rows = StagedRow.objects.filter(batch=batch, id__gt=low).order_by("id").values_list("id", flat=True)
+    rows = (
+        StagedRow.objects.unrestricted("merge: the rows of the batch being merged")
+        .filter(batch=batch, id__gt=low)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     end = rows[chunk_size - 1 : chunk_size].first()
     return end if end is not None else rows.order_by("-id").first()
 
 
 def _start_run(batch: Batch, acting_user) -> MergeRun:
     with transaction.atomic():
-        run, _ = MergeRun.objects.select_for_update().get_or_create(batch=batch, defaults={"acting_user": acting_user})
+        run, _ = (
+            MergeRun.objects.unrestricted("merge: the batch's own checkpoint")
+            .select_for_update()
+            .get_or_create(batch=batch, defaults={"acting_user": acting_user})
+        )
         if run.status == MergeRunStatus.REVERTED:
             run.status, run.last_row, run.error = MergeRunStatus.RUNNING, 0, ""
             run.created = run.updated = run.unchanged = run.conflicts = 0
             run.acting_user, run.finished_at = acting_user, None
             run.save()
         elif run.status == MergeRunStatus.FAILED:
-            MergeRun.objects.filter(pk=run.pk).update(status=MergeRunStatus.RUNNING, error="")
-        Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGING)
+            MergeRun.objects.unrestricted("merge: the batch's own checkpoint").filter(pk=run.pk).update(
+                status=MergeRunStatus.RUNNING, error=""
+            )
+        Batch.objects.unrestricted("merge: the batch being merged").filter(pk=batch.pk).update(
+            status=BatchStatus.MERGING
+        )
     return run
 
 
 def _finish_run(batch: Batch, run_id: int, started: float, acting_user) -> MergeRun:
     with transaction.atomic():
-        run = MergeRun.objects.select_for_update().get(pk=run_id)
+        run = MergeRun.objects.unrestricted("merge: the batch's own checkpoint").select_for_update().get(pk=run_id)
         counts = {k: getattr(run, k) for k in ("created", "updated", "unchanged", "conflicts")}
         if run.status != MergeRunStatus.FINISHED:
-            StagedRow.objects.filter(batch=batch, merge_state=MergeState.PENDING).update(merge_state=MergeState.SKIPPED)
+            StagedRow.objects.unrestricted("merge: the rows of the batch being merged").filter(
+                batch=batch, merge_state=MergeState.PENDING
+            ).update(merge_state=MergeState.SKIPPED)
             run.status, run.finished_at = MergeRunStatus.FINISHED, timezone.now()
             run.seconds = (run.seconds or 0) + time.monotonic() - started
             run.save()
             # Written once, by the run that finished the merge (a resumed run included; merging again writes none).
             record_event(AuditVerb.MERGE, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
                          before={"status": batch.status}, after={"status": BatchStatus.MERGED, **counts})  # fmt: skip
-        Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED, **counts)
+        Batch.objects.unrestricted("merge: the batch being merged").filter(pk=batch.pk).update(
+            status=BatchStatus.MERGED, **counts
+        )
     return run
 
 
@@ -222,7 +239,9 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
     try:
         _merge_chunks(batch, ctx, run, chunk_size, _crash_after_chunks)
     except Exception as exc:
-        MergeRun.objects.filter(pk=run.pk).update(status=MergeRunStatus.FAILED, error=repr(exc)[:2000])
+        MergeRun.objects.unrestricted("merge: the batch's own checkpoint").filter(pk=run.pk).update(
+            status=MergeRunStatus.FAILED, error=repr(exc)[:2000]
+        )
         raise
     run = _finish_run(batch, run.pk, started, acting_user)
     batch.refresh_from_db()
@@ -235,7 +254,7 @@ def _merge_chunks(batch: Batch, ctx: sql.ChunkContext, run: MergeRun, chunk_size
     done = 0
     while True:
         with transaction.atomic():
-            run = MergeRun.objects.select_for_update().get(pk=run.pk)
+            run = MergeRun.objects.unrestricted("merge: the batch's own checkpoint").select_for_update().get(pk=run.pk)
             end = None if run.status == MergeRunStatus.FINISHED else _chunk_end(batch, run.last_row, chunk_size)
             if end is None:
                 return

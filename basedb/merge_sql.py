@@ -270,5 +270,7 @@ def mark_staged(cursor, ctx: ChunkContext, low: int, high: int, conflict_ids: li
         [MergeState.MERGED, low, high],
     )
     for start in range(0, len(conflict_ids), 5000):
-        StagedRow.objects.filter(id__in=conflict_ids[start : start + 5000]).update(merge_state=MergeState.CONFLICT)
+        StagedRow.objects.unrestricted("merge: the rows of the batch being merged").filter(
+            id__in=conflict_ids[start : start + 5000]
+        ).update(merge_state=MergeState.CONFLICT)
     # Rows left out of merge_stage (a repeated key) and invalid rows of the chunk never merge.

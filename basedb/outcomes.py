@@ -186,7 +186,9 @@ def preview_rows(subcategory, region_code: str, rows) -> MergeResult:
 
 def preview_batch(batch: Batch) -> MergeResult:
     """Would-be counts of merging the batch's valid rows not merged yet (the officers' dry run)."""
-    rows = StagedRow.objects.filter(batch=batch, is_valid=True, merge_state=MergeState.PENDING)
+    rows = StagedRow.objects.unrestricted("merge: the rows of the batch being merged").filter(
+        batch=batch, is_valid=True, merge_state=MergeState.PENDING
+    )
     if len(batch.region_id) < TOWNSHIP_LENGTH:
         return _preview_routed(batch, rows.order_by("id").values_list("key", "values", "place"))
     rows = rows.values_list("key", "values")

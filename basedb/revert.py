@@ -50,14 +50,18 @@ def _undo(record: Record, action: str, changes: dict) -> dict | None:
 
 
 def _close_conflicts(batch: Batch, acting_user) -> None:
-    Conflict.objects.filter(batch=batch, status=ConflictStatus.OPEN).update(
+    Conflict.objects.unrestricted("revert: the conflicts of the batch being reverted").filter(
+        batch=batch, status=ConflictStatus.OPEN
+    ).update(
         status=ConflictStatus.RESOLVED,
         resolution=Resolution.KEEP_EXISTING,
         resolved_by=acting_user,
         resolved_at=timezone.now(),
         note="批次已撤销",
     )
-    BatchIssue.objects.filter(batch=batch, rule=IssueRule.CONFLICT).delete()
+    BatchIssue.objects.unrestricted("revert: the issues of the batch being reverted").filter(
+        batch=batch, rule=IssueRule.CONFLICT
+    ).delete()
 
 
 @transaction.atomic
@@ -66,15 +70,25 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
     back to 待审核 and its rows to 待入库, so it can be merged again. acting_user None means the system (CLI)."""
     if acting_user is not None and not can(acting_user, Action.REVIEW, batch.region_id, batch.subcategory_code):
         raise PermissionDenied("您没有撤销该批次入库的权限。")
-    run = MergeRun.objects.select_for_update().filter(batch=batch).first()
+    run = (
+        MergeRun.objects.unrestricted("revert: the merge run of the batch being reverted")
+        .select_for_update()
+        .filter(batch=batch)
+        .first()
+    )
     if run is None or run.status == MergeRunStatus.REVERTED:
         raise ValidationError("该批次没有可撤销的入库结果。")
     versions = list(
-        RecordVersion.objects.filter(batch=batch, action__in=UNDONE_ACTIONS)
+        RecordVersion.objects.unrestricted("revert: the versions the batch wrote")
+        .filter(batch=batch, action__in=UNDONE_ACTIONS)
         .order_by("-id")
         .values_list("record_id", "action", "changes")
     )
-    records = Record.objects.select_for_update().in_bulk({v[0] for v in versions})
+    records = (
+        Record.objects.unrestricted("revert: the records the batch changed")
+        .select_for_update()
+        .in_bulk({v[0] for v in versions})
+    )
     result, history, now = RevertResult(), [], timezone.now()
     for record_id, action, changes in versions:  # newest first, so several versions of one record unwind in order
         record = records[record_id]
@@ -98,18 +112,27 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
                 note=f"撤销批次 {batch.pk}",
             )
         )
-    Record.objects.bulk_update(records.values(), ["values", "status", "version", "updated_at"], batch_size=1000)
+    Record.objects.unrestricted("revert: the records the batch changed").bulk_update(
+        records.values(), ["values", "status", "version", "updated_at"], batch_size=1000
+    )
     grid_keys, address_keys = placement_keys()
     refresh_places(v.record_id for v in history if not set(v.changes).isdisjoint(grid_keys + address_keys))
     lock_change_feed()
     RecordVersion.objects.bulk_create(history, batch_size=2000)
     notify_subscribers()
     _close_conflicts(batch, acting_user)
-    StagedRow.objects.filter(batch=batch).update(merge_state=MergeState.PENDING)
+    StagedRow.objects.unrestricted("revert: the rows of the batch being reverted").filter(batch=batch).update(
+        merge_state=MergeState.PENDING
+    )
     run.status = MergeRunStatus.REVERTED
     run.save(update_fields=["status"])
-    before = Batch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
-    Batch.objects.filter(pk=batch.pk).update(
+    before = (
+        Batch.objects.unrestricted("revert: the batch being reverted")
+        .filter(pk=batch.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    Batch.objects.unrestricted("revert: the batch being reverted").filter(pk=batch.pk).update(
         status=BatchStatus.PENDING_REVIEW, created=0, updated=0, unchanged=0, conflicts=0
     )
     record_event(

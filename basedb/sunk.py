@@ -53,8 +53,10 @@ class SunkClass:
 def roster_batch_ids() -> list[int]:
     """The merged rosters: batches of the city or a county (their rows went to townships). Not narrowed by user:
     the versions read from them are (`.restrict` below), and a township never sees the batch itself."""
-    rosters = Batch.objects.alias(length=Length("region_id")).filter(
-        length__lt=TOWNSHIP_LENGTH, status__in=(BatchStatus.MERGED, BatchStatus.MERGING)
+    rosters = (
+        Batch.objects.unrestricted("roster ids only: the versions read from them are restricted")
+        .alias(length=Length("region_id"))
+        .filter(length__lt=TOWNSHIP_LENGTH, status__in=(BatchStatus.MERGED, BatchStatus.MERGING))
     )
     return list(rosters.values_list("pk", flat=True))
 

@@ -116,7 +116,8 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
     versions of all the records are read in one query."""
     versions: dict[int, list[RecordVersion]] = {r.pk: [] for r in records}
     for version in (
-        RecordVersion.objects.filter(record__in=records)
+        RecordVersion.objects.unrestricted("the versions of records already restricted for the user")
+        .filter(record__in=records)
         .select_related("batch__uploaded_by", "acting_user", "region")
         .order_by("record_id", "-version", "-id")
     ):
@@ -136,7 +137,9 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
 def entity_detail(request, public_id: str):
     """The 360° view: one entity's records across subcategories (those the user may view), each with its history,
     and the entities linked to it through reference items. Addressed by the entity's random public id."""
-    entity = get_object_or_404(Entity, public_id=public_id)
+    entity = get_object_or_404(
+        Entity.objects.unrestricted("found by public id, shown only with records in scope"), public_id=public_id
+    )
     records = list(
         Record.objects.restrict(request.user, Action.VIEW)
         .filter(entity=entity)

@@ -191,7 +191,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     subs = {}
     report = {"database": connection.vendor, "prefill": args.prefill}
-    if not (args.reuse and Record.objects.exists()):
+    if not (args.reuse and Record.objects.unrestricted("benchmark").exists()):
         load_divisions()
         load_catalog()
         subs = {s.code: s for s in Subcategory.objects.filter(code__in=("P0101", "P0301"))}
@@ -201,7 +201,7 @@ def main() -> None:
     townships = sorted(Region.objects.townships().values_list("code", flat=True))
     county_townships = [t for t in townships if t.startswith(COUNTY)]
     scope_people = [n for n in range(args.prefill) if townships[n % len(townships)].startswith(COUNTY)]
-    name = f"benchmark-{ApiClient.objects.count() + 1}"
+    name = f"benchmark-{ApiClient.objects.unrestricted('benchmark').count() + 1}"
     client, token = create_client(
         name=name,
         subcategories=list(subs.values()),
@@ -216,7 +216,7 @@ def main() -> None:
         session = requests.Session()
         session.headers["Authorization"] = f"Token {token}"
         base = f"http://127.0.0.1:{args.port}"
-        max_id = Record.objects.order_by("-id").values_list("id", flat=True).first()
+        max_id = Record.objects.unrestricted("benchmark").order_by("-id").values_list("id", flat=True).first()
         report["records_page"] = bench_records(session, base, args.requests, county_townships, max_id)
         report["match"] = bench_match(session, base, args.match_runs, args.match_keys, scope_people)
         report["lookup_overhead"] = bench_lookup_overhead(client, args.match_runs, args.match_keys)

@@ -162,7 +162,7 @@ def run(size: int, database: str, rounds: int, reuse: bool) -> dict:
     load_reports()
     report = {"database": connection.vendor, "persons": size, "as_of": AS_OF.isoformat(), "placed": placed,
               "place_column": PLACE}  # fmt: skip
-    if not (reuse and Entity.objects.count() >= size):
+    if not (reuse and Entity.objects.unrestricted("benchmark").count() >= size):
         report["prefill_seconds"] = round(prefill(size, townships, Subcategory.objects.get(code="P0101").pk, placed), 1)
     definition = definition_of(ReportForm.objects.get(code="population_overview"))
     for name, code in (("city", "3706"), ("township", townships[0])):

@@ -266,7 +266,7 @@ def run(size: int, rows: int, database: str, reuse: bool = False) -> dict:
     ids = dict(Subcategory.objects.values_list("code", "pk"))
     townships = sorted(Region.objects.townships().values_list("code", flat=True))
     report = {"database": connection.vendor, "persons": size, "rows": rows, "as_of": AS_OF.isoformat()}
-    if not (reuse and Entity.objects.count() >= size):
+    if not (reuse and Entity.objects.unrestricted("benchmark").count() >= size):
         report["prefill"] = prefill(size, townships, ids, pg)
     rules = [Rule.objects.get(code=code) for code in PINNED]
     report["full"] = full_evaluation(rules)
@@ -275,7 +275,7 @@ def run(size: int, rows: int, database: str, reuse: bool = False) -> dict:
     report["lists_as_expected"] = all(
         report["full"][code]["steady"]["matched"] == n for code, n in report["expected"].items()
     )
-    last = RecordVersion.objects.aggregate(m=Max("id"))["m"] or 0
+    last = RecordVersion.objects.unrestricted("benchmark").aggregate(m=Max("id"))["m"] or 0
     ChangeCursor.objects.update_or_create(name="default", defaults={"last_version": last})
     for code, make in (("P0101", p0101_people), ("P0307", p0307_people)):
         people = make(size, rows)

@@ -2,12 +2,13 @@ from django.contrib import admin
 
 from regions.audit import record_event
 from regions.choices import AuditVerb
+from regions.scoped_admin import RegionScopedAdmin
 
 from .models import Batch, BatchIssue, RosterPolicy, StagedRow, StagedRowEdit
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(RegionScopedAdmin):
     list_display = ["id", "original_name", "sheet_name", "region", "subcategory", "status", "rows", "invalid",
                     "progress", "uploaded_by", "created_at"]  # fmt: skip
     list_filter = ["status", "subcategory"]
@@ -20,7 +21,7 @@ class BatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(StagedRow)
-class StagedRowAdmin(admin.ModelAdmin):
+class StagedRowAdmin(RegionScopedAdmin):
     list_display = ["batch", "row", "key", "is_valid", "errors", "warnings", "merge_state"]
     list_filter = ["is_valid", "merge_state"]
     search_fields = ["key"]
@@ -28,7 +29,7 @@ class StagedRowAdmin(admin.ModelAdmin):
 
 
 @admin.register(BatchIssue)
-class BatchIssueAdmin(admin.ModelAdmin):
+class BatchIssueAdmin(RegionScopedAdmin):
     list_display = ["batch", "row", "column", "item", "rule", "severity", "message"]
     list_filter = ["rule", "severity"]
     search_fields = ["message", "value", "column"]
@@ -36,7 +37,7 @@ class BatchIssueAdmin(admin.ModelAdmin):
 
 
 @admin.register(StagedRowEdit)
-class StagedRowEditAdmin(admin.ModelAdmin):
+class StagedRowEditAdmin(RegionScopedAdmin):
     list_display = ["staged_row", "item", "old_value", "new_value", "edited_by", "edited_at"]
     raw_id_fields = ["batch", "staged_row", "edited_by"]
 

@@ -106,7 +106,9 @@ def refresh_duplicates(batch: Batch, spec, keys: set, headers: dict, indexes: di
     # Both keys: the fix may have freed its old key (a later holder becomes first) and taken a held one.
     for key in {k for k in keys if k}:
         # An excluded row (排除此行) holds no key: the next holder becomes first, the excluded one loses its error.
-        BatchIssue.objects.filter(staged_row__batch=batch, staged_row__key=key, rule=DUPLICATE_IN_FILE).delete()
+        BatchIssue.objects.unrestricted("cell fix: issues of rows of the batch being fixed").filter(
+            staged_row__batch=batch, staged_row__key=key, rule=DUPLICATE_IN_FILE
+        ).delete()
         holders = list(batch.staged_rows.filter(key=key, excluded_at__isnull=True).order_by("row"))
         BatchIssue.objects.bulk_create(
             BatchIssue(

@@ -192,7 +192,11 @@ def cached_batch_report(batch, *, invalid_only: bool = False) -> bytes:
 def report_filename(batch, *, invalid_only: bool = False) -> str:
     """A download name the township recognises: its own file name with a suffix."""
     stem = Path(batch.original_name or "batch").stem
-    several = batch.sheet_name and type(batch).objects.filter(group=batch.group).count() > 1
+    several = (
+        batch.sheet_name
+        and type(batch).objects.unrestricted("the sheets of the batch's own upload").filter(group=batch.group).count()
+        > 1
+    )
     sheet = f"_{batch.sheet_name}" if several else ""  # one report per sheet of a multi-sheet workbook
     return f"{stem}{sheet}_{'有误的行' if invalid_only else '批注版'}.xlsx"
 

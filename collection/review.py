@@ -83,7 +83,9 @@ def _require_reviewable(batch: Batch) -> None:
 @transaction.atomic
 def submit_batch(batch: Batch, *, acting_user) -> Batch:
     """A collector of the township resubmits a returned batch after fixing it: back to 待修正 or 待审核."""
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    batch = (
+        Batch.objects.unrestricted("review: lock the batch the caller authorised").select_for_update().get(pk=batch.pk)
+    )
     _require(acting_user, Action.UPLOAD, batch, "只有本乡镇（街道）的采集员可以重新提交该批次。")
     if batch.status != BatchStatus.RETURNED:
         raise ValidationError(f"批次当前状态为“{batch.get_status_display()}”，无需重新提交。")
@@ -108,7 +110,7 @@ def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     A batch of more than APPROVE_INLINE_MAX_ROWS valid rows (or `background=True`) is marked 入库中 and merged by the
     background worker instead; None is returned then. Approving a batch left 入库中 by a dead worker resumes it.
     """
-    batch = Batch.objects.get(pk=batch.pk)
+    batch = Batch.objects.unrestricted("review: reread the batch the caller authorised").get(pk=batch.pk)
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     if batch.status not in APPROVABLE_STATUSES:
         _require_reviewable(batch)
@@ -138,7 +140,9 @@ def merge_approved(batch: Batch, *, acting_user):
 
 @transaction.atomic
 def _queue_merge(batch: Batch, acting_user) -> None:
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    batch = (
+        Batch.objects.unrestricted("review: lock the batch the caller authorised").select_for_update().get(pk=batch.pk)
+    )
     if batch.status not in APPROVABLE_STATUSES:
         _require_reviewable(batch)
     before = batch.status
@@ -156,7 +160,9 @@ def return_batch(batch: Batch, *, acting_user, reason: str) -> Batch:
     reason = (reason or "").strip()[:MAX_REASON]
     if not reason:
         raise ValidationError("退回时须填写退回原因。")
-    batch = Batch.objects.select_for_update().get(pk=batch.pk)
+    batch = (
+        Batch.objects.unrestricted("review: lock the batch the caller authorised").select_for_update().get(pk=batch.pk)
+    )
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     _require_reviewable(batch)
     before = batch.status

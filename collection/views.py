@@ -156,8 +156,18 @@ def _rows_page(request, batch: Batch, rows_form: RowFilterForm, search: rowsearc
     page.object_list = list(page.object_list)
     prefetch_related_objects(
         page.object_list,
-        Prefetch("issues", BatchIssue.objects.order_by("column_index", "id")),
-        Prefetch("edits", StagedRowEdit.objects.select_related("edited_by")),
+        Prefetch(
+            "issues",
+            BatchIssue.objects.unrestricted("issues of batches on a page already restricted").order_by(
+                "column_index", "id"
+            ),
+        ),
+        Prefetch(
+            "edits",
+            StagedRowEdit.objects.unrestricted("edits of batches on a page already restricted").select_related(
+                "edited_by"
+            ),
+        ),
     )
     users = {u.pk: u for u in _users({r.excluded_by_id for r in page.object_list} - {None})}
     for row in page.object_list:

@@ -309,6 +309,12 @@ if PRODUCTION:
         # Preloading is a public, hard-to-undo commitment of an internet domain; intranet hosts cannot use it.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# A queryset of a region-owned model read without .restrict(user, action) or .unrestricted("reason")
+# (regions/scoping.py): "raise" (the default under DEBUG and in the test suite) or "log" an error.
+REGION_SCOPE_ENFORCEMENT = env_str("REGION_SCOPE_ENFORCEMENT", "raise" if DEBUG else "log")
+if REGION_SCOPE_ENFORCEMENT not in {"raise", "log"}:
+    raise ImproperlyConfigured(f"REGION_SCOPE_ENFORCEMENT must be raise or log, got {REGION_SCOPE_ENFORCEMENT!r}")
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

@@ -77,7 +77,11 @@ def kind_counts(user, region: Region) -> dict[str, int]:
 def area_entities(user, region: Region, kind: str):
     """The entities of `kind` with an active record placed in the area, by name."""
     ids = area_records(user, region).filter(entity__kind=kind).values("entity_id")
-    return Entity.objects.filter(pk__in=Subquery(ids), kind=kind).order_by("display_name", "id")
+    return (
+        Entity.objects.unrestricted("the entities of records restricted to the area (the subquery)")
+        .filter(pk__in=Subquery(ids), kind=kind)
+        .order_by("display_name", "id")
+    )
 
 
 def looks_like_id(text: str) -> bool:
@@ -97,7 +101,11 @@ def search(user, region: Region, text: str, limit: int = 50) -> list[Entity]:
     else:
         records = records.filter(entity__display_name__startswith=text)
     ids = records.values("entity_id")
-    return list(Entity.objects.filter(pk__in=Subquery(ids)).order_by("kind", "display_name", "id")[:limit])
+    return list(
+        Entity.objects.unrestricted("the entities of records restricted to the area (the subquery)")
+        .filter(pk__in=Subquery(ids))
+        .order_by("kind", "display_name", "id")[:limit]
+    )
 
 
 def masked_name(entity: Entity) -> str:

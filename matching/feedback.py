@@ -62,7 +62,12 @@ def give_feedback(entry: WorkEntry, *, status: str, acting_user, fact: Fact | No
 
     entered: the values the fact asks for (e.g. {"death_date": "2026-05-01"}). Raises PermissionDenied outside the
     user's township and ValidationError (Chinese) for an incomplete finding."""
-    entry = WorkEntry.objects.select_for_update(of=("self",)).select_related("rule__subject", "record").get(pk=entry.pk)
+    entry = (
+        WorkEntry.objects.unrestricted("feedback: lock the entry the caller authorised")
+        .select_for_update(of=("self",))
+        .select_related("rule__subject", "record")
+        .get(pk=entry.pk)
+    )
     before, entered = entry.status, entered or {}
     fact = fact if status == EntryStatus.REFUTED else None
     _check(entry, status, fact, entered, acting_user)

@@ -38,7 +38,10 @@ def _changed_entities(cursor, first: int, last: int) -> None:
 def _affected_rules(first: int, last: int) -> list[tuple[Rule, object]]:
     """Active rules reading at least one subcategory changed in (first, last], with their definitions."""
     changed_ids = set(
-        RecordVersion.objects.filter(id__gt=first, id__lte=last).values_list("subcategory_id", flat=True).distinct()
+        RecordVersion.objects.unrestricted("background: the change feed of every region")
+        .filter(id__gt=first, id__lte=last)
+        .values_list("subcategory_id", flat=True)
+        .distinct()
     )
     changed = set(Subcategory.objects.filter(pk__in=changed_ids).values_list("code", flat=True))
     specs, facts = current_specs(), fact_codes()
@@ -55,7 +58,12 @@ def reevaluate_changes(*, as_of=None) -> list[EvaluationRun]:
     with transaction.atomic():
         state, _ = ChangeCursor.objects.select_for_update().get_or_create(name="default")
         first = state.last_version
-        last = RecordVersion.objects.aggregate(last=Max("id"))["last"] or 0
+        last = (
+            RecordVersion.objects.unrestricted("background: the change feed's position").aggregate(last=Max("id"))[
+                "last"
+            ]
+            or 0
+        )
         if last <= first:
             return []
         runs = []

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from .choices import Action, DepartmentRole, Role
 from .models import prefix_bounds
+from .scoping import RegionScopedQuerySet
 
 # Which roles allow which action; platform administrators may do everything in their subtree.
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -201,17 +202,13 @@ def restrict(queryset: models.QuerySet, user, action: str = Action.VIEW, field: 
     department_field = getattr(queryset.model, "DEPARTMENT_FIELD", None) if own_field else None
     field = field or model_field
     column = field if field == "code" or field.endswith("_id") or "__" in field else f"{field}_id"
-    return queryset.filter(region_q(scope_for(user, action), column, subcategory_field, department_field))
+    restricted = queryset.filter(region_q(scope_for(user, action), column, subcategory_field, department_field))
+    if isinstance(restricted, RegionScopedQuerySet):
+        restricted._region_scope = action
+    return restricted
 
 
 def department_regions(user, action: str, subcategory: str | None = None) -> tuple[str, ...]:
     """The region codes where `user` holds a department grant for `action` (for `subcategory` when given): where a
     department user may upload a city- or county-wide file."""
     return tuple(p for p, codes in scope_for(user, action).limited if subcategory is None or subcategory in codes)
-
-
-class RegionScopedQuerySet(models.QuerySet):
-    """Base queryset of every region-owned model: `.restrict(user, action)` is the only way views narrow."""
-
-    def restrict(self, user, action: str = Action.VIEW) -> "RegionScopedQuerySet":
-        return restrict(self, user, action)

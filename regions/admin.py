@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .choices import RegionLevel
+from .choices import Action, RegionLevel
 from .departments import subcategories_of
 from .models import ApiToken, AuditEvent, Department, DepartmentMembership, Region, RegionRole
 from .roles import (
@@ -14,6 +14,7 @@ from .roles import (
     record_role_change,
     record_role_removal,
 )
+from .scoped_admin import RegionScopedAdmin
 from .tokens import revoke_user_token
 
 
@@ -192,9 +193,11 @@ class PlatformUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RegionScopedAdmin):
     """The audit trail, read-only (the 操作记录 page at /regions/audit/ is the place to search it): events are
     written by the actions themselves and never changed or deleted."""
+
+    scope_action = Action.AUDIT
 
     list_display = ["created_at", "actor_kind", "actor_label", "verb", "object_type", "object_label", "region"]
     list_filter = ["verb", "actor_kind"]

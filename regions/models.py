@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from .choices import CODE_LENGTH_LEVEL, ActorKind, AuditVerb, DepartmentRole, RegionLevel, Role
+from .scoping import RegionScopedQuerySet
 
 
 def prefix_bounds(code: str) -> tuple[str, str]:
@@ -24,7 +25,7 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(level=RegionLevel.TOWNSHIP)
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(RegionScopedQuerySet):
     def restrict(self, user, action: str = "audit") -> "AuditEventQuerySet":
         """The events of the regions `user` may audit (regions.access decides)."""
         from .access import restrict

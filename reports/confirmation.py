@@ -55,7 +55,11 @@ def confirm_report(form: ReportForm, report: FilledReport, *, acting_user, notes
     if shown is not None and shown != digest:
         raise ValidationError("报表数据在您查看后已有变化，请核对最新数值后再确认上报。")
     ReportForm.objects.select_for_update().get(pk=form.pk)  # one confirmation of a form at a time: numbers in order
-    previous = Submission.objects.filter(form=form, region_id=region, as_of=report.as_of).aggregate(n=Max("number"))
+    previous = (
+        Submission.objects.unrestricted("confirmation: numbering after may_confirm")
+        .filter(form=form, region_id=region, as_of=report.as_of)
+        .aggregate(n=Max("number"))
+    )
     table = table_of(report)
     submission = Submission.objects.create(
         form=form, form_version=form.versions.get(version=form.version), region_id=region, as_of=report.as_of,

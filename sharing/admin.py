@@ -2,12 +2,13 @@ from django.contrib import admin
 
 from regions.audit import record_event
 from regions.choices import AuditVerb
+from regions.scoped_admin import RegionScopedAdmin
 
 from .models import AccessLog, ApiClient, ClientAuditEvent, Webhook, WebhookDelivery
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(RegionScopedAdmin):
     """Read-mostly: tokens are issued, rotated and revoked through sharing.clients (the 数据共享 pages or the CLI)."""
 
     list_display = ("name", "department", "region", "max_sensitivity", "rate_limit", "enabled", "expires_at",

@@ -34,7 +34,7 @@ class ApiClientForm(forms.Form):
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
-        if ApiClient.objects.filter(name=name).exists():
+        if ApiClient.objects.unrestricted("client names are unique across regions").filter(name=name).exists():
             raise forms.ValidationError("该名称已被使用")
         return name
 

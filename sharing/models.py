@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from regions.access import RegionScopedQuerySet
+
 from .choices import ClientAction, DeliveryStatus, Sensitivity
 
 
@@ -39,6 +41,8 @@ class ApiClient(models.Model):
     # Set by sharing.lookups when a request looks like enumeration of ID numbers; cleared by an administrator.
     flagged_at = models.DateTimeField("异常标记时间", null=True, blank=True)
     flag_reason = models.CharField("异常标记原因", max_length=300, blank=True, default="")
+
+    objects = RegionScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "接入方"

@@ -131,8 +131,16 @@ def records_page(
 def find_entity(*, kind: str | None = None, key: str | None = None, public_id: str | None = None) -> Entity | None:
     """The entity named by (kind, key) — a POST look-up — or by its public id (GET /entities/{id}/), if any."""
     if public_id is not None:
-        return Entity.objects.filter(public_id=public_id).first()
-    return Entity.objects.filter(kind=kind, key=entity_key(key)).first()
+        return (
+            Entity.objects.unrestricted("API look-up: its records are restricted after, none -> 404")
+            .filter(public_id=public_id)
+            .first()
+        )
+    return (
+        Entity.objects.unrestricted("API look-up: its records are restricted after, none -> 404")
+        .filter(kind=kind, key=entity_key(key))
+        .first()
+    )
 
 
 def entity_detail(user, entity: Entity | None, *, kind_sent: str | None = None) -> Read:

@@ -26,7 +26,10 @@ Writing tests
   test loaded or cleared.
 """
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
@@ -45,6 +48,11 @@ OTHER_COUNTY = "370611"
 PASSWORD = "Test-pass-2026!"
 VILLAGE_A, GRID_A, GRID_A2 = "370602002901", "370602002901001", "370602002902002"
 VILLAGE_B, GRID_B = "370602001901", "370602001901001"
+
+# Unscoped reads of region-owned models raise in the suite; querysets built by the test modules themselves (assertions
+# reading the database) are exempt, those built by the project code under test are not (regions/scoping.py).
+settings.REGION_SCOPE_ENFORCEMENT = "raise"
+settings.REGION_SCOPE_TEST_CALLERS = (str(Path(__file__).resolve().parent) + "/",)
 
 # Filled by django_db_setup: the db blocker, the catalog's LoadReport, the spec-cache entry of the real catalog.
 _session: dict = {}

@@ -18,7 +18,9 @@ class Command(AuditedCommand):
         parser.add_argument("--revoke", action="store_true")
 
     def handle(self, *args, **options):
-        client = ApiClient.objects.filter(name=options["client"]).first()
+        client = (
+            ApiClient.objects.unrestricted("CLI: the operator names the client").filter(name=options["client"]).first()
+        )
         rule = Rule.objects.filter(code=options["rule"]).first()
         if client is None or rule is None:
             raise CommandError(f"没有接入方“{options['client']}”或规则 {options['rule']}")

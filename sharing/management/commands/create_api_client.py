@@ -36,7 +36,7 @@ class Command(AuditedCommand):
             raise CommandError(f"未知的子类：{'、'.join(missing) or '（未指定）'}")
         if not Region.objects.filter(pk=options["region"]).exists():
             raise CommandError(f"未知的行政区划代码：{options['region']}")
-        if ApiClient.objects.filter(name=options["name"]).exists():
+        if ApiClient.objects.unrestricted("CLI: client names are unique").filter(name=options["name"]).exists():
             raise CommandError(f"接入方“{options['name']}”已存在")
         if options["rate_limit"] < 1:
             raise CommandError("--rate-limit 应为正整数")
