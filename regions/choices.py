@@ -89,6 +89,8 @@ class AuditVerb(models.TextChoices):
     CHANGE_CLIENT = "change_client", "修改接入方"
     ROTATE_CLIENT_TOKEN = "rotate_client_token", "更换接入方令牌"
     REVOKE_CLIENT = "revoke_client", "吊销接入方"
+    REGISTER_WEBHOOK = "register_webhook", "登记回调地址"
+    DELETE_WEBHOOK = "delete_webhook", "删除回调地址"
     ISSUE_TOKEN = "issue_token", "签发用户令牌"
     REVOKE_TOKEN = "revoke_token", "吊销用户令牌"
     REVEAL = "reveal", "查看个人信息明文"

@@ -5,7 +5,9 @@ logs reads of personal data (sharing.accesslog) when the response is finalised.
 """
 
 from datetime import datetime, time
+from urllib.parse import urlsplit
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -20,7 +22,8 @@ from rest_framework.views import APIView
 from catalog.choices import EntityKind
 from grassroots.api import ApiError
 from grassroots.replica import replica_reads
-from regions.choices import CODE_LENGTH_LEVEL
+from regions.audit import record_event
+from regions.choices import CODE_LENGTH_LEVEL, AuditVerb
 
 from .. import lookups, reads, webhooks
 from ..accesslog import log_access
@@ -347,7 +350,9 @@ class WebhookListView(ClientApiView):
     def post(self, request):
         serializer = s.WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        webhook, secret = webhooks.register_webhook(request.user.api_client, serializer.validated_data["url"])
+        with transaction.atomic():
+            webhook, secret = webhooks.register_webhook(request.user.api_client, serializer.validated_data["url"])
+            _record_webhook(AuditVerb.REGISTER_WEBHOOK, request.user, webhook)
         return Response(_webhook_body(webhook, secret), status=status.HTTP_201_CREATED)
 
 
@@ -356,8 +361,19 @@ class WebhookDetailView(ClientApiView):
 
     @extend_schema(summary="删除回调地址", responses={204: None, **ERRORS})
     def delete(self, request, pk: int):
-        get_object_or_404(request.user.api_client.webhooks, pk=pk).delete()
+        webhook = get_object_or_404(request.user.api_client.webhooks, pk=pk)
+        with transaction.atomic():
+            _record_webhook(AuditVerb.DELETE_WEBHOOK, request.user, webhook)
+            webhook.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _record_webhook(verb: str, principal, webhook: Webhook) -> None:
+    """Where the client's data will be sent, in the audit trail: the host only (a URL's path or query may hold a
+    secret). Recorded here, not in sharing.webhooks, while that module is being reworked (issue 11 item 15)."""
+    client = principal.api_client
+    record_event(verb, actor=principal, obj=webhook, region=client.region_id, label=f"接入方 {client.name} 的回调地址",
+                 after={"host": urlsplit(webhook.url).hostname})  # fmt: skip
 
 
 class WebhookDeliveryListView(ClientApiView):

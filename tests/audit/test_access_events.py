@@ -178,3 +178,18 @@ def test_a_roster_policy_changed_in_the_admin_is_a_recorded_department_setting(c
     (event,) = events(AuditVerb.CHANGE_DEPARTMENT)
     assert (event.actor_user, event.region_id, event.after) == (superuser, "3706", {"merge_directly": True})
     assert event.object_label == "部门名单入库方式 P0307" and event.before is None
+
+
+def test_a_clients_webhook_registered_and_deleted_through_the_api_is_recorded_with_the_client(settings):
+    from tests.sharing.conftest import http
+
+    settings.SHARING_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # a loopback receiver, as tests/sharing allows
+    api_client, token = make_client()
+    api = http(token)
+    response = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/hook?key=s3cret"}, format="json")
+    assert response.status_code == 201, response.json()
+    assert api.delete(f"/api/v1/webhooks/{response.json()['id']}/").status_code == 204
+    registered, deleted = events(AuditVerb.REGISTER_WEBHOOK) + events(AuditVerb.DELETE_WEBHOOK)
+    for event in (registered, deleted):
+        assert (event.actor_kind, event.actor_client_id, event.region_id) == (ActorKind.CLIENT, api_client.pk, COUNTY_A)
+        assert event.after == {"host": "127.0.0.1"}
