@@ -1,0 +1,54 @@
+"""Generated permission tests of the base-database pages not covered elsewhere: a record's page, the conflict list
+and resolution, reverting a merged batch, the pre-filled template (核对式采集) and the posted search.
+
+A record belongs to its place (the township here); conflicts and reverts are a data officer's work in a county
+covering both townships. Objects outside the user's regions answer 404; the POST actions answer with a redirect."""
+
+from basedb.merge import merge_batch
+from regions.choices import Role
+from tests.basedb.conftest import person, staged_batch
+from tests.conftest import COUNTY_A, OTHER_COUNTY, TOWNSHIP_A, TOWNSHIP_B
+from tests.permissions.harness import Case, permission_tests
+
+VIEWERS = {"county_officer": 200, "other_county_officer": 404, "city_officer": 200, "platform_admin": 200}
+OFFICER = {"role": Role.OFFICER, "region": COUNTY_A, "other_region": OTHER_COUNTY, "wrong_role": Role.COLLECTOR,
+           "extra": {"city_officer": 200, "platform_admin": 200}}  # fmt: skip
+EVERYONE = {"wrong_role_status": 200, "other_region_status": 200}
+
+
+def record(ctx):
+    from basedb.models import Record
+
+    merge_batch(staged_batch(ctx.region, [person(1)]), acting_user=None)
+    return f"/basedb/records/{Record.objects.get(region_id=ctx.region).pk}/"
+
+
+def conflict(ctx):
+    from basedb.models import Conflict
+
+    merge_batch(staged_batch(TOWNSHIP_B, [person(1)]), acting_user=None)
+    merge_batch(staged_batch(TOWNSHIP_A, [person(1, phone="13700000000")]), acting_user=None)
+    return f"/basedb/conflicts/{Conflict.objects.get().pk}/resolve"
+
+
+def merged_batch(ctx):
+    batch = staged_batch(TOWNSHIP_A, [person(2)])
+    merge_batch(batch, acting_user=None)
+    return f"/basedb/batches/{batch.pk}/revert"
+
+
+def officer(name: str, url, **kwargs) -> Case:
+    return Case(name, url, **(OFFICER | kwargs))
+
+
+test_basedb_page_permissions = permission_tests(
+    Case("record page", record, extra=VIEWERS),
+    officer("conflict list", lambda ctx: "/basedb/conflicts/", other_region_status=200, wrong_role_status=200),
+    officer("resolve a conflict", conflict, method="post", own_region=302,
+            extra={"city_officer": 302, "platform_admin": 302}),
+    officer("revert a batch", merged_batch, method="post", own_region=302,
+            extra={"city_officer": 302, "platform_admin": 302}),
+    Case("pre-filled template form", lambda ctx: "/basedb/patch/", **EVERYONE),
+    Case("posted search", lambda ctx: "/basedb/search/", method="post", data={"q": "张"}, own_region=302,
+         wrong_role_status=302, other_region_status=302),
+)  # fmt: skip
