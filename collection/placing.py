@@ -1,7 +1,8 @@
 """Placing the rows of a batch as they are verified: each row gets the lowest region its grid and address items name
 (regions/placement.py), stored with the staged row (`place`) and given by the merge to the record it creates.
 
-A grid that belongs to another township is a warning (the row is still the uploading township's); for an upload of
+A grid (or, without one, a location address) that belongs to another township is a warning (the row is still the
+uploading township's); for an upload of
 a village (a village collector's), a grid outside the village is an error: the row is not the village's to report.
 """
 
@@ -10,10 +11,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from catalog.spec import TableSpec
+from catalog.spec import LOCATION_ROLE, TableSpec
 from regions.placement import Placer
 
-from .pipeline.types import ERROR, GRID_ELSEWHERE, GRID_OUTSIDE, WARNING, Issue, VerifiedChunk
+from .pipeline.types import ADDRESS_ELSEWHERE, ERROR, GRID_ELSEWHERE, GRID_OUTSIDE, WARNING, Issue, VerifiedChunk
 
 PLACE_COLUMN = "_place"
 
@@ -31,6 +32,11 @@ def grid_outside_message(text: str, floor_name: str) -> str:
         f"所属网格“{text}”不在{floor_name}，本村（社区）只能上报本村（社区）的数据："
         "请核对所属网格，或交由乡镇（街道）上报"
     )
+
+
+def address_elsewhere_message(text: str, township: tuple[str, str]) -> str:
+    code, name = township
+    return f"地址“{text}”在{name}（{code}），不在本乡镇（街道）。请核对地址；若确在{name}，请由{name}上报"
 
 
 def _first_filled(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series | None:
@@ -52,6 +58,7 @@ class RowPlacer:
     def __init__(self, spec: TableSpec, township, *, floor: str | None = None, floor_name: str = "",
                  column_map: dict | None = None, placer: Placer | None = None):  # fmt: skip
         self.grid_keys, self.address_keys = spec.placement_keys
+        self.location_keys = spec.keys_with_role(LOCATION_ROLE)
         self.township, self.floor, self.floor_name = township, floor, floor_name or floor or ""
         self.columns = column_map or {}
         self.names = {item.key: item.name for item in spec.items}
@@ -67,7 +74,7 @@ class RowPlacer:
         written = grids if grids is not None else np.full(len(frame), None, dtype=object)
         placement = self.placer.place(townships, written, addresses, floor=self.floor)
         frame = frame.assign(**{PLACE_COLUMN: placement.places})
-        issues = self._issues(frame, grids, placement)
+        issues = self._issues(frame, grids, placement) + self._address_issues(frame, placement, grids)
         if any(i.severity == ERROR for i in issues):
             frame["_valid"] = frame["_valid"].to_numpy() & ~placement.outside
         merged = sorted([*chunk.issues, *issues], key=lambda i: (i.row or 0, i.column_index or 0))
@@ -93,6 +100,29 @@ class RowPlacer:
                       message=message, value=text, column_index=index.get("index"))
             )  # fmt: skip
         return issues
+
+    def _address_issues(self, frame: pd.DataFrame, placement, grids: pd.Series | None) -> list[Issue]:
+        """Warnings for a location address naming another township (a row whose grid already says so is warned
+        once, by its grid); each distinct address is looked at once. Ordinary township batches only."""
+        if not isinstance(self.township, str) or self.floor:
+            return []
+        key = next((k for k in self.location_keys if k in frame.columns), None)
+        if key is None:
+            return []
+        texts = frame[key].to_numpy(dtype=object)
+        filled = pd.notna(texts) & (texts != "")
+        if grids is not None:
+            filled &= pd.isna(placement.foreign)
+        codes, distinct = pd.factorize(pd.Series(texts[filled]).astype(str))
+        elsewhere = np.array([self.placer.township_named(self.township, t) for t in distinct] + [None], dtype=object)
+        column, index = self.columns.get(key, {}).get("header", self.names.get(key, key)), self.columns.get(key, {})
+        rows, found = frame["_row"].to_numpy()[filled], elsewhere[codes]
+        return [
+            Issue(row=int(row), column=column, item=key, rule=ADDRESS_ELSEWHERE, severity=WARNING,
+                  message=address_elsewhere_message(str(text), other), value=str(text), column_index=index.get("index"))
+            for row, text, other in zip(rows, texts[filled], found, strict=True)
+            if other is not None
+        ]  # fmt: skip
 
 
 def _deeper(place, named):

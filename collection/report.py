@@ -62,6 +62,7 @@ RULE_LABELS = {
     "grid_elsewhere": "网格属其他乡镇",
     "grid_outside": "网格不在本村（社区）",
     "region_unresolved": "无法确定所属乡镇",
+    "address_elsewhere": "地址属其他乡镇",
 }
 SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正"}
 

@@ -281,6 +281,12 @@ class Placer:
                 return code, name
         return None
 
+    def township_named(self, township: str, text: str) -> tuple[str, str] | None:
+        """The other township (code, name) an address written in `township` starts with (after the province, the
+        city and a county name), if any: "芝罘区向阳街道…" written for 东山街道 names 向阳街道."""
+        found = self._other_townships(self.index(township), canonical(text))
+        return (found[0][0], found[0][1]) if found else None
+
     def _other_townships(self, index: PlaceIndex, form: str) -> list[tuple[str, str, str]]:
         """(code, name, the text after its name) of the other townships whose name the written form starts with,
         after the province, the city and a county name."""

@@ -54,3 +54,22 @@ def test_a_dry_run_reports_the_other_townships_grid(tmp_path):
     path = write_xlsx(tmp_path / "dry.xlsx", rows, HEADERS)
     (summary,) = intake.dry_run(path, original_name=path.name, region_code=TOWNSHIP_A)
     assert [i["rule"] for i in summary["issues"]] == ["grid_elsewhere"]
+
+
+def test_a_current_address_in_another_township_is_a_warning_naming_it(client, collector_a, tmp_path):
+    from django.urls import reverse
+
+    from collection.models import Batch, BatchIssue
+    from regions.models import Region
+    from tests.collection.batch_fixtures import P0101_ROWS, write_xlsx
+
+    other = Region.objects.filter(code__startswith="370602", level="township").exclude(code="370602002").first()
+    rows = [list(r) for r in P0101_ROWS]
+    rows[1][7] = f"烟台市芝罘区{other.name}某路1号"  # Excel row 3: where the person lives is another township
+    client.force_login(collector_a)
+    with open(write_xlsx(tmp_path / "a.xlsx", rows), "rb") as fh:
+        client.post(reverse("collection:batch_upload"), {"file": fh, "region": "370602002"})
+    batch = Batch.objects.get()
+    (issue,) = BatchIssue.objects.filter(batch=batch, rule="address_elsewhere")
+    assert issue.row == 3 and issue.severity == "warning" and other.name in issue.message
+    assert batch.invalid == 0
