@@ -315,7 +315,7 @@ class MergeRun(models.Model):
     """The merge of one batch: its checkpoint (last staged row id merged), counts and state, so a killed merge
     resumes where it stopped and finishes exactly once."""
 
-    REGION_FIELD = "batch__region"
+    REGION_FIELD = "batch__owner"
     SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.OneToOneField(

@@ -75,7 +75,7 @@ def editable_spec(batch: Batch, user):
 
     if batch.status not in EDITABLE_STATUSES:
         raise FixRefused(f"批次当前状态为“{batch.get_status_display()}”，不能再修改数据。")
-    if user is not None and not can(user, Action.UPLOAD, batch.region_id, batch.subcategory_code):
+    if user is not None and not can(user, Action.UPLOAD, batch.owner_id, batch.subcategory_code):
         raise FixRefused("您没有修改该批次数据的权限。")
     return build_table_spec(batch.subcategory_code)
 

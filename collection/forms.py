@@ -3,8 +3,8 @@
 from django import forms
 from django.db.models import Q
 
-from regions.access import department_regions, restrict
-from regions.choices import Action, RegionLevel
+from regions.access import department_regions, restrict, scope_for
+from regions.choices import LEVEL_CODE_LENGTH, Action, RegionLevel
 from regions.models import Region
 
 from .choices import BatchStatus, IssueRule, Severity
@@ -31,12 +31,22 @@ def department_area_choices(user) -> list[tuple[str, str]]:
     return [(r.code, f"{r.name}（{r.code}）· {scope[r.level]}名单，按乡镇（街道）分发") for r in areas.order_by("code")]
 
 
+def upload_choices(user) -> list[tuple[str, str]]:
+    """Where `user` may upload: its townships, and the villages (村/社区) it holds a collector's role in."""
+    held = [p for p in scope_for(user, Action.UPLOAD).prefixes if len(p) == VILLAGE_LENGTH]
+    villages = Region.objects.filter(code__in=held, level=RegionLevel.VILLAGE).select_related("parent")
+    return [*township_choices(user), *((v.code, f"{v.parent.name}{v.name}（{v.code}）") for v in villages)]
+
+
 def subcategory_choices() -> list[tuple[str, str]]:
     """Active subcategories of the catalog, for choosing one instead of automatic recognition (one query)."""
     from catalog.models import Subcategory
 
     subcategories = Subcategory.objects.filter(is_active=True).order_by("order", "code").values_list("code", "name")
     return [(code, f"{code} {name}") for code, name in subcategories]
+
+
+VILLAGE_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.VILLAGE]
 
 
 class UploadForm(forms.Form):
@@ -53,7 +63,7 @@ class UploadForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         areas = department_area_choices(user)
-        self.fields["region"].choices = township_choices(user) + areas
+        self.fields["region"].choices = upload_choices(user) + areas
         if areas:
             self.fields["region"].label = "上报区划"
         if len(self.fields["region"].choices) == 1:

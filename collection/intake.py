@@ -46,27 +46,32 @@ class IntakeRefused(RejectedFile):
     """
 
 
-def township_for_upload(region_code: str, user=None) -> Region:
-    """The township `region_code` names, if `user` may upload there (user None: system/automation, allowed)."""
-    region = Region.objects.filter(code=str(region_code or "").strip()).first()
+def upload_owner(region_code: str, user=None) -> tuple[Region, Region]:
+    """(township, owner) of an upload for `region_code`: a township reports for itself; a village (村/社区) reports
+    its own rows (its collector's upload), in its township. IntakeRefused when `user` may not upload there (user
+    None: system/automation, allowed)."""
+    region = Region.objects.filter(code=str(region_code or "").strip()).select_related("parent").first()
     if region is None:
         raise IntakeRefused(f"区划代码 {region_code} 不存在，请填写9位乡镇（街道）代码。", code="invalid_region")
-    if region.level != RegionLevel.TOWNSHIP:
+    village = region.level == RegionLevel.VILLAGE
+    if region.level != RegionLevel.TOWNSHIP and not village:
         raise IntakeRefused(
-            f"{region.name}（{region.code}）不是乡镇（街道）。数据按乡镇（街道）上报，请填写9位乡镇（街道）代码。",
+            f"{region.name}（{region.code}）不是乡镇（街道）。数据按乡镇（街道）上报，请填写9位乡镇（街道）代码"
+            "（村、社区采集员填写本村、社区的12位代码）。",
             code="invalid_region",
         )
     if user is not None and not can(user, Action.UPLOAD, region.code):
         raise IntakeRefused(f"您没有在{region.name}（{region.code}）上报数据的权限。", code="forbidden_region")
-    return region
+    return (region.parent if village else region), region
 
 
-def region_for_upload(region_code: str, user=None) -> Region:
-    """The township, or for a department's roster the city or county (数据下沉: rows routed to townships), that
-    `region_code` names, if `user` may upload there (None: system/automation, allowed)."""
+def region_for_upload(region_code: str, user=None) -> tuple[Region, Region]:
+    """(region, owner) of an upload: the township, or for a department's roster the city or county (数据下沉: rows
+    routed to townships), that `region_code` names, if `user` may upload there (None: system/automation, allowed);
+    the owner is the region itself, or the village of a village collector's upload (upload_owner)."""
     code = str(region_code or "").strip()
     if not is_area_level(code):
-        return township_for_upload(code, user)
+        return upload_owner(code, user)
     region = Region.objects.filter(code=code).first()
     if region is None:
         raise IntakeRefused(f"区划代码 {region_code} 不存在，请填写区划代码。", code="invalid_region")
@@ -76,7 +81,7 @@ def region_for_upload(region_code: str, user=None) -> Region:
             "乡镇（街道）请填写9位乡镇（街道）代码。",
             code="invalid_region",
         )
-    return region
+    return region, region
 
 
 def department_regions_covering(user, code: str) -> list[str]:
@@ -149,14 +154,14 @@ def create_batches(
     already (a correction of a placed record, collection.corrections), `user` is only who uploads.
     """
     user_check = None if authorised else user
-    region = region_for_upload(region_code, user_check)
+    region, owner = region_for_upload(region_code, user_check)
     with local_copy(path_or_uploaded_file, original_name) as (path, sha256, size):
         workbook, recognitions = _recognise(path, original_name, subcategory, ahead)
-        authorise_tables(user_check, region, recognitions)
+        authorise_tables(user_check, owner, recognitions)
         recognitions = prepared(region.code, recognitions)
         name = store_file(path, sha256, original_name)
     try:
-        batches = _create_batch_rows(recognitions, name, original_name, sha256, size, region, user)
+        batches = _create_batch_rows(recognitions, name, original_name, sha256, size, (region, owner), user)
     except Exception:
         # The stored file may be an earlier upload's (same sha256): delete it only when no batch names it.
         if (
@@ -173,13 +178,14 @@ def create_batches(
 
 
 @transaction.atomic
-def _create_batch_rows(recognitions, name, original_name, sha256, size, region, user) -> list[Batch]:
+def _create_batch_rows(recognitions, name, original_name, sha256, size, regions, user) -> list[Batch]:
     from catalog.models import Subcategory
     from catalog.specs_build import current_version
 
     version = current_version()
     subcategories = Subcategory.objects.in_bulk([r.spec.code for r in recognitions], field_name="code")
     group = uuid.uuid4()  # the sheets of one upload: listed, reported and fixed together
+    region, owner = regions
     batches = []
     for recognition in recognitions:
         batch = Batch(
@@ -188,6 +194,7 @@ def _create_batch_rows(recognitions, name, original_name, sha256, size, region, 
             size_bytes=size,
             uploaded_by=user,
             region=region,
+            owner=owner,
             subcategory=subcategories[recognition.spec.code],
             catalog_version=version,
             sheet_name=recognition.sheet_name[:100],
@@ -260,14 +267,16 @@ def verify_batch(batch: Batch) -> Batch:
 def batch_placer(batch: Batch, spec):
     """The RowPlacer of a batch's rows (collection/placing.py): in its township, with the columns of its file; for a
     department's roster, a RoutedPlacer (each row routed to its township first, collection/routing.py)."""
-    return row_placer(spec, batch.region_id, batch.column_map)
+    return row_placer(spec, batch.region_id, batch.column_map, batch.owner)
 
 
-def row_placer(spec, region_code: str, columns: dict):
+def row_placer(spec, region_code: str, columns: dict, owner: Region | None = None):
     from .placing import RoutedPlacer, RowPlacer
 
     if is_area_level(region_code):
         return RoutedPlacer(spec, region_code, column_map=columns)
+    if owner is not None and owner.code != region_code:  # a village's upload: its rows must be placed in it
+        return RowPlacer(spec, region_code, floor=owner.code, floor_name=owner.name, column_map=columns)
     return RowPlacer(spec, region_code, column_map=columns)
 
 
@@ -356,15 +365,15 @@ def dry_run(
     """
     from .pipeline.run import process_sheet
 
-    region = region_for_upload(region_code, user)
+    region, owner = region_for_upload(region_code, user)
     preview = base_database().preview_rows
     with local_copy(path, original_name, digest=False) as (local, _sha256, _size):
         workbook, recognitions = _recognise(local, original_name, subcategory, ahead)
-        authorise_tables(user, region, recognitions)
+        authorise_tables(user, owner, recognitions)
         summaries = []
         for recognition in prepared(region.code, recognitions):
             totals, issues, merge = Totals(), list(recognition.issues), Counter()
-            placer = row_placer(recognition.spec, region.code, column_map(recognition))  # as batch_placer
+            placer = row_placer(recognition.spec, region.code, column_map(recognition), owner)  # as batch_placer
             for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
                 chunk = placer.apply(chunk)
                 totals.add(chunk)

@@ -18,9 +18,11 @@ class Batch(models.Model):
     """One uploaded table of one township: the stored file, the recognised sheet, its status, counts and timings.
 
     A workbook with several recognised sheets gives several batches sharing one `group` and one stored file.
+    `owner` is who reports it, by which access is decided: its township, or the village (村/社区) of a village
+    collector's upload (whose rows must be placed in the village; collection/placing.py).
     """
 
-    REGION_FIELD = "region"
+    REGION_FIELD = "owner"
     SUBCATEGORY_FIELD = "subcategory__code"
 
     file = models.FileField("文件", upload_to="uploads/%Y/%m/", max_length=255)
@@ -38,6 +40,10 @@ class Batch(models.Model):
     region = models.ForeignKey(
         "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="batches"
     )
+    owner = models.ForeignKey(
+        "regions.Region", verbose_name="上报单位", on_delete=models.PROTECT, related_name="+", db_index=False,
+        help_text="乡镇（街道），或上报本村（社区）数据的村（社区）",
+    )  # fmt: skip
     subcategory = models.ForeignKey(
         "catalog.Subcategory",
         verbose_name="数据子类",
@@ -93,11 +99,18 @@ class Batch(models.Model):
         indexes = [
             models.Index(fields=["region", "status"], name="batch_region_status"),
             models.Index(fields=["subcategory", "status"], name="batch_subcategory_status"),
+            models.Index(fields=["owner", "status"], name="batch_owner_status"),
         ]
 
     def __str__(self) -> str:
         sheet = f" · {self.sheet_name}" if self.sheet_name else ""
         return f"批次 {self.pk}（{self.original_name}{sheet}）"
+
+    def save(self, *args, **kwargs):
+        # A batch reported by its township (every batch but a village collector's) is owned by the township.
+        if not self.owner_id:
+            self.owner_id = self.region_id
+        super().save(*args, **kwargs)
 
     @property
     def subcategory_code(self) -> str | None:
@@ -109,7 +122,7 @@ class StagedRow(models.Model):
     in the file, so the township sees what it wrote) and whether it passed. `key` is the dedup key, None when a key
     item is empty or invalid."""
 
-    REGION_FIELD = "batch__region"
+    REGION_FIELD = "batch__owner"
     SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     # No index of its own: uniq_staged_row (batch, row) leads with the batch and serves every lookup by batch; one
@@ -161,7 +174,7 @@ class StagedRow(models.Model):
 class BatchIssue(models.Model):
     """A verification finding of a batch at the Excel row and column the township sees; row is null for the file."""
 
-    REGION_FIELD = "batch__region"
+    REGION_FIELD = "batch__owner"
     SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="issues")
@@ -209,7 +222,7 @@ class BatchIssue(models.Model):
 class StagedRowEdit(models.Model):
     """History of in-place fixes: who changed which cell of a staged row, from what to what, and when."""
 
-    REGION_FIELD = "batch__region"
+    REGION_FIELD = "batch__owner"
     SUBCATEGORY_FIELD = "batch__subcategory__code"
 
     batch = models.ForeignKey(Batch, verbose_name="批次", on_delete=models.CASCADE, related_name="edits")

@@ -71,7 +71,7 @@ def review_history(batch: Batch) -> list[LogEntry]:
 
 
 def _require(user, action: str, batch: Batch, message: str) -> None:
-    if not can(user, action, batch.region_id, batch.subcategory_code):
+    if not can(user, action, batch.owner_id, batch.subcategory_code):
         raise PermissionDenied(message)
 
 

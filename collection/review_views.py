@@ -123,7 +123,7 @@ def review_detail(request, pk: int, preview: bool = False):
         and batch.updated_at < timezone.now() - STALLED_MERGE,
         "may_revert": may_review and batch.status == BatchStatus.MERGED,
         "may_resubmit": batch.status == BatchStatus.RETURNED
-        and can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code),
+        and can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code),
         "history": review.review_history(batch),
         "preview": None,
     }

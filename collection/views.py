@@ -125,7 +125,7 @@ def batch_detail(request, pk: int):
 def state_context(request, batch: Batch) -> dict:
     """What the state snippet (collection/_batch_state.html) needs: the batch, what this user may do with it, and
     how many cells were fixed online (a batch that passes after fixes never reads as "没有发现问题" alone)."""
-    may_upload = can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code)
+    may_upload = can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code)
     return {
         "batch": batch,
         "may_upload": may_upload,
@@ -242,7 +242,7 @@ def fix_cell(request, pk: int, row_id: int):
     """Correct one cell of a staged row (collector of the batch's township); the row is re-verified at once."""
     batch = _batch(request, pk)
     if (
-        not can(request.user, Action.UPLOAD, batch.region_id, batch.subcategory_code)
+        not can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code)
         or batch.status not in EDITABLE_STATUSES
     ):
         raise PermissionDenied("只有本乡镇（街道）的采集员可以修正尚未入库的数据。")

@@ -18,7 +18,8 @@ from collection.choices import BatchStatus
 from collection.pipeline.types import RejectedFile
 from matching.worklist import Presenter as EntryPresenter
 from matching.worklist import scoped_entries
-from regions.choices import Action
+from regions.access import can
+from regions.choices import Action, RegionLevel
 
 from . import area as areas
 from .card import correctable_items, entity_records, record_cards, report_correction
@@ -54,6 +55,7 @@ def area(request, code: str):
     context = {
         "region": region, "kind": kind, "counts": _count_tabs(request.user, region), "page": page,
         "lines": areas.lines(page.object_list), "form": SearchForm(), "children": _children(request.user, region),
+        "may_upload": region.level == RegionLevel.VILLAGE and can(request.user, Action.UPLOAD, region.code),
     }  # fmt: skip
     return render(request, "gridwork/area.html", context)
 
