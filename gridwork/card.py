@@ -55,11 +55,11 @@ class MaskedPresenter:
         return [Item(k, self.labels.label(code, k), self.text(code, k, record.values.get(k))) for k in keys]
 
 
-def entity_records(user, entity_id: int) -> list[Record]:
+def entity_records(user, public_id: str) -> list[Record]:
     """The entity's active records the user may view (placed in its area), subcategory by subcategory."""
     return list(
         Record.objects.restrict(user, Action.VIEW)
-        .filter(entity_id=entity_id, status=RecordStatus.ACTIVE)
+        .filter(entity__public_id=public_id, status=RecordStatus.ACTIVE)
         .select_related("entity", "subcategory", "place")
         .order_by("subcategory__code")
     )

@@ -1,5 +1,7 @@
 from django.urls import path
 
+import basedb.urls  # noqa: F401 (registers the public_id converter: entities are addressed by their public id)
+
 from . import views
 
 app_name = "gridwork"
@@ -8,6 +10,6 @@ urlpatterns = [
     path("areas/<str:code>/", views.area, name="area"),
     path("areas/<str:code>/search/", views.search, name="search"),
     path("areas/<str:code>/entries/", views.entries, name="entries"),
-    path("entities/<int:pk>/", views.card, name="card"),
+    path("entities/<public_id:public_id>/", views.card, name="card"),
     path("records/<int:pk>/correct/", views.correct, name="correct"),
 ]

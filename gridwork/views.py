@@ -81,13 +81,13 @@ def search(request, code: str):
 
 
 @login_required
-def card(request, pk: int):
+def card(request, public_id: str):
     """An entity's card: its records placed where the user works (masked), the open work-list entries about it."""
-    records = entity_records(request.user, pk)
+    records = entity_records(request.user, public_id)
     if not records:
         raise Http404
     entity = records[0].entity
-    entries = scoped_entries(request.user).filter(entity_id=pk, closed_at__isnull=True).select_related("rule")
+    entries = scoped_entries(request.user).filter(entity=entity, closed_at__isnull=True).select_related("rule")
     context = {
         "entity": entity, "name": areas.masked_name(entity), "key": areas.masked_key(entity),
         "cards": record_cards(request.user, records), "entries": list(entries.order_by("id")[:20]),
@@ -111,7 +111,7 @@ def correct(request, pk: int):
             form.add_error(None, str(exc))
         else:
             messages.success(request, _submitted(batch))
-            return redirect("gridwork:card", pk=record.entity_id)
+            return redirect("gridwork:card", public_id=record.entity.public_id)
     (shown,) = record_cards(request.user, [record])
     return render(request, "gridwork/correct.html", {"record": record, "form": form, "shown": shown})
 

@@ -43,7 +43,7 @@ def test_another_grid_and_its_people_are_not_found(client, town, grid_worker):
     client.force_login(grid_worker)
     assert client.get(f"/grid/areas/{GRID_A2}/").status_code == 404
     assert client.get(f"/grid/areas/{VILLAGE_A}/").status_code == 404
-    assert client.get(f"/grid/entities/{town['a2_other'].entity_id}/").status_code == 404
+    assert client.get(f"/grid/entities/{town['a2_other'].entity.public_id}/").status_code == 404
     assert client.get(f"/grid/records/{town['a2_other'].pk}/correct/").status_code == 404
 
 
@@ -51,7 +51,7 @@ def test_a_village_collector_sees_its_grids_and_the_village_but_not_the_unplaced
     client.force_login(make_user("village_a", Role.COLLECTOR, VILLAGE_A))
     assert sorted(listed(client.get(f"/grid/areas/{VILLAGE_A}/"))) == ["张一", "张二", "李四"]
     assert client.get(f"/grid/areas/{GRID_A}/").status_code == 200
-    assert client.get(f"/grid/entities/{town['township'].entity_id}/").status_code == 404
+    assert client.get(f"/grid/entities/{town['township'].entity.public_id}/").status_code == 404
 
 
 def test_search_by_id_number_is_posted_and_stays_in_the_grid(client, town, grid_worker):
@@ -70,7 +70,7 @@ def test_search_by_name_finds_by_its_beginning_in_the_grid_only(client, town, gr
 
 def test_the_card_shows_the_persons_record_masked(client, town, grid_worker):
     client.force_login(grid_worker)
-    response = client.get(f"/grid/entities/{town['a1'].entity_id}/")
+    response = client.get(f"/grid/entities/{town['a1'].entity.public_id}/")
     body = response.content.decode()
     assert (response.status_code == 200 and "户籍人口" in body) or "P0101" in body
     assert town["a1"].values["id_number"] not in body and "13800000001" not in body

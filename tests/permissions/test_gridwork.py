@@ -28,7 +28,7 @@ test_gridwork_page_permissions = permission_tests(
     grid_case("grid area page", lambda ctx: f"/grid/areas/{ctx.region}/"),
     grid_case("grid search", lambda ctx: f"/grid/areas/{ctx.region}/search/", method="post", data={"q": "张"}),
     grid_case("grid work list", lambda ctx: f"/grid/areas/{ctx.region}/entries/"),
-    grid_case("person card", lambda ctx: f"/grid/entities/{placed_person(1, '张一', ctx.region).entity_id}/"),
+    grid_case("person card", lambda ctx: f"/grid/entities/{placed_person(1, '张一', ctx.region).entity.public_id}/"),
     grid_case("correction form", lambda ctx: f"/grid/records/{person_in(ctx)}/correct/",
               extra={"county_officer": 404, "other_county_officer": 404, "city_officer": 404, "platform_admin": 200}),
     grid_case("village collector's area", lambda ctx: f"/grid/areas/{ctx.region}/", role=Role.COLLECTOR,
