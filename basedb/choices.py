@@ -32,3 +32,13 @@ class MergeRunStatus(models.TextChoices):
     FINISHED = "finished", "已完成"
     FAILED = "failed", "失败"
     REVERTED = "reverted", "已撤销"
+
+
+class RevealReason(models.TextChoices):
+    """Why a user reveals a record's personal items (one click on the record page, written to the access log)."""
+
+    VERIFY = "verify", "核实身份或联系本人"
+    SERVICE = "service", "办理业务或提供服务"
+    CORRECT = "correct", "核对并更正数据"
+    DISPUTE = "dispute", "处理投诉、纠纷或举报"
+    SUPERVISE = "supervise", "监督检查"

@@ -7,10 +7,14 @@ or conflicts costs no query per row.
 from dataclasses import dataclass
 
 from catalog.choices import ElementType, EntityKind
-from catalog.spec import ItemSpec
+from catalog.masking import OMIT, mask_value
+from catalog.spec import PERSON_NAME_ROLE, ItemSpec
 from catalog.specs_build import build_table_spec, current_specs
+from grassroots.text import mask_id_number
 
 EMPTY = "—"
+HIDDEN = "（已隐藏）"
+PERSONAL = "personal"
 TRUE_WORDS = {"true", "1", "是", "yes", "y"}
 FALSE_WORDS = {"false", "0", "否", "no", "n"}
 
@@ -36,15 +40,30 @@ class Change:
     new: Shown
 
 
+def masked(item: ItemSpec, value) -> Shown:
+    """A personal value as every role sees it by default: 370602********123X, 138****8000, 张**, else hidden."""
+    shown = mask_value(item.key, item.type, value, key_type=item.key_type, person_name=PERSON_NAME_ROLE in item.roles)
+    return Shown(HIDDEN if shown is OMIT else str(shown))
+
+
+def shown_key(kind: str, key: str) -> str:
+    """An entity's key as a page shows it: a person's key (an ID number, or a composite key with a name) masked."""
+    return mask_id_number(key) if kind == EntityKind.PERSON else key
+
+
 def kind_label(kind: str) -> str:
     """人 / 房 / 企 ... from the catalog's EntityKind labels; an unknown kind stays as it is."""
     return EntityKind(kind).label if kind in EntityKind.values else kind
 
 
 class Presenter:
-    """Labels and displayed values of the subcategories' items, cached for the life of one request."""
+    """Labels and displayed values of the subcategories' items, cached for the life of one request.
 
-    def __init__(self) -> None:
+    Personal items (sensitivity personal) are masked for every role unless `reveal` (issue 11 item 8): the reveal
+    of one record is a logged action (sharing.reveal), never a default."""
+
+    def __init__(self, *, reveal: bool = False) -> None:
+        self.reveal = reveal
         self._current: dict | None = None
         self._items: dict[str, dict[str, ItemSpec]] = {}
         self._element_names: dict[str, str] | None = None
@@ -79,6 +98,8 @@ class Presenter:
         if value is None or value == "" or value == []:
             return Shown(EMPTY)
         item = self.items(subcategory_code).get(key)
+        if item is not None and item.sensitivity == PERSONAL and not self.reveal:
+            return masked(item, value)
         if isinstance(value, bool):
             return Shown("是" if value else "否")
         if item is not None and item.type == ElementType.BOOLEAN:

@@ -63,6 +63,13 @@ class Entity(models.Model):
     def __str__(self) -> str:
         return f"{self.display_name or self.key}（{self.kind}）"
 
+    @property
+    def shown_key(self) -> str:
+        """The key as pages show it: a person's ID number masked for every role (labels.shown_key)."""
+        from .labels import shown_key
+
+        return shown_key(self.kind, self.key)
+
 
 class Record(models.Model):
     """What one subcategory holds about one entity: values keyed by element key, owned by one township and placed at

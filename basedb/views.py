@@ -29,7 +29,7 @@ from regions.choices import Action
 from regions.models import Region
 
 from .board import COLUMNS, chart, county_choices, sort_rows, subcategory_rows, totals, township_rows, write_export
-from .choices import ConflictStatus, Resolution
+from .choices import ConflictStatus, Resolution, RevealReason
 from .conflicts import covering_region, may_resolve, resolve_conflict, resolvers
 from .forms import PatchForm
 from .history import value_provenance
@@ -172,15 +172,30 @@ def entity_by_id(request, pk: int):
 
 @login_required
 def record_detail(request, pk: int):
-    """One record with its history and provenance; officers may revert the batch that last changed it."""
-    record = get_object_or_404(
-        Record.objects.restrict(request.user, Action.VIEW).select_related("entity", "subcategory", "region"), pk=pk
+    """One record with its history and provenance, personal items masked; officers may revert the batch that last
+    changed it, and users who work on its region may reveal it (sharing.reveal, logged)."""
+    return render(request, "basedb/record_detail.html", record_context(request.user, viewable_record(request.user, pk)))
+
+
+def viewable_record(user, pk: int) -> Record:
+    return get_object_or_404(
+        Record.objects.restrict(user, Action.VIEW).select_related("entity", "subcategory", "region"), pk=pk
     )
-    (row,) = _record_rows([record], Presenter())
+
+
+def may_reveal(user, record: Record) -> bool:
+    """Those who collect or review the record's region may see its personal items in clear, one record at a time."""
+    return can(user, Action.REVIEW, record.region_id) or can(user, Action.UPLOAD, record.region_id)
+
+
+def record_context(user, record: Record, *, reveal: bool = False) -> dict:
+    """The record page's context; `reveal`: personal items in clear (only after a logged reveal)."""
+    (row,) = _record_rows([record], Presenter(reveal=reveal))
     last = next((v for v in row["versions"] if v.batch_id and not v.note.startswith("撤销")), None)
-    may_revert = last is not None and can(request.user, Action.REVIEW, last.batch.region_id)
-    context = {"record": record, "row": row, "last_batch": last.batch if last else None, "may_revert": may_revert}
-    return render(request, "basedb/record_detail.html", context)
+    may_revert = last is not None and can(user, Action.REVIEW, last.batch.region_id)
+    return {"record": record, "row": row, "last_batch": last.batch if last else None, "may_revert": may_revert,
+            "revealed": reveal, "may_reveal": not reveal and may_reveal(user, record),
+            "reveal_reasons": RevealReason.choices}  # fmt: skip
 
 
 @login_required
@@ -194,7 +209,9 @@ def conflict_list(request):
         .select_related("entity", "subcategory", "existing_region", "incoming_region", "record", "batch", "resolved_by")
     )
     page = Paginator(conflicts, PER_PAGE).get_page(request.GET.get("page"))
-    presenter, who = Presenter(), resolvers(page)
+    # The reviewing officer resolves a conflict raised by a batch of a township they review: like a batch's rows in
+    # error, its values are shown as typed (issue 11 item 8's exception); whose side they may see is show_conflict's.
+    presenter, who = Presenter(reveal=True), resolvers(page)
     for conflict in page:
         conflict.resolvable = may_resolve(request.user, conflict)
         show_conflict(conflict, request.user, presenter, who)

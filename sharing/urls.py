@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reveal, views
 
 app_name = "sharing"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("clients/<int:pk>/revoke/", views.client_revoke, name="client_revoke"),
     path("clients/<int:pk>/unflag/", views.client_unflag, name="client_unflag"),
     path("access-log/", views.access_log, name="access_log"),
+    path("reveal/records/<int:pk>/", reveal.record_reveal, name="record_reveal"),
 ]
