@@ -52,3 +52,14 @@ test_basedb_page_permissions = permission_tests(
     Case("posted search", lambda ctx: "/basedb/search/", method="post", data={"q": "张"}, own_region=302,
          wrong_role_status=302, other_region_status=302),
 )  # fmt: skip
+
+
+def record_reveal(ctx):
+    return record(ctx).replace("/basedb/records/", "/sharing/reveal/records/")
+
+
+test_reveal_permissions = permission_tests(
+    # A reveal is a POST with a reason from the list; viewers who neither collect nor review get 403 or 404.
+    Case("reveal a record", record_reveal, method="post", data={"reason": "verify"},
+         extra={"county_officer": 200, "other_county_officer": 404}),
+)  # fmt: skip
