@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from catalog.models import Subcategory
 from catalog.specs_build import build_table_spec
+from collection import leases
 from collection.choices import BatchStatus, IssueRule, MergeState, Severity
 from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
@@ -258,6 +259,7 @@ def _merge_chunks(batch: Batch, ctx: sql.ChunkContext, run: MergeRun, chunk_size
             end = None if run.status == MergeRunStatus.FINISHED else _chunk_end(batch, run.last_row, chunk_size)
             if end is None:
                 return
+            leases.check(batch.pk)  # a merge whose lease was taken over stops here; the new owner goes on
             chunk = _merge_chunk(ctx, run.last_row, end)
             for name in ("created", "updated", "unchanged", "conflicts"):
                 setattr(run, name, getattr(run, name) + getattr(chunk, name))

@@ -24,6 +24,7 @@ from regions.audit import record_event
 from regions.choices import Action, AuditVerb, RegionLevel
 from regions.models import Region
 
+from . import leases
 from .choices import BatchStatus
 from .handoff import base_database
 from .held_elsewhere import flag_held_elsewhere
@@ -223,13 +224,19 @@ def verify_batch(batch: Batch) -> Batch:
     Idempotent: a re-run (e.g. after a worker died) first deletes what an earlier run stored. Ends in "needs_fix"
     (some row invalid) or "pending_review"; "rejected" when the stored file is refused, "failed" on a defect
     (re-raised). Counts and the final status are written in one transaction, so a half-stored batch never looks done.
+    The batch is leased for the run (collection/leases.py): LeaseBusy when another living process verifies it.
     """
-    from .pipeline.run import process_sheet
-
-    opened = batch.__dict__.pop("_opened", None)
     # Re-verifying would delete staged rows that merged records and their versions point at.
     if batch.status in (BatchStatus.MERGING, BatchStatus.MERGED):
         raise ValueError(f"batch {batch.pk} is {batch.status}: its staged rows belong to the base database's history")
+    with leases.leased(batch.pk, "verify"):
+        return _verify_leased(batch)
+
+
+def _verify_leased(batch: Batch) -> Batch:
+    from .pipeline.run import process_sheet
+
+    opened = batch.__dict__.pop("_opened", None)
     _mark_verifying(batch)
     started = time.monotonic()
     try:
@@ -250,6 +257,8 @@ def verify_batch(batch: Batch) -> Batch:
             flag_held_elsewhere(batch)  # 跨乡镇冲突 known now, as warnings naming the other township
     except RejectedFile as exc:
         return _finish(batch, BatchStatus.REJECTED, {"error_message": exc.message}, started)
+    except leases.LeaseLost:
+        raise  # another process verifies the batch now: its status is theirs to write
     except Exception as exc:
         # The township sees only the exception's class; the traceback goes to the log for the administrator.
         log.exception("verifying batch %s failed", batch.pk)
@@ -307,6 +316,7 @@ def _finish(batch: Batch, status: str, values: dict, started: float) -> Batch:
     for name, value in values.items():
         setattr(batch, name, value)
     with transaction.atomic():
+        leases.check(batch.pk)  # a run that lost its lease must not write the final status over the new run's
         batch.save(update_fields=[*values, "updated_at"])
     return batch
 
@@ -433,9 +443,12 @@ def process_batch(batch: Batch, *, acting_user=None, merge: bool = False) -> Bat
 
 
 def merge_valid_rows(batch: Batch, *, acting_user=None, authorised: bool = False) -> Batch:
-    """Merge the batch's valid rows into the base database (the merge basedb registered in collection.handoff).
-    `authorised`: the caller decided already (a 数源部门's roster merging directly, collection/sinking.py)."""
-    result = base_database().merge_batch(batch, acting_user=acting_user, authorised=authorised)
+    """Merge the batch's valid rows into the base database (the merge basedb registered in collection.handoff),
+    holding the batch's lease. `authorised`: the caller decided already (a 数源部门's roster merging directly,
+    collection/sinking.py; a resumed merge then acts as the system, whose right needs no check)."""
+    Batch.objects.filter(pk=batch.pk).update(merge_by=None if authorised else acting_user)
+    with leases.leased(batch.pk, "merge"):
+        result = base_database().merge_batch(batch, acting_user=acting_user, authorised=authorised)
     batch.refresh_from_db()
     changed = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
     if any(getattr(batch, name) != value for name, value in changed.items()):

@@ -87,6 +87,18 @@ class Batch(models.Model):
     started_at = models.DateTimeField("开始核验", null=True, blank=True)
     finished_at = models.DateTimeField("完成核验", null=True, blank=True)
     verify_seconds = models.FloatField("核验耗时（秒）", null=True, blank=True)
+    # The lease of the process verifying or merging the batch (collection/leases.py): renewed while it works, so a
+    # batch whose worker died is taken over by another once the lease has expired.
+    lease_owner = models.CharField("处理进程", max_length=100, blank=True, default="")
+    lease_expires = models.DateTimeField("租约到期", null=True, blank=True, db_index=True)
+    merge_by = models.ForeignKey(  # the officer who approved the merge: a resumed merge acts for them
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核入库人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField("上传时间", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

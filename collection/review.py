@@ -7,16 +7,19 @@ are never merged and stay in the batch (downloadable as 仅下载有误的行 fo
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from regions.access import can
 from regions.audit import record_event
 from regions.choices import Action, AuditVerb
 
+from . import leases
 from .choices import BatchStatus
 from .handoff import base_database
 from .models import Batch
@@ -114,20 +117,30 @@ def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
     if batch.status not in APPROVABLE_STATUSES:
         _require_reviewable(batch)
+    if batch.status == BatchStatus.MERGING and not leases.expired(batch):
+        raise ValidationError("本批次正在后台入库，请稍候刷新本页查看结果。")
     if background is None:
         background = batch.valid > APPROVE_INLINE_MAX_ROWS
     if background:
         _queue_merge(batch, acting_user)
         return None
-    result = merge_approved(batch, acting_user=acting_user)
+    try:
+        result = merge_approved(batch, acting_user=acting_user)
+    except leases.LeaseBusy:
+        raise ValidationError("本批次正在后台入库，请稍候刷新本页查看结果。") from None
     counts = {name: getattr(result, name) for name in ("created", "updated", "unchanged", "conflicts")}
     _event(AuditVerb.APPROVE, batch, acting_user, batch.status, {"status": BatchStatus.MERGED, **counts})
     return result
 
 
 def merge_approved(batch: Batch, *, acting_user):
-    """Merge an approved batch now and write the approval to its review history; returns the MergeResult."""
-    result = base_database().merge_batch(batch, acting_user=acting_user)
+    """Merge an approved batch now and write the approval to its review history; returns the MergeResult.
+
+    Holds the batch's lease (LeaseBusy when a living process merges it): a merge cut short is resumed by a worker
+    for the same officer (Batch.merge_by) once the lease has expired."""
+    Batch.objects.filter(pk=batch.pk).update(merge_by=acting_user)
+    with leases.leased(batch.pk, "merge"):
+        result = base_database().merge_batch(batch, acting_user=acting_user)
     left = f"，{batch.invalid} 行有误未入库" if batch.invalid else ""
     _audit(
         batch,
@@ -146,8 +159,12 @@ def _queue_merge(batch: Batch, acting_user) -> None:
     if batch.status not in APPROVABLE_STATUSES:
         _require_reviewable(batch)
     before = batch.status
-    batch.status = BatchStatus.MERGING
-    batch.save(update_fields=["status", "updated_at"])
+    if batch.status == BatchStatus.MERGING and not leases.expired(batch):
+        raise ValidationError("本批次正在后台入库，请稍候刷新本页查看结果。")
+    # Leased as queued: the sweep leaves the batch to this task unless no worker has started it within two leases.
+    batch.status, batch.merge_by, batch.lease_owner = BatchStatus.MERGING, acting_user, leases.QUEUED
+    batch.lease_expires = timezone.now() + timedelta(seconds=2 * leases.lease_seconds())
+    batch.save(update_fields=["status", "merge_by", "lease_owner", "lease_expires", "updated_at"])
     _audit(batch, acting_user, "审核通过，后台入库中")
     _event(AuditVerb.APPROVE, batch, acting_user, before, {"status": batch.status})
     user_id = getattr(acting_user, "pk", None)  # task arguments are stored as JSON: the id, not the user

@@ -5,28 +5,23 @@ Batches come through `.restrict(user, Action.X)`: another region's batch is a 40
 review it (its collector) gets 403 on the officers' actions. The state changes are collection.review functions.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from regions.access import can, scope_for
 from regions.choices import Action
 
-from . import review
+from . import leases, review
 from .choices import BatchStatus
 from .forms import subcategory_choices, township_choices
 from .models import Batch
 
 PER_PAGE = 30
-# A background merge shows "继续入库" only after it has been 入库中 this long (a running worker is not interrupted).
-STALLED_MERGE = timedelta(minutes=5)
 TODO = "todo"  # the queue's default: batches waiting for a decision
 SORTS = {
     "created": "created_at",
@@ -118,9 +113,8 @@ def review_detail(request, pk: int, preview: bool = False):
         "batch": batch,
         "may_review": may_review and batch.status in review.REVIEWABLE_STATUSES,
         "merging": batch.status == BatchStatus.MERGING,
-        "may_resume": may_review
-        and batch.status == BatchStatus.MERGING
-        and batch.updated_at < timezone.now() - STALLED_MERGE,
+        # "继续入库" as soon as nobody works on the merge (its lease expired): a running worker is not interrupted.
+        "may_resume": may_review and batch.status == BatchStatus.MERGING and leases.expired(batch),
         "may_revert": may_review and batch.status == BatchStatus.MERGED,
         "may_resubmit": batch.status == BatchStatus.RETURNED
         and can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 
+from . import leases
 from .models import Batch, BatchIssue, StagedRow
 from .pipeline.types import ERROR, WARNING, Issue, VerifiedChunk
 
@@ -23,6 +24,7 @@ DB_BATCH_SIZE = 2000  # rows per INSERT: large enough to be fast, small enough f
 @transaction.atomic
 def clear_staged(batch: Batch, recognition_issues: list[Issue]) -> None:
     """Delete what an earlier run stored for this batch and store the recognition's issues (unknown columns)."""
+    leases.check(batch.pk)
     # Raw deletes: a 100k-row batch must not be loaded into Python to be deleted; the cascades are explicit here.
     for queryset in (batch.issues.all(), batch.edits.all(), batch.staged_rows.all()):
         queryset._raw_delete(queryset.db)
@@ -70,7 +72,10 @@ ISSUE_COLUMNS = ("batch", "staged_row", "row", "column", "column_index", "item",
 
 @transaction.atomic
 def store_chunk(batch: Batch, chunk: VerifiedChunk) -> None:
-    """Insert one chunk's staged rows, then its issues linked to them (plain tuples, COPY on PostgreSQL)."""
+    """Insert one chunk's staged rows, then its issues linked to them (plain tuples, COPY on PostgreSQL).
+
+    Renews the batch's lease first (LeaseLost when another process took the batch over: nothing is stored)."""
+    leases.check(batch.pk)
     frame = chunk.frame
     per_row = Counter((i.row, i.severity) for i in chunk.issues)
     rows, keys = frame["_row"].astype(int).tolist(), column_list(frame["_key"])

@@ -1,10 +1,14 @@
 """Local copies and storage of uploaded files: an upload is hashed while it is spooled, and stored once per sha256."""
 
 import hashlib
+import os
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import timedelta
 from pathlib import Path, PurePath
 
 from django.core.files import File
@@ -56,8 +60,52 @@ def store_file(path: Path, sha256: str, original_name: str) -> str:
     suffix = PurePath(original_name).suffix.lower()[:10]
     # Named by content, never by the uploader's file name (no path tricks, no personal names in storage).
     name = f"uploads/{stamp:%Y/%m}/{sha256[:16]}{suffix}"
-    with path.open("rb") as fh:
-        return default_storage.save(name, File(fh))
+    return _save_whole(name, path)
+
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def _save_whole(name: str, path: Path) -> str:
+    """Store `path` under `name` whole or not at all: the file system storage writes in place, so a request killed
+    mid-write would leave a partial file under the final name. Written next to it under a temporary dot-name, then
+    renamed (atomic within one file system); what a killed process left is purged (purge_partial_uploads)."""
+    try:
+        name = default_storage.get_available_name(name)
+        target = Path(default_storage.path(name))
+    except NotImplementedError:  # remote storages (S3 and the like) publish an object only once it is complete
+        with path.open("rb") as fh:
+            return default_storage.save(name, File(fh))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}")
+    try:
+        _copy(path, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return name
+
+
+def _copy(source: Path, target: Path) -> None:
+    with source.open("rb") as src, target.open("wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def purge_partial_uploads(older_than: timedelta = timedelta(hours=1)) -> list[Path]:
+    """Delete the temporary files of stores that never finished (their process was killed); returns them."""
+    try:
+        root = Path(default_storage.path("uploads"))
+    except NotImplementedError:
+        return []
+    cutoff, purged = time.time() - older_than.total_seconds(), []
+    for partial in root.rglob(f".*{PARTIAL_SUFFIX}") if root.is_dir() else []:
+        with suppress(FileNotFoundError):
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+                purged.append(partial)
+    return purged
 
 
 @contextmanager

@@ -222,6 +222,9 @@ UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 200)
 # Big tables are read in a forked child process while this one verifies (collection/pipeline/parallel.py).
 INTAKE_PARALLEL_READ = env_bool("INTAKE_PARALLEL_READ", True)
 UPLOAD_INLINE_MAX_BYTES = env_int("UPLOAD_INLINE_MAX_KB", 512) * 1024
+# A batch being verified or merged is leased to one process and renewed every sixth of this; once it has expired
+# (the process died) a worker takes the batch over (collection/leases.py).
+BATCH_LEASE_SECONDS = env_int("BATCH_LEASE_SECONDS", 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -154,17 +154,19 @@ def test_a_merged_batch_offers_a_confirmed_revert_to_its_officers(client, batch,
     assert reverse("basedb:batch_revert", args=[batch.pk]) not in page
 
 
-def test_a_merging_batch_reloads_and_offers_resume_only_when_stalled(client, batch, officer_a):
+def test_a_merging_batch_reloads_and_offers_resume_as_soon_as_its_lease_expired(client, batch, officer_a):
     from datetime import timedelta
 
     from django.utils import timezone
 
     from collection.models import Batch
 
-    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGING, updated_at=timezone.now())
+    live = timezone.now() + timedelta(seconds=30)
+    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGING, lease_owner="merge:w:1:x", lease_expires=live)
     page = login(client, officer_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert 'http-equiv="refresh"' in page and "继续入库" not in page
-    Batch.objects.filter(pk=batch.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
+    # One second after the lease expired, not five minutes: the batch was updated just now.
+    Batch.objects.filter(pk=batch.pk).update(lease_expires=timezone.now() - timedelta(seconds=1))
     page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert "继续入库" in page
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED)

@@ -18,6 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         watch_parent()
+        # Every worker also sweeps: batches whose verifying or merging process died are queued again once their
+        # lease has expired (collection/leases.py).
+        from collection.leases import start_sweeper
+
+        start_sweeper()
         call_command(*worker_arguments(options["name"]))
 
 
