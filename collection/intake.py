@@ -230,7 +230,12 @@ def verify_batch(batch: Batch) -> Batch:
     if batch.status in (BatchStatus.MERGING, BatchStatus.MERGED):
         raise ValueError(f"batch {batch.pk} is {batch.status}: its staged rows belong to the base database's history")
     with leases.leased(batch.pk, "verify"):
-        return _verify_leased(batch)
+        batch = _verify_leased(batch)
+    # A 数源部门's roster whose subcategory merges directly does not wait for review (collection/sinking.py); the
+    # merge takes the batch's lease anew.
+    if merge_if_direct(batch, merge_valid_rows):
+        batch.refresh_from_db()
+    return batch
 
 
 def _verify_leased(batch: Batch) -> Batch:
@@ -267,9 +272,6 @@ def _verify_leased(batch: Batch) -> Batch:
     status = BatchStatus.NEEDS_FIX if totals.rows > totals.valid else BatchStatus.PENDING_REVIEW
     _finish(batch, status, totals.as_fields(), started)
     _enqueue_report(batch)
-    # A 数源部门's roster whose subcategory merges directly does not wait for review (collection/sinking.py).
-    if merge_if_direct(batch, merge_valid_rows):
-        batch.refresh_from_db()
     return batch
 
 

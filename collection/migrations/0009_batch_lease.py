@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collection', '0006_staged_row_place_and_placement_rules'),
+        ('collection', '0008_roster_policy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
