@@ -67,8 +67,10 @@ def _takeable(now) -> Q:
 def take(batch_id: int, owner: str) -> bool:
     """Take the batch's lease if nobody living holds it; True when taken."""
     now = timezone.now()
-    taken = Batch.objects.filter(_takeable(now), pk=batch_id).update(
-        lease_owner=owner, lease_expires=now + timedelta(seconds=lease_seconds())
+    taken = (
+        Batch.objects.unrestricted("lease")
+        .filter(_takeable(now), pk=batch_id)
+        .update(lease_owner=owner, lease_expires=now + timedelta(seconds=lease_seconds()))
     )
     return taken == 1
 
@@ -76,12 +78,14 @@ def take(batch_id: int, owner: str) -> bool:
 def renew(batch_id: int, owner: str) -> bool:
     """Push the lease's expiry forward; False when `owner` no longer holds it."""
     expires = timezone.now() + timedelta(seconds=lease_seconds())
-    return Batch.objects.filter(pk=batch_id, lease_owner=owner).update(lease_expires=expires) == 1
+    return Batch.objects.unrestricted("lease").filter(pk=batch_id, lease_owner=owner).update(lease_expires=expires) == 1
 
 
 def release(batch_id: int, owner: str, left: str = "") -> None:
     """Give the lease back (`left`: the owner name left behind, FAILED after an error)."""
-    Batch.objects.filter(pk=batch_id, lease_owner=owner).update(lease_owner=left, lease_expires=None)
+    Batch.objects.unrestricted("lease").filter(pk=batch_id, lease_owner=owner).update(
+        lease_owner=left, lease_expires=None
+    )
 
 
 def check(batch_id: int) -> None:
@@ -145,14 +149,18 @@ def stalled_batches() -> list[Batch]:
     """Batches in RUNNING_STATUSES nobody works on: lease expired, or never leased and untouched for a lease."""
     now = timezone.now()
     never = Q(lease_expires__isnull=True, updated_at__lte=now - timedelta(seconds=lease_seconds()))
-    stalled = Batch.objects.unrestricted("lease sweep: every stalled batch").filter(Q(lease_expires__lte=now) | never, status__in=RUNNING_STATUSES)
+    stalled = Batch.objects.unrestricted("lease sweep: every stalled batch").filter(
+        Q(lease_expires__lte=now) | never, status__in=RUNNING_STATUSES
+    )
     return list(stalled.exclude(lease_owner=FAILED).order_by("id"))
 
 
 def claim_for_queue(batch: Batch) -> bool:
     """Mark a stalled batch as queued (two sweeps never queue it twice): lease owner QUEUED for two leases."""
     now = timezone.now()
-    queued = Batch.objects.filter(Q(lease_expires__isnull=True) | Q(lease_expires__lte=now), pk=batch.pk)
+    queued = Batch.objects.unrestricted("lease").filter(
+        Q(lease_expires__isnull=True) | Q(lease_expires__lte=now), pk=batch.pk
+    )
     return queued.update(lease_owner=QUEUED, lease_expires=now + timedelta(seconds=2 * lease_seconds())) == 1
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collection', '0008_roster_policy'),
+        ('collection', '0011_batch_owner'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
