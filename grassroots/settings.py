@@ -6,6 +6,7 @@ See .env.example for the list and docs/deployment.md for production use.
 
 import hashlib
 import hmac
+import ipaddress
 import os
 from pathlib import Path
 
@@ -317,6 +318,16 @@ if PRODUCTION:
 REGION_SCOPE_ENFORCEMENT = env_str("REGION_SCOPE_ENFORCEMENT", "raise" if DEBUG else "log")
 if REGION_SCOPE_ENFORCEMENT not in {"raise", "log"}:
     raise ImproperlyConfigured(f"REGION_SCOPE_ENFORCEMENT must be raise or log, got {REGION_SCOPE_ENFORCEMENT!r}")
+
+# Webhooks (sharing/outbound.py): host names or dotted suffixes a webhook may call (empty: any public host), and
+# the private networks an administrator trusts (e.g. the departments' intranet; empty: only public addresses).
+SHARING_WEBHOOK_ALLOWED_HOSTS = [h.lower() for h in env_list("SHARING_WEBHOOK_ALLOWED_HOSTS", [])] or None
+SHARING_WEBHOOK_ALLOWED_NETWORKS = env_list("SHARING_WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in SHARING_WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SHARING_WEBHOOK_ALLOWED_NETWORKS: {_network!r} is not a network (CIDR)") from exc
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -6,18 +6,23 @@ and masking apply): `collect_deliveries` turns the versions after a webhook's cu
 cursor in the same transaction, so every change is notified once. `scan_webhooks` does it for every live webhook and
 is run by the `dispatch_webhooks` command (a loop or a cron) or its task after a merge, revert or resolve.
 Failed deliveries are retried with exponential backoff, at most MAX_ATTEMPTS times.
+
+Where a webhook may point is decided in outbound.py (allow-list, no internal addresses, after DNS resolution, no
+redirects). Every failure is logged to the client as the same DELIVERY_FAILED, whatever the cause (refused address,
+DNS, connection, timeout, TLS, a non-2xx answer): the delivery log must not tell a client which ports or hosts
+answer; the server log keeps the cause for operators. Signatures: `t=<unix time>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">`, to be checked within REPLAY_WINDOW_SECONDS (docs/api.md).
 """
 
 import hashlib
 import hmac
+import http.client
 import json
+import logging
 import secrets
-import urllib.error
-import urllib.request
+import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max, Q
@@ -29,7 +34,10 @@ from grassroots.api import ApiError
 from .auth import ClientPrincipal
 from .choices import DeliveryStatus
 from .models import ApiClient, Webhook, WebhookDelivery
+from .outbound import UnsafeDestination, checked_destination, post
 from .reads import changes_page
+
+logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Grassroots-Signature"
 MAX_ATTEMPTS = 6
@@ -39,23 +47,36 @@ TIMEOUT_SECONDS = 10
 MAX_WEBHOOKS_PER_CLIENT = 5
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value: `sha256=<hex HMAC-SHA256 of the raw body with the webhook's secret>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+REPLAY_WINDOW_SECONDS = 300  # a receiver refuses a signature whose timestamp is further than this from its clock
+DELIVERY_FAILED = "投递失败：未收到 2xx 响应（地址不可用、无法连接、超时或返回了其他状态码）"
+URL_REFUSED = "回调地址不可用：须为 http(s):// 开头、平台允许范围内的公网地址（不能是内网、本机或云平台元数据地址）"
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The signature header value `t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`: the time is signed
+    with the body, so a captured delivery cannot be replayed later than the receiver's window."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret: str, body: bytes, header: str, *, now: float | None = None) -> bool:
+    """A receiver's check (also in docs/api.md): the v1 signature matches and t is within the replay window."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    if not fields.get("t", "").isdigit() or "v1" not in fields:
+        return False
+    if abs((time.time() if now is None else now) - int(fields["t"])) > REPLAY_WINDOW_SECONDS:
+        return False
+    return hmac.compare_digest(sign(secret, body, int(fields["t"])), f"t={fields['t']},v1={fields['v1']}")
 
 
 def _check_url(url: str) -> None:
-    """http(s) only; when settings.SHARING_WEBHOOK_ALLOWED_HOSTS (host names or dotted suffixes such as
-    ".gov.example") is set, only those hosts, so a client cannot make the platform call arbitrary internal addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ApiError("invalid_parameter", "回调地址应为 http(s):// 开头的完整地址", param="url")
-    allowed_hosts = getattr(settings, "SHARING_WEBHOOK_ALLOWED_HOSTS", None)
-    host = parts.hostname.lower()
-    if allowed_hosts is not None and not any(
-        host == h or (h.startswith(".") and host.endswith(h)) for h in allowed_hosts
-    ):
-        raise ApiError("invalid_parameter", f"回调地址的主机 {host} 不在平台允许的范围内", param="url")
+    """The URL's destination is allowed (outbound.checked_destination); one message whatever the reason, so
+    registering cannot probe which internal names resolve."""
+    try:
+        checked_destination(url)
+    except UnsafeDestination as exc:
+        raise ApiError("invalid_parameter", URL_REFUSED, param="url") from exc
 
 
 @transaction.atomic
@@ -115,15 +136,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
 
 
-def _post(url: str, body: bytes, headers: dict) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (checked scheme)
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-        return response.status
-
-
 def deliver(delivery_id: int) -> WebhookDelivery:
-    """Attempt one delivery: 2xx marks it delivered; otherwise the error is logged and a retry is scheduled
-    (`next_attempt_at`), until MAX_ATTEMPTS, after which it is failed."""
+    """Attempt one delivery: 2xx marks it delivered; otherwise DELIVERY_FAILED is logged for the client (the cause
+    for operators in the server log) and a retry is scheduled (`next_attempt_at`), until MAX_ATTEMPTS."""
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
     if delivery.status != DeliveryStatus.PENDING:
         return delivery
@@ -135,14 +150,18 @@ def deliver(delivery_id: int) -> WebhookDelivery:
         "User-Agent": "grassroots-webhook/1",
     }
     delivery.attempts += 1
+    cause = ""
     try:
-        delivery.response_status = _post(delivery.webhook.url, body, headers)
-        error = "" if 200 <= delivery.response_status < 300 else f"HTTP {delivery.response_status}"
-    except urllib.error.HTTPError as exc:
-        delivery.response_status, error = exc.code, f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        error = f"{type(exc).__name__}: {exc}"[:1000]
-    _record_attempt(delivery, error)
+        status = post(delivery.webhook.url, body, headers, TIMEOUT_SECONDS)
+        cause = "" if 200 <= status < 300 else f"HTTP {status}"
+    except UnsafeDestination as exc:
+        cause = f"refused destination ({exc})"
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        cause = f"{type(exc).__name__}: {exc}"[:500]
+    delivery.response_status = None if cause else status
+    if cause:
+        logger.warning("webhook delivery failed", extra={"delivery": delivery.pk, "cause": cause})
+    _record_attempt(delivery, DELIVERY_FAILED if cause else "")
     return delivery
 
 

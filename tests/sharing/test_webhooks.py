@@ -1,5 +1,6 @@
 """Webhooks: registration, signed deliveries cut from the change feed (same scope and masking), retries with
-exponential backoff up to a bound, and the delivery log. Deliveries go to a local HTTP server on 127.0.0.1 only."""
+exponential backoff up to a bound, and the delivery log. Deliveries go to a local HTTP server on 127.0.0.1 only,
+which these tests allow explicitly (SHARING_WEBHOOK_ALLOWED_NETWORKS); test_webhook_ssrf.py covers the refusals."""
 
 import hashlib
 import hmac
@@ -14,10 +15,23 @@ from django.utils import timezone
 from basedb.merge import merge_batch
 from sharing.models import WebhookDelivery
 from sharing.tasks import deliver_webhook_task, scan_webhooks_task
-from sharing.webhooks import BACKOFF_BASE_SECONDS, MAX_ATTEMPTS, SIGNATURE_HEADER, deliver, scan_webhooks
+from sharing.webhooks import (
+    BACKOFF_BASE_SECONDS,
+    DELIVERY_FAILED,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    deliver,
+    scan_webhooks,
+    verify_signature,
+)
 from tests.basedb.conftest import person, staged_batch
 from tests.conftest import TOWNSHIP_A
 from tests.sharing.conftest import OTHER_PEOPLE, other_township
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    settings.SHARING_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 
 class Receiver:
@@ -26,13 +40,20 @@ class Receiver:
     def __init__(self):
         self.received: list[tuple[dict, bytes]] = []
         self.status = 200
+        self.location = None  # a redirect's target, sent with a 3xx status
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # a client following a redirect may come back with a GET
+                self.headers["Content-Length"] = "0"
+                self.do_POST()
+
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append((dict(self.headers), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -86,8 +107,10 @@ def test_a_delivery_is_signed_and_carries_the_scoped_masked_changes(api, hook, r
     delivered = deliver(deliveries[0].pk)
     assert delivered.status == "delivered" and delivered.attempts == 1
     headers, body = receiver.received[0]
-    expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
-    assert headers[SIGNATURE_HEADER] == expected
+    timestamp, _, signature = headers[SIGNATURE_HEADER].partition(",v1=")
+    signed = timestamp.removeprefix("t=").encode() + b"." + body
+    assert signature == hmac.new(hook["secret"].encode(), signed, hashlib.sha256).hexdigest()
+    assert verify_signature(hook["secret"], body, headers[SIGNATURE_HEADER])
     changes = json.loads(body)["changes"]
     assert sorted((c["action"], c["region"]) for c in changes) == [("create", TOWNSHIP_A), ("update", TOWNSHIP_A)]
     update = next(c for c in changes if c["action"] == "update")
@@ -106,7 +129,7 @@ def test_a_failed_delivery_is_retried_with_backoff_then_given_up(api, hook, rece
     delivery = scan_webhooks()[0]
     before = timezone.now()
     delivery = deliver(delivery.pk)
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500")
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, DELIVERY_FAILED)
     assert delivery.next_attempt_at >= before + timedelta(seconds=BACKOFF_BASE_SECONDS)
     waits = []
     for _ in range(MAX_ATTEMPTS - 1):
@@ -156,7 +179,8 @@ def test_the_dispatch_command_cuts_and_sends(api, hook, receiver, city_officer):
     assert WebhookDelivery.objects.get().status == "delivered" and len(receiver.received) == 1
 
 
-def test_an_allow_list_of_hosts_is_enforced_when_configured(api, settings):
+def test_an_allow_list_of_hosts_is_enforced_when_configured(api, settings, monkeypatch):
+    monkeypatch.setattr("sharing.outbound.resolve_host", lambda host, port: ["93.184.216.34"])
     settings.SHARING_WEBHOOK_ALLOWED_HOSTS = [".example.gov.cn"]
     refused = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:5432/"}, format="json")
     assert (refused.status_code, refused.json()["param"]) == (400, "url")
