@@ -68,7 +68,7 @@ def take(batch_id: int, owner: str) -> bool:
     """Take the batch's lease if nobody living holds it; True when taken."""
     now = timezone.now()
     taken = (
-        Batch.objects.unrestricted("lease")
+        Batch.objects.unrestricted("batch lease bookkeeping")
         .filter(_takeable(now), pk=batch_id)
         .update(lease_owner=owner, lease_expires=now + timedelta(seconds=lease_seconds()))
     )
@@ -78,12 +78,17 @@ def take(batch_id: int, owner: str) -> bool:
 def renew(batch_id: int, owner: str) -> bool:
     """Push the lease's expiry forward; False when `owner` no longer holds it."""
     expires = timezone.now() + timedelta(seconds=lease_seconds())
-    return Batch.objects.unrestricted("lease").filter(pk=batch_id, lease_owner=owner).update(lease_expires=expires) == 1
+    return (
+        Batch.objects.unrestricted("batch lease bookkeeping")
+        .filter(pk=batch_id, lease_owner=owner)
+        .update(lease_expires=expires)
+        == 1
+    )
 
 
 def release(batch_id: int, owner: str, left: str = "") -> None:
     """Give the lease back (`left`: the owner name left behind, FAILED after an error)."""
-    Batch.objects.unrestricted("lease").filter(pk=batch_id, lease_owner=owner).update(
+    Batch.objects.unrestricted("batch lease bookkeeping").filter(pk=batch_id, lease_owner=owner).update(
         lease_owner=left, lease_expires=None
     )
 
@@ -158,7 +163,7 @@ def stalled_batches() -> list[Batch]:
 def claim_for_queue(batch: Batch) -> bool:
     """Mark a stalled batch as queued (two sweeps never queue it twice): lease owner QUEUED for two leases."""
     now = timezone.now()
-    queued = Batch.objects.unrestricted("lease").filter(
+    queued = Batch.objects.unrestricted("batch lease bookkeeping").filter(
         Q(lease_expires__isnull=True) | Q(lease_expires__lte=now), pk=batch.pk
     )
     return queued.update(lease_owner=QUEUED, lease_expires=now + timedelta(seconds=2 * lease_seconds())) == 1
