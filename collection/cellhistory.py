@@ -12,6 +12,7 @@ from django.utils import timezone
 from .models import Batch, StagedRowEdit
 
 FIXED = "fixed"  # the severity of a fix note in the annotated workbook: green unless an issue remains in the cell
+EXCLUDED = "excluded"  # the severity of an excluded row's note in the annotated workbook: grey, on its first cell
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,32 @@ def fixed_cells(batch: Batch) -> list[FixedCell]:
         FixedCell(h.row, columns[h.item]["index"], h.current, h.file_value, h.note())
         for h in batch_histories(batch)
         if h.item in columns
+    ]
+
+
+@dataclass(frozen=True)
+class ExcludedRow:
+    """A row the township excluded (collection/exclusions.py) as the annotated workbook marks it (an issue-like
+    note on the row's first cell): who, when and why, so the file says why the row will not be merged."""
+
+    row: int
+    message: str
+    column_index: int = 0
+    column: str | None = None
+    item: str | None = None
+    value: str = ""
+    severity: str = EXCLUDED
+    rule: str = "excluded"
+
+
+def excluded_rows(batch: Batch) -> list[ExcludedRow]:
+    """The batch's excluded rows with who excluded them, when and why (one query)."""
+    rows = batch.staged_rows.filter(excluded_at__isnull=False).select_related("excluded_by").order_by("row")
+    return [
+        ExcludedRow(
+            r.row,
+            f"本行不入库：{r.excluded_reason or '未填原因'}（{user_label(r.excluded_by)} "
+            f"{timezone.localtime(r.excluded_at).strftime('%Y-%m-%d %H:%M')}）",
+        )
+        for r in rows
     ]

@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from collection.cellhistory import FIXED, FixedCell, fixed_cells
+from collection.cellhistory import EXCLUDED, FIXED, FixedCell, excluded_rows, fixed_cells
 from collection.pipeline import opening, read
 from collection.pipeline.types import ERROR, WARNING
 from grassroots.xlsx import StreamedWorkbook, defuse_formulas, put_value
@@ -37,11 +37,13 @@ ORIGINAL_ROW = "原行号"
 AUTHOR = "基层数据归集平台"
 ISSUE_HEADERS = ("行号", "列", "数据项", "规则", "级别", "说明", "原值", "网页修正后的值")
 ISSUE_WIDTHS = (8, 22, 14, 16, 8, 60, 28, 28)
-ERROR_RGB, WARNING_RGB, HEADER_RGB, FIXED_RGB = "FF9999", "FFEB84", "DDE5F0", "C8E6C9"
+ERROR_RGB, WARNING_RGB, HEADER_RGB, FIXED_RGB, EXCLUDED_RGB = "FF9999", "FFEB84", "DDE5F0", "C8E6C9", "D9D9D9"
 ERROR_FILL = PatternFill("solid", start_color=f"FF{ERROR_RGB}", end_color=f"FF{ERROR_RGB}")
 WARNING_FILL = PatternFill("solid", start_color=f"FF{WARNING_RGB}", end_color=f"FF{WARNING_RGB}")
 HEADER_FILL = PatternFill("solid", start_color=f"FF{HEADER_RGB}", end_color=f"FF{HEADER_RGB}")
 FIXED_FILL = PatternFill("solid", start_color=f"FF{FIXED_RGB}", end_color=f"FF{FIXED_RGB}")
+EXCLUDED_FILL = PatternFill("solid", start_color=f"FF{EXCLUDED_RGB}", end_color=f"FF{EXCLUDED_RGB}")
+FILLS = {ERROR_RGB: ERROR_FILL, WARNING_RGB: WARNING_FILL, FIXED_RGB: FIXED_FILL, EXCLUDED_RGB: EXCLUDED_FILL}
 LAYOUT_MAX_BYTES = 1_000_000  # ≈ 20,000 rows: openpyxl keeps the layout in about 20 s; above, stream instead
 
 RULE_LABELS = {
@@ -63,8 +65,9 @@ RULE_LABELS = {
     "grid_outside": "网格不在本村（社区）",
     "region_unresolved": "无法确定所属乡镇",
     "address_elsewhere": "地址属其他乡镇",
+    "excluded": "已排除的行",
 }
-SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正"}
+SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正", EXCLUDED: "已排除"}
 
 
 class IssueLike(Protocol):
@@ -161,6 +164,7 @@ def batch_report(batch, *, invalid_only: bool = False) -> bytes:
     cells fixed on the web (written with their current values)."""
     path = Path(batch.file.path)
     issues = list(batch.issues.exclude(staged_row__excluded_at__isnull=False))  # rows excluded: no longer to fix
+    issues += excluded_rows(batch)  # ... but marked: who excluded them, when and why (the invalid rows' file skips them)
     names = _item_names(batch)
     build = invalid_rows_workbook if invalid_only else annotate_workbook
     header_row, fixed = batch.header_row or 1, fixed_cells(batch)  # written with their current values
@@ -222,14 +226,22 @@ def comment_text(cell_issues: list[IssueLike]) -> str:
 
 
 def _fill_rgb(cell_issues: list[IssueLike]) -> str:
-    """Red for an error, else yellow for a warning, else green (a cell fixed on the web that passes)."""
+    """Grey for an excluded row, else red for an error, else yellow for a warning, else green (a cell fixed on the
+    web that passes)."""
     severities = {i.severity for i in cell_issues}
+    if EXCLUDED in severities:
+        return EXCLUDED_RGB
     return ERROR_RGB if ERROR in severities else WARNING_RGB if WARNING in severities else FIXED_RGB
+
+
+def _severity_rgb(severity: str) -> str:
+    """The fill of the 级别 cell of 问题清单."""
+    return {ERROR: ERROR_RGB, EXCLUDED: EXCLUDED_RGB}.get(severity, WARNING_RGB)
 
 
 def _annotate(cell: Cell, cell_issues: list[IssueLike]) -> None:
     rgb = _fill_rgb(cell_issues)
-    cell.fill = {ERROR_RGB: ERROR_FILL, WARNING_RGB: WARNING_FILL}.get(rgb, FIXED_FILL)
+    cell.fill = FILLS[rgb]
     text = comment_text(cell_issues)
     if cell.comment is not None and cell.comment.author != AUTHOR:
         text = f"{cell.comment.text}\n———\n{text}"  # keep the township's own note
@@ -262,7 +274,7 @@ def _clear_previous_annotations(workbook: Workbook) -> None:
 
 
 def _is_our_fill(fill) -> bool:
-    ours = {ERROR_FILL.fgColor.rgb, WARNING_FILL.fgColor.rgb, FIXED_FILL.fgColor.rgb}
+    ours = {fill.fgColor.rgb for fill in FILLS.values()}
     return fill.patternType == "solid" and getattr(fill.fgColor, "rgb", None) in ours
 
 
@@ -275,7 +287,7 @@ def _add_issues_sheet(workbook: Workbook, issues: list[IssueLike], item_names: d
             for cell in sheet[1]:
                 cell.font, cell.fill = Font(bold=True), HEADER_FILL
         else:
-            sheet.cell(n, 5).fill = ERROR_FILL if issues[n - 2].severity == ERROR else WARNING_FILL
+            sheet.cell(n, 5).fill = FILLS[_severity_rgb(issues[n - 2].severity)]
             sheet.cell(n, 6).alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in enumerate(ISSUE_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
@@ -318,7 +330,7 @@ class _FreshBook(StreamedWorkbook):
             self.write(sheet, 0, col, title, HEADER_RGB, bold=True)
         for n, (issue, values) in enumerate(zip(issues, _issue_rows(issues, item_names, fixed), strict=True), start=1):
             for col, value in enumerate(values):
-                fill = (ERROR_RGB if issue.severity == ERROR else WARNING_RGB) if col == 4 else None
+                fill = _severity_rgb(issue.severity) if col == 4 else None
                 self.write(sheet, n, col, value, fill, wrap=col == 5)
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(issues), 1), len(ISSUE_HEADERS) - 1)

@@ -99,3 +99,32 @@ def test_a_batch_merged_with_invalid_rows_says_what_next(logged_in, catalog, med
     review.approve_batch(batch, acting_user=officer_a)
     page = logged_in.get(reverse("collection:batch_detail", args=[batch.pk])).content.decode()
     assert "有误的 1 行没有入库" in page and 'id="next-invalid-rows"' in page and "上传改好的文件" in page
+
+
+def _annotated(client, batch):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(reverse("collection:batch_report", args=[batch.pk]))
+    return load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
+
+
+def test_the_annotated_workbook_marks_an_excluded_row_with_who_when_and_why(logged_in, duplicate_batch):
+    _exclude(logged_in, duplicate_batch, 5)
+    book = _annotated(logged_in, duplicate_batch)
+    first = book.worksheets[0].cell(5, 1)
+    assert "本行不入库：与第 2 行重复（collector_a " in first.comment.text
+    assert first.fill.fgColor.rgb.endswith("D9D9D9")
+    listed = [[c.value for c in row] for row in book["问题清单"].iter_rows(min_row=2)]
+    assert [5, "已排除的行", "已排除"] in [[r[0], r[3], r[4]] for r in listed]
+    assert not [r for r in listed if r[0] == 5 and r[3] == "文件内重复"]  # its duplicate error is no longer to fix
+
+
+def test_an_excluded_row_taken_back_is_no_longer_marked(logged_in, duplicate_batch):
+    _exclude(logged_in, duplicate_batch, 5)
+    _annotated(logged_in, duplicate_batch)  # cached once
+    staged = StagedRow.objects.get(batch=duplicate_batch, row=5)
+    logged_in.post(reverse("collection:batch_include_row", args=[duplicate_batch.pk, staged.pk]))
+    listed = [[c.value for c in row] for row in _annotated(logged_in, duplicate_batch)["问题清单"].iter_rows(min_row=2)]
+    assert not [r for r in listed if r[3] == "已排除的行"] and [r for r in listed if r[0] == 5]
