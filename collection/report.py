@@ -164,7 +164,7 @@ def batch_report(batch, *, invalid_only: bool = False) -> bytes:
     cells fixed on the web (written with their current values)."""
     path = Path(batch.file.path)
     issues = list(batch.issues.exclude(staged_row__excluded_at__isnull=False))  # rows excluded: no longer to fix
-    issues += excluded_rows(batch)  # ... but marked: who excluded them, when and why (the invalid rows' file skips them)
+    issues += excluded_rows(batch)  # ... but marked with who, when and why
     names = _item_names(batch)
     build = invalid_rows_workbook if invalid_only else annotate_workbook
     header_row, fixed = batch.header_row or 1, fixed_cells(batch)  # written with their current values
