@@ -16,11 +16,13 @@ class BasedbConfig(AppConfig):
         from .merge import merge_batch
         from .outcomes import preview_batch, preview_rows
         from .placement import places_on_tree_change
+        from .preview import approval_preview
 
         handoff.register(
             handoff.BaseDatabase(
                 merge_batch=merge_batch,
                 preview_batch=preview_batch,
+                approval_preview=approval_preview,
                 preview_rows=preview_rows,
                 flag_probable_duplicates=flag_probable_duplicates,
                 township_holders=township_holders,

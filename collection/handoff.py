@@ -18,6 +18,9 @@ class BaseDatabase:
 
     merge_batch: Callable  # (batch, *, acting_user) -> result: merge the batch's valid rows (chunked, resumable)
     preview_batch: Callable  # (batch) -> result: what merge_batch would do, no writes
+    # (batch, *, page) -> basedb.preview.ApprovalPreview: counts, a page of updates item by item (masked), the
+    # conflicting people with the holding township, the rows left behind; no writes (the officer's 入库预览)
+    approval_preview: Callable
     preview_rows: Callable  # (subcategory code, region code, verified frame) -> result, no writes
     flag_probable_duplicates: Callable  # (batch) -> None: 疑似重复 warnings on the batch's staged rows
     # (subcategory code, keys) -> {key: sorted township codes holding the key's entity in active records}: where a

@@ -106,6 +106,14 @@ def preview_approval(batch: Batch, *, acting_user):
     return base_database().preview_batch(batch)
 
 
+def approval_preview(batch: Batch, *, acting_user, page=1):
+    """入库预览: counts, the updates item by item (a page of them), the conflicting people and what happens to the
+    rows with errors, for the officer to read before confirming (basedb.preview). No writes."""
+    _require(acting_user, Action.REVIEW, batch, "您没有审核该批次的权限。")
+    _require_reviewable(batch)
+    return base_database().approval_preview(batch, page=page)
+
+
 def approve_batch(batch: Batch, *, acting_user, background: bool | None = None):
     """Approve: merge the batch's valid rows into the base database (its merge_batch, chunked and resumable);
     returns its MergeResult. Rows with errors are not merged and stay in the batch.

@@ -105,8 +105,8 @@ def review_queue(request):
 
 
 @login_required
-def review_detail(request, pk: int, preview: bool = False):
-    """The review page of a batch: counts, return reason, history; the dry-run preview on request."""
+def review_detail(request, pk: int):
+    """The review page of a batch: counts, return reason, history, and the way to the 入库预览."""
     batch = _batch(request, pk)
     may_review = can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code)
     context = {
@@ -119,23 +119,39 @@ def review_detail(request, pk: int, preview: bool = False):
         "may_resubmit": batch.status == BatchStatus.RETURNED
         and can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code),
         "history": review.review_history(batch),
-        "preview": None,
     }
-    if preview:
-        if not may_review:
-            raise PermissionDenied("只有辖区数据核验员可以预览入库结果。")
-        try:
-            context["preview"] = review.preview_approval(batch, acting_user=request.user)
-        except ValidationError as exc:
-            messages.error(request, _errors(exc))
     return render(request, "collection/review_detail.html", context)
+
+
+def seen_token(batch: Batch) -> str:
+    """What the officer saw on the preview (valid and invalid rows); approving after the batch changed asks again."""
+    return f"{batch.valid}-{batch.invalid}"
+
+
+@login_required
+def review_preview(request, pk: int):
+    """入库预览: what approving would change (new, updated item by item, unchanged, conflicting people, the rows left
+    behind), and the form that confirms it."""
+    batch = _reviewed_batch(request, pk)
+    context = {"batch": batch, "preview": None, "seen": seen_token(batch)}
+    try:
+        context["preview"] = review.approval_preview(batch, acting_user=request.user, page=request.GET.get("page"))
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+        return redirect("collection:review_detail", pk=batch.pk)
+    return render(request, "collection/review_preview.html", context)
 
 
 @login_required
 @require_POST
 def review_approve(request, pk: int):
-    """Approve one batch: its valid rows are merged into the base database."""
+    """Approve one batch, confirmed from its 入库预览: its valid rows are merged into the base database. A POST
+    without the preview's confirmation (or after the batch changed) goes to the preview instead."""
     batch = _reviewed_batch(request, pk)
+    resuming = batch.status == BatchStatus.MERGING
+    if not resuming and request.POST.get("confirm") != seen_token(batch):
+        messages.warning(request, "请先查看入库预览，确认将要发生的变化后再通过入库。")
+        return redirect("collection:review_preview", pk=batch.pk)
     try:
         result = review.approve_batch(batch, acting_user=request.user)
     except (PermissionDenied, ValidationError) as exc:
@@ -196,24 +212,51 @@ def resubmitted_message(batch: Batch) -> str:
 @login_required
 @require_POST
 def review_bulk(request):
-    """Approve or return the ticked batches (only those the officer reviews are considered)."""
+    """Approve or return the ticked batches (only those the officer reviews are considered); approving shows the
+    batches and their rows with errors for confirmation first."""
     if scope_for(request.user, Action.REVIEW).empty:
         raise PermissionDenied("只有数据核验员可以批量审核。")
     ids = [int(i) for i in request.POST.getlist("batch") if i.isdigit()]
-    batches = list(Batch.objects.restrict(request.user, Action.REVIEW).filter(pk__in=ids).order_by("id"))
+    batches = list(
+        Batch.objects.restrict(request.user, Action.REVIEW)
+        .filter(pk__in=ids)
+        .select_related("region", "subcategory")
+        .order_by("id")
+    )
+    approve = request.POST.get("action") == "approve"
+    if not batches:
+        messages.error(request, "请先勾选要处理的批次。")
+        return redirect("collection:review_queue")
+    if approve and request.POST.get("confirm") != bulk_token(batches):
+        return render(request, "collection/review_bulk_confirm.html", bulk_confirmation(batches))
     try:
-        if request.POST.get("action") == "approve":
+        if approve:
             result = review.bulk_approve(batches, acting_user=request.user)
         else:
             result = review.bulk_return(batches, acting_user=request.user, reason=request.POST.get("reason", ""))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
         return redirect("collection:review_queue")
-    verb = "入库" if request.POST.get("action") == "approve" else "退回"
+    verb = "入库" if approve else "退回"
     if result.done:
         messages.success(request, f"已{verb} {len(result.done)} 个批次：{'、'.join(f'#{b.pk}' for b in result.done)}。")
     for batch, reason in result.refused:
         messages.error(request, f"批次 #{batch.pk} 未{verb}：{reason}")
-    if not batches:
-        messages.error(request, "请先勾选要处理的批次。")
     return redirect("collection:review_queue")
+
+
+def bulk_token(batches: list[Batch]) -> str:
+    """The batches and their row counts as the confirmation page showed them."""
+    return ",".join(f"{b.pk}:{seen_token(b)}" for b in batches)
+
+
+def bulk_confirmation(batches: list[Batch]) -> dict:
+    """The confirmation page of 批量通过入库: each batch with its valid rows and its rows with errors."""
+    invalid = sum(b.invalid for b in batches)
+    return {
+        "batches": batches,
+        "token": bulk_token(batches),
+        "valid": sum(b.valid for b in batches),
+        "invalid": invalid,
+        "not_reviewable": [b for b in batches if b.status not in review.REVIEWABLE_STATUSES],
+    }

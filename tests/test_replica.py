@@ -279,7 +279,7 @@ def test_whoever_just_changed_data_reads_the_primary_until_the_standby_has_repla
     before = web.get(reverse("basedb:board")).context["total"].records
     clusters.wait_for_standby()
     with clusters.replay_paused():
-        assert web.post(reverse("collection:review_approve", args=[batch.pk])).status_code == 302
+        assert web.post(reverse("collection:review_approve", args=[batch.pk]), {"confirm": "0-0"}).status_code == 302
         assert WriteMark.objects.filter(actor=f"user:{author.pk}").exists()
         with queries() as (primary, standby):
             own = web.get(reverse("basedb:board")).context["total"].records

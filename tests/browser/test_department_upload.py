@@ -56,6 +56,8 @@ def test_a_department_uploads_a_county_roster_and_its_reviewer_approves_it(
     with page.expect_navigation(url=f"**/collection/review/{batch}/"):
         page.click(f'a[href="/collection/review/{batch}/"]')
     with page.expect_navigation():
+        page.click("#to-preview")
+    with page.expect_navigation():
         page.click("#approve")
     records = dict(Record.objects.filter(subcategory__code="P0307").values_list("entity__key", "region_id"))
     assert records == {HELD_A[1]: TOWNSHIP_A, HELD_B[1]: TOWNSHIP_B}

@@ -15,7 +15,7 @@ from tests.conftest import TOWNSHIP_A, TOWNSHIP_B, login
 pytestmark = pytest.mark.usefixtures("catalog", "regions")
 
 POSTS = {
-    "collection:review_approve": {},
+    "collection:review_approve": {"confirm": "0-0"},
     "collection:review_return": {"reason": "请核对"},
 }
 GETS = ("collection:review_preview",)
@@ -78,16 +78,45 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, officer_a, django_asse
         client.get(reverse("collection:review_queue"))
 
 
+def confirmed(batch) -> dict:
+    """The confirmation the 入库预览's form posts: the batch's rows as the officer saw them."""
+    return {"confirm": f"{batch.valid}-{batch.invalid}"}
+
+
 def test_the_preview_page_shows_counts_and_writes_nothing(client, batch, officer_a):
     page = login(client, officer_a).get(reverse("collection:review_preview", args=[batch.pk])).content.decode()
-    assert "入库预览" in page and "将新增" in page
+    assert "入库预览" in page and "将新增" in page and "确认通过并入库" in page
+    assert 'name="confirm" value="0-0"' in page
     assert not Record.objects.exists()
 
 
-def test_an_officer_approves_on_the_web(client, batch, officer_a):
-    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+def test_the_preview_page_shows_the_changes_the_conflicts_and_the_rows_left_behind(client, officer_a, collector_a):
+    from basedb.merge import merge_batch
+
+    merge_batch(staged_batch(TOWNSHIP_B, [person(0)]), acting_user=None)
+    merge_batch(staged_batch(TOWNSHIP_A, [person(1)]), acting_user=None)
+    batch = staged_batch(TOWNSHIP_A, [person(0), person(1, phone="13000000000"), person(2)], invalid={2})
+    type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.NEEDS_FIX, valid=2, invalid=1)
+    page = login(client, officer_a).get(reverse("collection:review_preview", args=[batch.pk])).content.decode()
+    assert "138****0001" in page and "130****0000" in page and "13000000000" not in page
+    assert "向阳街道（370602001）" in page
+    assert "1 行未通过核验，不会入库，仍留在批次中待修正" in page
+    assert login(client, collector_a).get(reverse("collection:review_preview", args=[batch.pk])).status_code == 403
+
+
+def test_an_officer_approves_on_the_web_after_the_preview(client, batch, officer_a):
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]), confirmed(batch))
     batch.refresh_from_db()
     assert batch.status == BatchStatus.MERGED and Record.objects.count() == 2
+
+
+def test_approving_without_the_previews_confirmation_opens_the_preview_and_merges_nothing(client, batch, officer_a):
+    response = login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    assert response["Location"] == reverse("collection:review_preview", args=[batch.pk])
+    stale = client.post(reverse("collection:review_approve", args=[batch.pk]), {"confirm": "5-1"})
+    assert stale["Location"] == reverse("collection:review_preview", args=[batch.pk])
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.PENDING_REVIEW and not Record.objects.exists()
 
 
 def test_an_officer_returns_with_a_reason_and_the_collector_resubmits(client, batch, officer_a, collector_a):
@@ -117,10 +146,25 @@ def test_bulk_approve_and_return_on_the_web(client, officer_a, other_county_offi
     login(client, other_county_officer).post(reverse("collection:review_bulk"), {"batch": [a.pk], "action": "approve"})
     assert not Record.objects.exists()
     login(client, officer_a)
-    client.post(reverse("collection:review_bulk"), {"batch": [a.pk, b.pk], "action": "approve"})
+    page = client.post(reverse("collection:review_bulk"), {"batch": [a.pk, b.pk], "action": "approve"})
+    assert "确认批量通过入库" in page.content.decode() and not Record.objects.exists()
+    token = f"{a.pk}:0-0,{b.pk}:0-0"
+    client.post(reverse("collection:review_bulk"), {"batch": [a.pk, b.pk], "action": "approve", "confirm": token})
     client.post(reverse("collection:review_bulk"), {"batch": [c.pk], "action": "return", "reason": "缺页"})
     statuses = dict(type(a).objects.values_list("pk", "status"))
     assert statuses == {a.pk: BatchStatus.MERGED, b.pk: BatchStatus.MERGED, c.pk: BatchStatus.RETURNED}
+
+
+def test_bulk_approval_lists_the_batches_and_their_rows_with_errors_before_confirming(client, officer_a):
+    clean = staged_batch(TOWNSHIP_A, [person(1)])
+    faulty = staged_batch(TOWNSHIP_B, [person(2), person(3), person(4)], invalid={1, 2})
+    type(faulty).objects.filter(pk=faulty.pk).update(status=BatchStatus.NEEDS_FIX, valid=1, invalid=2)
+    login(client, officer_a)
+    page = client.post(reverse("collection:review_bulk"), {"batch": [clean.pk, faulty.pk], "action": "approve"})
+    text = page.content.decode()
+    assert f"#{clean.pk}" in text and f"#{faulty.pk}" in text
+    assert "2 行未通过核验，不会入库，仍留在各自批次中待修正" in text and "2 行留在批次中待修正" in text
+    assert f'value="{clean.pk}:0-0,{faulty.pk}:1-2"' in text
 
 
 def test_bulk_actions_are_refused_to_collectors(client, batch, collector_a):
@@ -133,7 +177,8 @@ def test_bulk_actions_are_refused_to_collectors(client, batch, collector_a):
 def test_after_approval_the_rows_with_errors_are_offered_back_to_the_township(client, officer_a, collector_a):
     batch = staged_batch(TOWNSHIP_A, [person(1), person(2)], invalid={1}, user=collector_a)
     type(batch).objects.filter(pk=batch.pk).update(status=BatchStatus.NEEDS_FIX, valid=1, invalid=1)
-    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    batch.refresh_from_db()
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]), confirmed(batch))
     page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert reverse("collection:batch_invalid_rows", args=[batch.pk]) in page
     assert Record.objects.count() == 1
@@ -145,7 +190,7 @@ def test_the_queue_shows_the_pending_filter_selected_by_default(client, batch, o
 
 
 def test_a_merged_batch_offers_a_confirmed_revert_to_its_officers(client, batch, officer_a, collector_a):
-    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]))
+    login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]), confirmed(batch))
     page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert reverse("basedb:batch_revert", args=[batch.pk]) in page and "撤销入库" in page and "confirm(" in page
     client.post(reverse("basedb:batch_revert", args=[batch.pk]), {"next": "/"})

@@ -56,7 +56,8 @@ def test_a_department_roster_waits_for_the_departments_reviewer(client, tmp_path
     client.logout()
     queue = login(client, reviewer).get(reverse("collection:review_queue")).content.decode()
     assert f'href="{reverse("collection:review_detail", args=[batch.pk])}"' in queue
-    assert client.post(reverse("collection:review_approve", args=[batch.pk])).status_code == 302
+    confirmed = {"confirm": f"{batch.valid}-{batch.invalid}"}  # as confirmed on the 入库预览
+    assert client.post(reverse("collection:review_approve", args=[batch.pk]), confirmed).status_code == 302
     records = dict(Record.objects.filter(subcategory__code="P0307").values_list("entity__key", "region_id"))
     assert records == {HELD_A[1]: TOWNSHIP_A, HELD_B[1]: TOWNSHIP_B}
 
