@@ -11,7 +11,6 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import timedelta
 from pathlib import Path, PurePath
 
 from django.conf import settings
@@ -459,20 +458,3 @@ def merge_valid_rows(batch: Batch, *, acting_user=None, authorised: bool = False
         Batch.objects.unrestricted("intake: the batch being verified").filter(pk=batch.pk).update(**changed)
         batch.refresh_from_db()
     return batch
-
-
-def resume_stalled_batches(*, older_than_minutes: int = 30) -> list[Batch]:
-    """Queue again the batches whose verification never finished (a worker died, the machine restarted).
-
-    A batch still "uploaded" or "verifying" whose last change is older than `older_than_minutes` is re-run from its
-    stored file; verify_batch is idempotent, so a batch that was half stored ends exactly as a clean run.
-    """
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    stalled = list(
-        Batch.objects.unrestricted("background: re-queue stalled verifications of every region").filter(
-            status__in=[BatchStatus.UPLOADED, BatchStatus.VERIFYING], updated_at__lt=cutoff
-        )
-    )
-    for batch in stalled:
-        enqueue_verification(batch)
-    return stalled

@@ -30,14 +30,15 @@ def verify_batch_task(batch_id: int) -> dict:
 
 
 @task()
-def build_report_task(batch_id: int) -> dict:
-    """Build and cache the annotated report of a verified batch (large batches, after verification)."""
+def build_report_task(batch_id: int, invalid_only: bool = False) -> dict:
+    """Build and cache the annotated report (or the invalid rows) of a verified batch: large batches, after
+    verification and when a download finds no report for the batch as it is now (collection.report)."""
     from .report import cached_batch_report
 
     batch = (
         Batch.objects.unrestricted("background task: the queued batch").select_related("subcategory").get(pk=batch_id)
     )
-    data = cached_batch_report(batch)
+    data = cached_batch_report(batch, invalid_only=invalid_only)
     return {"batch": batch.pk, "bytes": len(data)}
 
 

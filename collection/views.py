@@ -9,11 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from grassroots.xlsx import XLSX_CONTENT_TYPE
@@ -302,11 +301,11 @@ def batch_report(request, pk: int, invalid_only: bool = False):
         messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
         return redirect("collection:batch_detail", pk=batch.pk)
     try:
-        data = report.cached_batch_report(batch, invalid_only=invalid_only)
-    except (FileNotFoundError, RejectedFile):
-        messages.error(request, "批次的原始文件已丢失或无法读取，无法生成批注版工作簿；请重新上传该文件。")
+        stored = report.report_download(batch, invalid_only=invalid_only)
+    except report.ReportPending:
+        messages.info(request, "批注版工作簿正在后台生成（大批次约需一两分钟），请稍后再点击下载。")
         return redirect("collection:batch_detail", pk=batch.pk)
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    except (FileNotFoundError, RejectedFile):
+        return render(request, "collection/report_unavailable.html", {"batch": batch}, status=410)
     name = report.report_filename(batch, invalid_only=invalid_only)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return FileResponse(stored, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)

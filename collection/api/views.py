@@ -1,4 +1,4 @@
-from django.http import HttpResponse
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -109,19 +109,40 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="批注版工作簿",
-        description="The township's own file with every error cell marked and explained, plus an issues sheet.",
-        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+        description=(
+            "The township's own file with every error cell marked and explained, plus an issues sheet: the same "
+            "cached workbook as the web page's download, built once per state of the batch. A large batch's "
+            'workbook not built yet answers 202 {"code": "report_pending"} with Retry-After (it is being built in '
+            'the background; ask again). A batch whose stored file is gone answers 410 {"code": "file_missing"}.'
+        ),
+        responses={
+            (200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY,
+            202: OpenApiResponse(description="report_pending: being built, ask again after Retry-After seconds"),
+            409: OpenApiResponse(description="not_ready: the batch is not verified yet"),
+            410: OpenApiResponse(description="file_missing: the batch's stored file is gone"),
+        },
     )
     @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
     def report(self, request, pk=None):
-        from ..report import batch_report, report_filename
+        from ..report import ReportPending, report_download, report_filename
 
         batch = self.get_object()
         if batch.status not in VERIFIED_STATUSES:
             raise ApiError("not_ready", "批次尚未核验完成，暂无批注版工作簿。", status_code=status.HTTP_409_CONFLICT)
-        response = HttpResponse(batch_report(batch), content_type=XLSX_CONTENT_TYPE)
+        try:
+            stored = report_download(batch)
+        except ReportPending:
+            body = {"code": "report_pending", "message": "批注版工作簿正在后台生成，请稍后再次请求此地址。"}
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(REPORT_RETRY_SECONDS)})
+        except (FileNotFoundError, RejectedFile) as exc:
+            message = "批次的原始文件已丢失或无法读取，无法生成批注版工作簿；请重新上传该文件。"
+            raise ApiError("file_missing", message, status_code=status.HTTP_410_GONE) from exc
+        response = FileResponse(stored, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = _attachment(report_filename(batch))
         return response
+
+
+REPORT_RETRY_SECONDS = 15
 
 
 def _attachment(filename: str) -> str:

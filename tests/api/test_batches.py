@@ -200,7 +200,31 @@ class TestUpload:
         response = client.get(f"/api/v1/batches/{batch_id}/report.xlsx")
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-        assert "问题清单" in load_workbook(io.BytesIO(response.content)).sheetnames
+        assert "问题清单" in load_workbook(io.BytesIO(response.getvalue())).sheetnames
+
+    def test_the_report_is_the_web_pages_cached_workbook_built_once(self, api, collector_a, client):
+        from django.urls import reverse
+
+        from tests.collection.test_after_verification import report_files
+
+        batch_id = upload(as_user(api, collector_a), MESSY).json()["id"]
+        first = as_user(api, collector_a).get(f"/api/v1/batches/{batch_id}/report.xlsx").getvalue()
+        [cached] = report_files(Batch.objects.unrestricted("test").get(pk=batch_id))
+        client.force_login(collector_a)
+        web = client.get(reverse("collection:batch_report", args=[batch_id])).getvalue()
+        again = as_user(api, collector_a).get(f"/api/v1/batches/{batch_id}/report.xlsx").getvalue()
+        assert first == web == again  # one build: a second build would differ (the workbook's timestamps)
+        assert report_files(Batch.objects.unrestricted("test").get(pk=batch_id)) == [cached]
+
+    def test_a_batch_whose_stored_file_is_gone_answers_a_json_error(self, api, collector_a):
+        from pathlib import Path
+
+        batch_id = upload(as_user(api, collector_a), MESSY).json()["id"]
+        Path(Batch.objects.unrestricted("test").get(pk=batch_id).file.path).unlink()
+        response = as_user(api, collector_a).get(f"/api/v1/batches/{batch_id}/report.xlsx")
+        assert (response.status_code, response["Content-Type"]) == (410, "application/json")
+        assert response.json() == {"code": "file_missing", "message": response.json()["message"]}
+        assert "原始文件已丢失" in response.json()["message"]
 
     def test_collector_b_cannot_download_a_report_of_township_a(self, api, collector_a, collector_b):
         batch_id = upload(as_user(api, collector_a), MESSY).json()["id"]
@@ -220,3 +244,25 @@ def test_the_detail_and_the_issues_page_cost_a_fixed_number_of_queries(api, coll
         client.get(f"/api/v1/batches/{batch.pk}/")
     with django_assert_num_queries(3):  # the batch, the count, the page
         assert client.get(f"/api/v1/batches/{batch.pk}/issues/").json()["count"] == 30
+
+
+# A real transaction: the worker runs the queued build from the database, as in production.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("catalog", "media")
+def test_a_large_batchs_report_not_built_yet_is_queued_and_answers_202_without_building(api, collector_a, settings):
+    from django.core.management import call_command
+
+    from tests.collection.test_after_verification import report_files
+
+    batch_id = upload(as_user(api, collector_a), MESSY).json()["id"]
+    settings.UPLOAD_INLINE_MAX_BYTES = 0  # the batch counts as large: never built in a request
+    url = f"/api/v1/batches/{batch_id}/report.xlsx"
+    pending = as_user(api, collector_a).get(url)
+    assert (pending.status_code, pending.json()["code"], pending["Retry-After"]) == (202, "report_pending", "15")
+    assert as_user(api, collector_a).get(url).status_code == 202
+    batch = Batch.objects.unrestricted("test").get(pk=batch_id)
+    assert [name.endswith(".queued") for name in report_files(batch)] == [True]  # queued once, nothing built
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    [built] = report_files(batch)
+    response = as_user(api, collector_a).get(url)
+    assert response.status_code == 200 and built.startswith("annotated-")

@@ -44,7 +44,7 @@ def _row_html(client, batch, row: int) -> str:
 
 def _sheet(client, batch, invalid_only: bool = False):
     name = "collection:batch_invalid_rows" if invalid_only else "collection:batch_report"
-    return openpyxl.load_workbook(io.BytesIO(client.get(reverse(name, args=[batch.pk])).content))
+    return openpyxl.load_workbook(io.BytesIO(client.get(reverse(name, args=[batch.pk])).getvalue()))
 
 
 def test_the_original_value_stays_the_files_after_a_rejected_attempt(logged_in, messy_batch):

@@ -230,26 +230,6 @@ def test_rows_as_json_is_the_json_of_each_rows_values():
     assert expected[0] == {"name": '张"三', "flag": True} and expected[2] == {"name": None, "flag": None}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_batch_left_verifying_by_a_dead_worker_is_queued_again_and_finished_once():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    batch = verified(MESSY)
-    expected = snapshot(batch)
-    batch.staged_rows.filter(row__gt=50).delete()  # the worker died half-way
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.VERIFYING, progress=40, updated_at=an_hour_ago)
-    fresh = verified(DATA / "sample_p0101_clean.xlsx")
-    Batch.objects.filter(pk=fresh.pk).update(status=BatchStatus.VERIFYING)  # still running: left alone
-    assert intake.resume_stalled_batches(older_than_minutes=30) == [batch]
-    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
-    batch.refresh_from_db()
-    assert (batch.status, batch.progress) == ("needs_fix", 100)
-    assert snapshot(batch) == expected
-
-
 def test_a_merged_batch_is_never_verified_again():
     batch = verified(MESSY)
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.MERGED)

@@ -150,7 +150,7 @@ def test_the_reports_of_a_csv_and_an_xls_upload_are_xlsx_at_the_same_rows(client
     for name, cell in cells.items():
         batch = Batch.objects.get(pk=upload(client, name, region="370602003").url.split("/")[-2])
         response = client.get(reverse("collection:batch_report", args=[batch.pk]))
-        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+        sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).worksheets[0]
         assert sheet[cell].comment is not None and sheet[cell].fill.fgColor.rgb.endswith("FF9999"), name
 
 
@@ -162,7 +162,7 @@ def test_formula_text_of_an_upload_stays_text_in_both_downloads(logged_in, catal
                         message="=1+1", value='=HYPERLINK("http://example.invalid","x")')  # fmt: skip
     for name in ("batch_report", "batch_invalid_rows"):
         workbook = openpyxl.load_workbook(
-            io.BytesIO(logged_in.get(reverse(f"collection:{name}", args=[batch.pk])).content)
+            io.BytesIO(logged_in.get(reverse(f"collection:{name}", args=[batch.pk])).getvalue())
         )
         cells = [c for ws in workbook.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
         assert not [c.coordinate for c in cells if c.data_type == "f"], name
@@ -353,7 +353,7 @@ def test_the_annotated_workbook_download_marks_the_errors(logged_in, messy_batch
     response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]))
     assert response.status_code == 200 and response["Content-Type"] == XLSX_CONTENT_TYPE
     assert "sample_p0101_messy_%E6%89%B9%E6%B3%A8%E7%89%88.xlsx" in response["Content-Disposition"]  # 批注版
-    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    wb = openpyxl.load_workbook(io.BytesIO(response.getvalue()))
     assert ISSUES_SHEET in wb.sheetnames
     sheet = wb.worksheets[0]
     assert sheet["B7"].fill.fgColor.rgb.endswith("FF9999") and "校验位" in sheet["B7"].comment.text
@@ -362,7 +362,7 @@ def test_the_annotated_workbook_download_marks_the_errors(logged_in, messy_batch
 
 def test_the_invalid_rows_download_holds_only_rows_with_errors(logged_in, messy_batch):
     response = logged_in.get(reverse("collection:batch_invalid_rows", args=[messy_batch.pk]))
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).worksheets[0]
     rows = [c.value for c in sheet["A"]][1:]
     assert rows == sorted(StagedRow.objects.filter(batch=messy_batch, is_valid=False).values_list("row", flat=True))
     assert "attachment" in response["Content-Disposition"]
@@ -370,13 +370,13 @@ def test_the_invalid_rows_download_holds_only_rows_with_errors(logged_in, messy_
 
 def test_a_report_is_built_once_and_rebuilt_after_a_fix(logged_in, messy_batch, media):
     url = reverse("collection:batch_report", args=[messy_batch.pk])
-    first = logged_in.get(url).content
+    first = logged_in.get(url).getvalue()
     kept = sorted((media / "reports").rglob("annotated-*.xlsx"))
-    assert len(kept) == 1 and kept[0].read_bytes() == first and logged_in.get(url).content == first
+    assert len(kept) == 1 and kept[0].read_bytes() == first and logged_in.get(url).getvalue() == first
     staged = StagedRow.objects.get(batch=messy_batch, row=7)
     logged_in.post(reverse("collection:batch_fix_cell", args=[messy_batch.pk, staged.pk]),
                    {"item": "id_number", "value": "120101195901154755"})  # fmt: skip
-    sheet = openpyxl.load_workbook(io.BytesIO(logged_in.get(url).content)).worksheets[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(logged_in.get(url).getvalue())).worksheets[0]
     assert sheet["B7"].value == "120101195901154755"  # fixed online: the current value, green, no error mark
     assert sheet["B7"].fill.fgColor.rgb.endswith("C8E6C9")
     assert "文件原值“120101195901154750”" in sheet["B7"].comment.text
@@ -385,7 +385,7 @@ def test_a_report_is_built_once_and_rebuilt_after_a_fix(logged_in, messy_batch, 
 
 def test_the_annotated_workbook_uploaded_again_gives_one_batch_with_the_same_findings(logged_in, messy_batch, tmp_path):
     annotated = tmp_path / "批注版.xlsx"
-    annotated.write_bytes(logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk])).content)
+    annotated.write_bytes(logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk])).getvalue())
     with open(annotated, "rb") as fh:
         response = logged_in.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
     again = Batch.objects.exclude(pk=messy_batch.pk).get()
@@ -393,10 +393,17 @@ def test_the_annotated_workbook_uploaded_again_gives_one_batch_with_the_same_fin
     assert (again.rows, again.invalid) == (messy_batch.rows, messy_batch.invalid)
 
 
-def test_a_lost_original_file_gives_a_message_instead_of_a_report(logged_in, messy_batch):
+def test_a_lost_original_file_gives_a_chinese_error_page_instead_of_a_report(logged_in, messy_batch):
     Path(messy_batch.file.path).unlink()
+    for name in ("batch_report", "batch_invalid_rows"):
+        response = logged_in.get(reverse(f"collection:{name}", args=[messy_batch.pk]))
+        assert response.status_code == 410 and "原始文件已丢失" in response.content.decode()
+
+
+def test_a_large_batchs_report_not_built_yet_is_queued_and_the_page_says_so(logged_in, messy_batch, settings):
+    settings.UPLOAD_INLINE_MAX_BYTES = 0
     response = logged_in.get(reverse("collection:batch_report", args=[messy_batch.pk]), follow=True)
-    assert "原始文件已丢失" in response.content.decode()
+    assert "正在后台生成" in response.content.decode()
 
 
 def test_downloads_of_another_townships_batch_are_not_found(client, collector_b, messy_batch):
