@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from collection.choices import BatchStatus, IssueRule, MergeState
 from collection.models import Batch, BatchIssue, StagedRow
+from collection.review import REVERTED_LOG, write_batch_log
 from regions.access import can
 from regions.audit import record_event
 from regions.choices import Action, AuditVerb
@@ -23,6 +24,7 @@ from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun, Record, RecordVersion
 from .placement import placement_keys, refresh_places
 
+REVERT_NOTE = "撤销批次"  # the note of every version a revert writes: "撤销批次 <id>"
 UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.RESTORE, VersionAction.RESOLVE)
 
 
@@ -30,6 +32,39 @@ UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.REST
 class RevertResult:
     retired: int = 0
     restored: int = 0
+
+
+@dataclass
+class RevertScope:
+    """What reverting a batch touches: the whole batch, never one record (the confirmation page says so)."""
+
+    rows: int  # the batch's data rows
+    created: int  # records its merge created (they are retired)
+    updated: int  # records its merge updated (their values are restored)
+
+    @property
+    def records(self) -> int:
+        return self.created + self.updated
+
+
+def revert_scope(batch: Batch) -> RevertScope | None:
+    """The records a revert of `batch` would undo, from its merge run; None when it has no merge to revert."""
+    run = MergeRun.objects.unrestricted("revert: the merge run of a batch the caller may review").filter(batch=batch)
+    run = run.exclude(status=MergeRunStatus.REVERTED).first()
+    if run is None or batch.status != BatchStatus.MERGED:
+        return None
+    return RevertScope(rows=batch.rows, created=run.created, updated=run.updated)
+
+
+def revert_note(versions) -> dict | None:
+    """When a record's newest version is a revert: the reverted batch, when and by whom (the record page's and the
+    entity page's 已撤销 banner); None otherwise. `versions` newest first."""
+    newest = next(iter(versions), None)
+    if newest is None or not newest.note.startswith(REVERT_NOTE):
+        return None
+    batch_id = newest.note.removeprefix(REVERT_NOTE).strip()
+    return {"batch_id": int(batch_id) if batch_id.isdigit() else None, "at": newest.created_at,
+            "by": newest.acting_user, "retired": newest.action == VersionAction.RETIRE}  # fmt: skip
 
 
 def _undo(record: Record, action: str, changes: dict) -> dict | None:
@@ -109,7 +144,7 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
                 subcategory_id=record.subcategory_id,
                 region_id=record.region_id,
                 acting_user=acting_user,
-                note=f"撤销批次 {batch.pk}",
+                note=f"{REVERT_NOTE} {batch.pk}",
             )
         )
     Record.objects.unrestricted("revert: the records the batch changed").bulk_update(
@@ -135,6 +170,11 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
     Batch.objects.unrestricted("revert: the batch being reverted").filter(pk=batch.pk).update(
         status=BatchStatus.PENDING_REVIEW, created=0, updated=0, unchanged=0, conflicts=0
     )
+    write_batch_log(
+        batch, acting_user=acting_user,
+        message=f"{REVERTED_LOG}：{result.retired + result.restored} 条记录受影响（注销新增的 {result.retired} 条，"
+        f"恢复更新的 {result.restored} 条），批次回到待审核",
+    )  # fmt: skip
     record_event(
         AuditVerb.REVERT, actor=acting_user, obj=batch, region=batch.region_id, label=str(batch),
         before={"status": before, "created": run.created, "updated": run.updated},

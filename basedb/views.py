@@ -38,7 +38,7 @@ from .levels import in_subtree, level_for, level_rows, record_figures
 from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
 from .patch import export_patch_workbook
-from .revert import revert_batch
+from .revert import REVERT_NOTE, revert_batch, revert_note, revert_scope
 from .sunk import sunk_classes
 
 PER_PAGE = 50
@@ -129,7 +129,14 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
         for version in versions[record.pk]:
             version.shown_changes = presenter.changes(code, version.pairs())
         items = [(label, shown, provenance.get(key)) for key, label, shown in presenter.values(code, record.values)]
-        rows.append({"record": record, "items": items, "versions": versions[record.pk]})
+        rows.append(
+            {
+                "record": record,
+                "items": items,
+                "versions": versions[record.pk],
+                "reverted": revert_note(versions[record.pk]),
+            }
+        )
     return rows
 
 
@@ -191,10 +198,12 @@ def may_reveal(user, record: Record) -> bool:
 def record_context(user, record: Record, *, reveal: bool = False) -> dict:
     """The record page's context; `reveal`: personal items in clear (only after a logged reveal)."""
     (row,) = _record_rows([record], Presenter(reveal=reveal))
-    last = next((v for v in row["versions"] if v.batch_id and not v.note.startswith("撤销")), None)
-    may_revert = last is not None and can(user, Action.REVIEW, last.batch.region_id)
-    return {"record": record, "row": row, "last_batch": last.batch if last else None, "may_revert": may_revert,
-            "revealed": reveal, "may_reveal": not reveal and may_reveal(user, record),
+    last = next((v for v in row["versions"] if v.batch_id and not v.note.startswith(REVERT_NOTE)), None)
+    may_revert = last is not None and not row["reverted"] and can(user, Action.REVIEW, last.batch.region_id)
+    # Reverting undoes the whole batch, not this record: the page says how many rows (revert_confirm asks again).
+    scope = revert_scope(last.batch) if may_revert else None
+    return {"record": record, "row": row, "last_batch": last.batch if last else None, "revert_scope": scope,
+            "may_revert": scope is not None, "revealed": reveal, "may_reveal": not reveal and may_reveal(user, record),
             "reveal_reasons": RevealReason.choices}  # fmt: skip
 
 
@@ -254,10 +263,19 @@ def conflict_resolve(request, pk: int):
 
 
 @login_required
-@require_POST
 def batch_revert(request, pk: int):
-    """Revert a merged batch (officers of the batch's region); back to the batch page."""
-    batch = get_object_or_404(Batch.objects.restrict(request.user, Action.REVIEW), pk=pk)
+    """Revert a merged batch (officers of the batch's region). GET: the confirmation saying it undoes the whole
+    batch (its rows, the records created and updated); the POST carries the number of records confirmed."""
+    batch = get_object_or_404(
+        Batch.objects.restrict(request.user, Action.REVIEW).select_related("region", "subcategory"), pk=pk
+    )
+    scope, target = revert_scope(batch), _safe_next(request)
+    if scope is None:
+        messages.error(request, f"批次 {batch.pk} 没有可撤销的入库结果。")
+        return redirect(target or reverse("collection:review_detail", args=[batch.pk]))
+    if request.method != "POST" or request.POST.get("confirm") != str(scope.records):
+        context = {"batch": batch, "scope": scope, "next": target}
+        return render(request, "basedb/revert_confirm.html", context)
     try:
         result = revert_batch(batch, acting_user=request.user)
     except (PermissionDenied, ValidationError) as exc:
@@ -266,10 +284,15 @@ def batch_revert(request, pk: int):
         messages.success(
             request, f"已撤销批次 {batch.pk} 的入库：注销 {result.retired} 条，恢复 {result.restored} 条。"
         )
-    target = request.POST.get("next", "")
+    return redirect(target or reverse("collection:review_detail", args=[batch.pk]))
+
+
+def _safe_next(request) -> str:
+    """The page to return to (`next`, GET or POST), when it is on this site; "" otherwise."""
+    target = request.POST.get("next") or request.GET.get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect("collection:batch_detail", pk=batch.pk)
+        return target
+    return ""
 
 
 @login_required

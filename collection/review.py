@@ -31,6 +31,7 @@ REVIEWABLE_STATUSES = frozenset({BatchStatus.PENDING_REVIEW, BatchStatus.NEEDS_F
 APPROVABLE_STATUSES = REVIEWABLE_STATUSES | {BatchStatus.MERGING}
 APPROVE_INLINE_MAX_ROWS = 20_000  # larger batches are merged by the background worker
 MAX_REASON = 2000
+REVERTED_LOG = "撤销入库"  # the review-history line of a revert (basedb.revert) begins so
 
 
 @dataclass
@@ -53,6 +54,12 @@ def _audit(batch: Batch, user, message: str) -> None:
         action_flag=CHANGE,
         change_message=message,
     )
+
+
+def write_batch_log(batch: Batch, *, acting_user, message: str) -> None:
+    """One line of the batch's review history written by another app's action (basedb's revert); nothing for the
+    system (the command line and workers are in the audit trail)."""
+    _audit(batch, acting_user, message)
 
 
 def _event(verb: str, batch: Batch, user, before: str | None, after: dict, note: str = "") -> None:

@@ -120,6 +120,9 @@ def review_detail(request, pk: int):
         and can(request.user, Action.UPLOAD, batch.owner_id, batch.subcategory_code),
         "history": review.review_history(batch),
     }
+    # The batch was reverted after its last merge: said at the top, not only in the log.
+    last = context["history"][-1] if context["history"] else None
+    context["reverted"] = last if last and last.change_message.startswith(review.REVERTED_LOG) else None
     return render(request, "collection/review_detail.html", context)
 
 

@@ -90,9 +90,9 @@ def test_an_officer_reverts_a_batch_and_a_collector_cannot(client, officer_a, co
     batch = staged_batch(TOWNSHIP_A, [person(5)])
     merge_batch(batch, acting_user=officer_a)
     url = reverse("basedb:batch_revert", args=[batch.pk])
-    assert login(client, collector_a).post(url).status_code == 404
+    assert login(client, collector_a).post(url, {"confirm": "1"}).status_code == 404
     assert Record.objects.get().status == "active"
-    assert login(client, officer_a).post(url).status_code == 302
+    assert login(client, officer_a).post(url, {"confirm": "1"}).status_code == 302
     assert Record.objects.get().status == "retired"
     assert Entity.objects.count() == 1
 
@@ -125,9 +125,9 @@ def test_the_record_page_shows_history_and_a_revert_button_for_officers_only(cli
     page = login(client, collector_a).get(url).content.decode()
     assert "变更历史" in page and "公民身份号码" in page and "撤销批次" not in page
     page = login(client, officer_a).get(url).content.decode()
-    assert "撤销批次" in page
+    assert "撤销整个批次" in page
     revert = reverse("basedb:batch_revert", args=[a_record.last_batch_id])
-    assert client.post(revert, {"next": url})["Location"] == url
+    assert client.post(revert, {"next": url, "confirm": "1"})["Location"] == url
     a_record.refresh_from_db()
     assert a_record.status == "retired"
 
@@ -138,7 +138,7 @@ def test_the_record_page_is_404_outside_the_region(client, a_record, collector_b
 
 def test_revert_ignores_a_next_address_of_another_site(client, a_record, officer_a):
     revert = reverse("basedb:batch_revert", args=[a_record.last_batch_id])
-    response = login(client, officer_a).post(revert, {"next": "https://evil.example/"})
+    response = login(client, officer_a).post(revert, {"next": "https://evil.example/", "confirm": "1"})
     assert "evil" not in response["Location"]
 
 

@@ -67,7 +67,8 @@ def test_each_user_sees_their_region_only(client, record, who, page, request):
 )  # fmt: skip
 def test_only_an_officer_of_the_region_reverts(client, record, who, status, reverted, request):
     client.login(username=request.getfixturevalue(who).username, password=PASSWORD)
-    assert client.post(reverse("basedb:batch_revert", args=[record.last_batch_id])).status_code == status
+    url = reverse("basedb:batch_revert", args=[record.last_batch_id])
+    assert client.post(url, {"confirm": "1"}).status_code == status
     record.refresh_from_db()
     assert (record.status == "retired") is reverted
 

@@ -192,8 +192,8 @@ def test_the_queue_shows_the_pending_filter_selected_by_default(client, batch, o
 def test_a_merged_batch_offers_a_confirmed_revert_to_its_officers(client, batch, officer_a, collector_a):
     login(client, officer_a).post(reverse("collection:review_approve", args=[batch.pk]), confirmed(batch))
     page = client.get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
-    assert reverse("basedb:batch_revert", args=[batch.pk]) in page and "撤销入库" in page and "confirm(" in page
-    client.post(reverse("basedb:batch_revert", args=[batch.pk]), {"next": "/"})
+    assert reverse("basedb:batch_revert", args=[batch.pk]) in page and "撤销入库" in page and "共 2 行" in page
+    client.post(reverse("basedb:batch_revert", args=[batch.pk]), {"next": "/", "confirm": "2"})
     assert not Record.objects.filter(status="active").exists()
     page = login(client, collector_a).get(reverse("collection:review_detail", args=[batch.pk])).content.decode()
     assert reverse("basedb:batch_revert", args=[batch.pk]) not in page
