@@ -21,6 +21,7 @@ from regions.choices import Action
 
 from . import cellhistory, exclusions, fixes, report, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
+from .disclosure import REFUSED, disclose_report, may_correct
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
 from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
@@ -131,6 +132,7 @@ def state_context(request, batch: Batch) -> dict:
         "may_fix": batch.status in EDITABLE_STATUSES and may_upload,
         "may_resubmit": batch.status == BatchStatus.RETURNED and may_upload,
         "may_review": can(request.user, Action.REVIEW, batch.region_id, batch.subcategory_code),
+        "may_download": may_correct(request.user, batch),  # the annotated workbooks carry the file's values
         "fixes": StagedRowEdit.objects.restrict(request.user, Action.VIEW).filter(batch=batch).count(),
         "excluded": StagedRow.objects.restrict(request.user, Action.VIEW)
         .filter(batch=batch, excluded_at__isnull=False)
@@ -295,8 +297,11 @@ def _fix_reply(request, batch: Batch, staged: StagedRow, status: int, message: s
 
 @login_required
 def batch_report(request, pk: int, invalid_only: bool = False):
-    """下载批注版工作簿 / 仅下载有误的行: the township's file annotated at every issue (xlsx)."""
+    """下载批注版工作簿 / 仅下载有误的行: the township's file annotated at every issue (xlsx), with the file's values:
+    only for the batch's own collectors and reviewing officers, each download in the personal-data access log."""
     batch = _batch(request, pk)
+    if not may_correct(request.user, batch):
+        raise PermissionDenied(REFUSED)
     if batch.status not in VERIFIED_STATUSES:
         messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
         return redirect("collection:batch_detail", pk=batch.pk)
@@ -307,5 +312,6 @@ def batch_report(request, pk: int, invalid_only: bool = False):
         return redirect("collection:batch_detail", pk=batch.pk)
     except (FileNotFoundError, RejectedFile):
         return render(request, "collection/report_unavailable.html", {"batch": batch}, status=410)
+    disclose_report(request.user, batch, invalid_only=invalid_only)  # the file's values in clear: logged
     name = report.report_filename(batch, invalid_only=invalid_only)
     return FileResponse(stored, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)

@@ -124,9 +124,12 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
     def report(self, request, pk=None):
+        from ..disclosure import REFUSED, disclose_report, may_correct
         from ..report import ReportPending, report_download, report_filename
 
         batch = self.get_object()
+        if not may_correct(request.user, batch):
+            raise ApiError("permission_denied", REFUSED, status_code=status.HTTP_403_FORBIDDEN)
         if batch.status not in VERIFIED_STATUSES:
             raise ApiError("not_ready", "批次尚未核验完成，暂无批注版工作簿。", status_code=status.HTTP_409_CONFLICT)
         try:
@@ -137,6 +140,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         except (FileNotFoundError, RejectedFile) as exc:
             message = "批次的原始文件已丢失或无法读取，无法生成批注版工作簿；请重新上传该文件。"
             raise ApiError("file_missing", message, status_code=status.HTTP_410_GONE) from exc
+        disclose_report(request.user, batch)  # the file's values in clear: logged like a page download
         response = FileResponse(stored, content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = _attachment(report_filename(batch))
         return response
