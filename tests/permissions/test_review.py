@@ -13,7 +13,7 @@ from tests.conftest import COUNTY_A, OTHER_COUNTY
 from tests.permissions.harness import Case, permission_tests
 
 VIEWERS = {"county_officer": 200, "other_county_officer": 404, "city_officer": 200, "platform_admin": 200}
-REDIRECTED = {"county_officer": 302, "other_county_officer": 404, "city_officer": 302, "platform_admin": 302}
+GONE = {"county_officer": 410, "other_county_officer": 404, "city_officer": 410, "platform_admin": 410}
 OFFICER = {"role": Role.OFFICER, "region": COUNTY_A, "other_region": OTHER_COUNTY, "wrong_role": Role.CATALOG_ADMIN,
            "extra": {"city_officer": 200, "platform_admin": 200}}  # fmt: skip
 
@@ -38,9 +38,11 @@ def officer_case(name: str, url, **kwargs) -> Case:
 REVIEWABLE = BatchStatus.PENDING_REVIEW
 
 test_review_permissions = permission_tests(
-    # The workbook of a batch stored without its file: its viewers are sent back to the batch page with a message.
-    Case("annotated workbook", batch_url("batch_report"), own_region=302, extra=REDIRECTED),
-    Case("invalid rows workbook", batch_url("batch_invalid_rows"), own_region=302, extra=REDIRECTED),
+    # The workbook of a batch stored without its file: those who may download it (its collectors and reviewing
+    # officers) read that the file is gone (410); a viewer who fixes nothing (a grid worker) gets 403, as the
+    # workbook carries the file's values (tests/sharing/test_downloads.py).
+    Case("annotated workbook", batch_url("batch_report"), own_region=410, extra=GONE),
+    Case("invalid rows workbook", batch_url("batch_invalid_rows"), own_region=410, extra=GONE),
     Case("fix a cell", batch_url("batch_fix_cell", row=True), method="post", own_region=302,
          extra={"county_officer": 403, "other_county_officer": 404}),
     Case("exclude a row", batch_url("batch_exclude_row", row=True), method="post", data={"reason": "重复上报"},
