@@ -13,6 +13,7 @@ chunks only, and re-running `merge_batch` resumes after the last committed chunk
 
 import time
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,7 +35,6 @@ from .models import Conflict, MergeRun
 from .outcomes import CONFLICT, RESTORE, UNCHANGED, UPDATE, MergeResult, as_json, classify, subcategory_kind
 from .placement import derive_places
 
-CHUNK_SIZE = 25_000
 # A batch is merged after verification (rows with errors stay behind); MERGING/MERGED: resume or report.
 MERGEABLE_STATUSES = frozenset(
     {BatchStatus.NEEDS_FIX, BatchStatus.PENDING_REVIEW, BatchStatus.MERGING, BatchStatus.MERGED}
@@ -211,7 +211,7 @@ def _finish_run(batch: Batch, run_id: int, started: float, acting_user) -> Merge
     return run
 
 
-def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_size: int = CHUNK_SIZE,
+def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_size: int | None = None,
                 _crash_after_chunks: int | None = None):  # fmt: skip
     """Merge the valid, pending rows of `batch` into the base database; returns the batch's MergeResult.
 
@@ -231,7 +231,7 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
         raise PermissionDenied("您没有将该批次入库的权限。")
     if batch.status not in MERGEABLE_STATUSES:
         raise ValidationError(f"批次状态为“{batch.get_status_display()}”，不能入库。")
-    started = time.monotonic()
+    started, chunk_size = time.monotonic(), chunk_size or settings.MERGE_CHUNK_ROWS
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
     spec, user_id = build_table_spec(subcategory.code), getattr(acting_user, "pk", None)
     ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(),

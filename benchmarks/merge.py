@@ -272,19 +272,21 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="DATABASE_URL of a scratch database (dropped!)")
     parser.add_argument("--prefill", type=int, default=1_000_000)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--chunk", type=int, default=None, help="merge chunk size (default: basedb.merge.CHUNK_SIZE)")
+    parser.add_argument("--chunk", type=int, default=None, help="merge chunk size (default: settings.MERGE_CHUNK_ROWS)")
     parser.add_argument("--reuse", action="store_true", help="keep a database prefilled by an earlier run (tuning)")
     args = parser.parse_args()
 
     setup_django(args.database, reuse=args.reuse)
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
-    from basedb.merge import CHUNK_SIZE
     from catalog.loader import load_catalog
     from catalog.models import Subcategory
     from regions.loader import load_divisions
     from regions.models import Region
+
+    CHUNK_SIZE = settings.MERGE_CHUNK_ROWS
 
     pg = connection.vendor == "postgresql"
     call_command("migrate", verbosity=0)

@@ -252,7 +252,9 @@ def _verify_leased(batch: Batch) -> Batch:
             totals = Totals()
             expected = _expected_rows(workbook, recognition)
             placer = batch_placer(batch, recognition.spec)
-            for chunk in process_sheet(workbook, recognition, parallel=settings.INTAKE_PARALLEL_READ):
+            for chunk in process_sheet(
+                workbook, recognition, chunk_size=settings.INTAKE_CHUNK_ROWS, parallel=settings.INTAKE_PARALLEL_READ
+            ):
                 chunk = placer.apply(chunk)
                 store_chunk(batch, chunk)
                 totals.add(chunk)

@@ -222,6 +222,11 @@ UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_MB", 1024) * 10
 UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 200)
 # Big tables are read in a forked child process while this one verifies (collection/pipeline/parallel.py).
 INTAKE_PARALLEL_READ = env_bool("INTAKE_PARALLEL_READ", True)
+# Rows verified and stored per transaction, and rows merged per transaction (the merge's checkpoint: a merge taken
+# over after its worker died resumes after the last committed chunk). Smaller chunks hold less memory and lose less
+# of a merge to a kill; larger ones are a little faster.
+INTAKE_CHUNK_ROWS = env_int("INTAKE_CHUNK_ROWS", 50_000)
+MERGE_CHUNK_ROWS = env_int("MERGE_CHUNK_ROWS", 25_000)
 UPLOAD_INLINE_MAX_BYTES = env_int("UPLOAD_INLINE_MAX_KB", 512) * 1024
 # A batch being verified or merged is leased to one process and renewed every sixth of this; once it has expired
 # (the process died) a worker takes the batch over (collection/leases.py).
