@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import placement_views, sunk_views, views
+from . import placement_views, sunk_views, table_views, views
 
 
 class PublicIdConverter:
@@ -26,6 +26,10 @@ urlpatterns = [
     path("sunk/", sunk_views.sunk_list, name="sunk_list"),
     path("townships/<str:code>/unplaced/", placement_views.unplaced_list, name="unplaced_list"),
     path("search/", views.record_search, name="record_search"),
+    path("tables/", table_views.table_list, name="table_list"),
+    path("tables/<str:code>/", table_views.record_table, name="record_table"),
+    path("tables/<str:code>/search", table_views.record_table_search, name="record_table_search"),
+    path("tables/<str:code>/export.xlsx", table_views.record_table_export, name="record_table_export"),
     # The public id first: 32 digits would also match <int:pk>.
     path("entities/<public_id:public_id>/", views.entity_detail, name="entity_detail"),
     path("entities/<int:pk>/", views.entity_by_id, name="entity_by_id"),

@@ -52,7 +52,18 @@ test_basedb_page_permissions = permission_tests(
     Case("pre-filled template form", lambda ctx: "/basedb/patch/", **EVERYONE),
     Case("posted search", lambda ctx: "/basedb/search/", method="post", data={"q": "张"}, own_region=302,
          wrong_role_status=302, other_region_status=302),
+    # The data tables (数据表): drilled to a region the user may not view, or with no region at all, they answer 404.
+    Case("data tables", lambda ctx: f"/basedb/tables/?region={ctx.region}", extra=VIEWERS),
+    Case("data table", lambda ctx: table(ctx, ""), extra=VIEWERS),
+    Case("data table export", lambda ctx: table(ctx, "export.xlsx"), extra=VIEWERS),
+    Case("data table posted search", lambda ctx: "/basedb/tables/P0101/search", method="post", data={"q": "张"},
+         own_region=302, wrong_role_status=302, other_region_status=302),
 )  # fmt: skip
+
+
+def table(ctx, suffix: str) -> str:
+    record(ctx)  # one record of the region, so the own region sees a row
+    return f"/basedb/tables/P0101/{suffix}?region={ctx.region}"
 
 
 def record_reveal(ctx):
