@@ -143,27 +143,47 @@ def _record_rows(records: list[Record], presenter: Presenter) -> list[dict]:
 @login_required
 def entity_detail(request, public_id: str):
     """The 360° view: one entity's records across subcategories (those the user may view), each with its history,
-    and the entities linked to it through reference items. Addressed by the entity's random public id."""
+    and the entities linked to it through reference items, personal items masked; users who work on a record's
+    region may reveal the page (sharing.reveal, logged). Addressed by the entity's random public id."""
+    entity, records = viewable_entity(request.user, public_id)
+    return render(request, "basedb/entity_detail.html", entity_context(request.user, entity, records))
+
+
+def viewable_entity(user, public_id: str) -> tuple[Entity, list[Record]]:
+    """The entity and its records `user` may view; 404 when there is none."""
     entity = get_object_or_404(
         Entity.objects.unrestricted("found by public id, shown only with records in scope"), public_id=public_id
     )
     records = list(
-        Record.objects.restrict(request.user, Action.VIEW)
+        Record.objects.restrict(user, Action.VIEW)
         .filter(entity=entity)
         .select_related("subcategory", "region", "last_batch")
         .order_by("status", "subcategory__code")
     )
     if not records:
         raise Http404
-    presenter = Presenter()
-    context = {
+    for record in records:
+        record.entity = entity  # the reveal's log reads the key through it
+    return entity, records
+
+
+def entity_context(user, entity: Entity, records: list[Record], *, revealed: frozenset[int] = frozenset()) -> dict:
+    """The entity page's context; the records in `revealed` (ids) show their personal items in clear (only after a
+    logged reveal), the others stay masked."""
+    masked, clear = Presenter(), Presenter(reveal=True)
+    shown = [r for r in records if r.pk in revealed]
+    rows = {row["record"].pk: row for row in _record_rows(shown, clear)}
+    rows.update({row["record"].pk: row for row in _record_rows([r for r in records if r.pk not in revealed], masked)})
+    return {
         "entity": entity,
         "kind_label": kind_label(entity.kind),
-        "rows": _record_rows(records, presenter),
-        "outgoing": outgoing_links(records, request.user),
-        "incoming": incoming_links(entity, request.user),
+        "rows": [rows[r.pk] for r in records],
+        "outgoing": outgoing_links(records, user),
+        "incoming": incoming_links(entity, user),
+        "revealed": bool(revealed),
+        "may_reveal": not revealed and any(may_reveal(user, r) for r in records),
+        "reveal_reasons": RevealReason.choices,
     }
-    return render(request, "basedb/entity_detail.html", context)
 
 
 @login_required

@@ -1,5 +1,7 @@
 from django.urls import path
 
+import basedb.urls  # noqa: F401 (registers the public_id converter: entities are addressed by their public id)
+
 from . import reveal, views
 
 app_name = "sharing"
@@ -12,4 +14,5 @@ urlpatterns = [
     path("clients/<int:pk>/unflag/", views.client_unflag, name="client_unflag"),
     path("access-log/", views.access_log, name="access_log"),
     path("reveal/records/<int:pk>/", reveal.record_reveal, name="record_reveal"),
+    path("reveal/entities/<public_id:public_id>/", reveal.entity_reveal, name="entity_reveal"),
 ]

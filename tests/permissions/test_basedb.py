@@ -70,8 +70,17 @@ def record_reveal(ctx):
     return record(ctx).replace("/basedb/records/", "/sharing/reveal/records/")
 
 
+def entity_reveal(ctx):
+    from basedb.models import Record
+
+    record(ctx)
+    return f"/sharing/reveal/entities/{Record.objects.get(region_id=ctx.region).entity.public_id}/"
+
+
 test_reveal_permissions = permission_tests(
     # A reveal is a POST with a reason from the list; viewers who neither collect nor review get 403 or 404.
     Case("reveal a record", record_reveal, method="post", data={"reason": "verify"},
          extra={"county_officer": 200, "other_county_officer": 404}),
+    Case("reveal an entity page", entity_reveal, method="post", data={"reason": "verify"},
+         extra={"county_officer": 200, "other_county_officer": 404, "platform_admin": 200}),
 )  # fmt: skip

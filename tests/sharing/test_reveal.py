@@ -68,3 +68,37 @@ def test_administrators_find_the_reveal_by_person_and_by_user(client, officer_a,
     assert [(e.endpoint, e.user.username) for e in rows] == [("reveal", "officer_a")]
     assert len(client.get("/sharing/access-log/", {"user": "officer_a"}).context["rows"]) == 1
     assert "办理业务或提供服务" in client.get("/sharing/access-log/").content.decode()
+
+
+def test_the_entity_page_reveals_its_records_with_a_reason_each_logged(client, officer_a, dibao):
+    from regions.models import AuditEvent
+
+    client.force_login(officer_a)
+    url = f"/basedb/entities/{dibao.entity.public_id}/"
+    assert "查看明文" in client.get(url).content.decode()
+    body = client.post(f"/sharing/reveal/entities/{dibao.entity.public_id}/", {"reason": "dispute"}).content.decode()
+    assert id_of(1) in body and "1950-03-01" in body and "已逐条记入个人信息访问日志" in body
+    logs = AccessLog.objects.filter(endpoint="reveal", user=officer_a)
+    assert sorted(log.params["subcategory"] for log in logs) == ["P0101", "P0301"]  # person 1's two records
+    assert {log.reason for log in logs} == {"处理投诉、纠纷或举报"}
+    assert {k for log in logs for k in log.keys.values_list("key_hash", flat=True)} == {hash_key(id_of(1))}
+    assert AuditEvent.objects.filter(verb="reveal", actor_user=officer_a).count() == 2
+    assert id_of(1) not in client.get(url).content.decode()  # masked again
+
+
+def test_an_entity_reveal_needs_a_reason_and_a_role_that_collects_or_reviews(client, officer_a, dibao):
+    from regions.choices import Role
+    from tests.conftest import TOWNSHIP_A, make_user
+
+    client.force_login(officer_a)
+    url = f"/sharing/reveal/entities/{dibao.entity.public_id}/"
+    assert client.post(url, {"reason": "好奇"}).status_code == 403
+    assert client.get(url).status_code == 405
+    client.force_login(make_user("grid_a", Role.GRID_WORKER, TOWNSHIP_A))  # views the township, fixes nothing
+    assert client.post(url, {"reason": "verify"}).status_code == 403
+    assert not AccessLog.objects.exists()
+
+
+def test_an_officer_of_another_county_cannot_reveal_the_entity(client, other_county_officer, dibao):
+    client.force_login(other_county_officer)
+    assert client.post(f"/sharing/reveal/entities/{dibao.entity.public_id}/", {"reason": "verify"}).status_code == 404
