@@ -112,6 +112,11 @@ DOWNLOADS = {
         ("collector", "officer", "grid_worker"),
         "patch",
     ),
+    "basedb/tables/<str:code>/export.xlsx": (
+        lambda c, w, u: c.get("/basedb/tables/P0101/export.xlsx", {"status": "all"}),
+        ("collector", "officer", "grid_worker"),
+        "",
+    ),
     "matching/rules/<slug:code>/entries.xlsx": (
         lambda c, w, u: c.get(f"/matching/rules/{w['rule'].code}/entries.xlsx"),
         ("collector", "officer"),
