@@ -18,13 +18,12 @@ Options: --prefill 1000000 --requests 300 --match-runs 5 --workers 2 --port 8765
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
 import time
 
-from common import ROOT, person_id, setup_django
+from common import ROOT, machine_facts, person_id, setup_django
 
 COUNTY = "370602"
 
@@ -224,10 +223,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     report["workers"] = args.workers
-    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        report["server"] = cursor.fetchone()[0][:60]
+    report |= machine_facts()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

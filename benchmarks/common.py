@@ -4,6 +4,7 @@ The scripts run as `python benchmarks/NAME.py`, so they import this module by it
 """
 
 import os
+import platform
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -49,3 +50,18 @@ def setup_django(database: str, *, reuse: bool = False) -> None:
     import django
 
     django.setup()
+
+
+def machine_facts() -> dict:
+    """Where a benchmark ran, for docs/performance.md: load average, machine, Python and database server."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
+        server = cursor.fetchone()[0][:60]
+    return {
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "machine": f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "server": server,
+    }

@@ -22,13 +22,11 @@ Options: --persons 1000000 --requests 50 --rows 100000 --reuse. Prints one JSON 
 import argparse
 import importlib.util
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
-from common import setup_django
+from common import machine_facts, setup_django
 
 HERE = Path(__file__).resolve().parent
 
@@ -188,11 +186,7 @@ def run(size: int, database: str, requests: int, rows: int, reuse: bool) -> dict
     report |= grid_pages(f"{townships[0]}901001", requests)
     report["placement"] = placement(townships[0], townships[1], reports.VILLAGES, reports.GRIDS, rows)
     report["re_place"] = replace_county(townships[0][:6])
-    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
-        report["server"] = cursor.fetchone()[0][:60]
+    report |= machine_facts()
     return report
 
 

@@ -22,12 +22,11 @@ Options: --prefill 1000000 --rows 100000 --chunk 25000. Prints one JSON object.
 import argparse
 import json
 import os
-import platform
 import random
 import threading
 import time
 
-from common import person_id, setup_django
+from common import machine_facts, person_id, setup_django
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鑫浩宇轩然博文"
@@ -316,12 +315,7 @@ def main() -> None:
     shuffled = random.Random(7).sample(new, len(new))
     again = stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], pg)
     report["remerge"] = timed_merge(again, args.chunk or CHUNK_SIZE)
-    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
-    report["python"] = platform.python_version()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if pg else "SELECT sqlite_version()")
-        report["server"] = cursor.fetchone()[0][:60]
+    report |= machine_facts()
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -19,13 +19,11 @@ Options: --persons 1000000 --rounds 3 --reuse. Prints one JSON object.
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from datetime import date
 
-from common import setup_django, with_check_digit
+from common import machine_facts, setup_django, with_check_digit
 
 AS_OF = date(2026, 3, 31)
 VILLAGES, GRIDS = 10, 3
@@ -177,11 +175,7 @@ def run(size: int, database: str, rounds: int, reuse: bool) -> dict:
     records = cell_records(definition, region, AS_OF, "age_80_plus", "total")
     count, first_page = records.count(), len(list(records.order_by("id")[:50]))
     report["cell"] = {"count": count, "page": first_page, "seconds": round(time.perf_counter() - started, 3)}
-    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()")
-        report["server"] = cursor.fetchone()[0][:60]
+    report |= machine_facts()
     return report
 
 

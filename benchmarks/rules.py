@@ -27,7 +27,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import sys
 import time
 from datetime import date
@@ -40,7 +39,7 @@ _spec = importlib.util.spec_from_file_location("bench_merge", ROOT / "benchmarks
 bench_merge = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_merge)
 settle = bench_merge.settle
-from common import fresh_database  # noqa: E402 (after the path above)
+from common import fresh_database, machine_facts  # noqa: E402 (after the path above)
 
 AS_OF = date(2026, 6, 30)
 PINNED = ("medical_insurance_gap", "elderly_allowance_gap", "deceased_still_paid", "disability_subsidy_gap")
@@ -281,11 +280,7 @@ def run(size: int, rows: int, database: str, reuse: bool = False) -> dict:
         people = make(size, rows)
         report[f"merge_{code}"] = merge_rows(code, people, townships, Subcategory.objects.get(code=code), pg)
         report[f"incremental_{code}"] = incremental()
-    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    report["machine"] = f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()" if pg else "SELECT sqlite_version()")
-        report["server"] = cursor.fetchone()[0][:60]
+    report |= machine_facts()
     return report
 
 

@@ -1,16 +1,14 @@
 """Forms of the matching pages: the rule editor (fields + the conditions as YAML, checked by the rule language),
 the township's feedback on an entry, the work-list filters and a rule grant for an API client."""
 
-import yaml
 from django import forms
 
 from catalog.specs_build import current_specs
+from grassroots.definitions import DefinitionEditor
 
 from .choices import FEEDBACK_STATUSES, EntryStatus
 from .definition import RULE_KEYS, RuleInvalid, parse_rule
-from .loader import plain
 from .models import Fact
-from .rulebook import as_yaml
 from .worklist import STATES
 
 # The rule's fields edited as form inputs; everything else (subject, conditions, show, feedback, deadline) is YAML.
@@ -18,57 +16,25 @@ FIELD_KEYS = ("name", "department", "basis", "description", "active")
 LOGIC_KEYS = tuple(k for k in RULE_KEYS if k not in (*FIELD_KEYS, "code"))
 
 
-class RuleForm(forms.Form):
+class RuleForm(DefinitionEditor):
     """A rule as a rules administrator edits it; `clean` checks the whole rule against the catalog."""
+
+    FIELD_KEYS, LOGIC_KEYS, LOGIC_NAME, INVALID = FIELD_KEYS, LOGIC_KEYS, "条件", RuleInvalid
 
     code = forms.SlugField(label="规则代码", max_length=64, help_text="小写字母、数字和下划线，保存后不能修改")
     name = forms.CharField(label="规则名称", max_length=100)
     department = forms.CharField(label="所属部门", max_length=100, help_text="如 市医保局")
     basis = forms.CharField(label="政策依据", widget=forms.Textarea(attrs={"rows": 4}), help_text="文件名称与条款")
     description = forms.CharField(label="说明", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    active = forms.BooleanField(label="启用", required=False, initial=True)
     logic = forms.CharField(
         label="主体与条件（YAML）",
         widget=forms.Textarea(attrs={"rows": 16, "class": "code", "spellcheck": "false"}),
         help_text="subject、when、has、has_any、has_none、show、feedback、deadline_days，写法见 docs/rules.md",
     )
-    note = forms.CharField(label="修改说明", required=False, max_length=500)
+    field_order = ["code", "name", "department", "basis", "description", "active", "logic", "note"]
 
-    def __init__(self, *args, rule=None, **kwargs):
-        if rule is not None and "initial" not in kwargs:
-            kwargs["initial"] = self.initial_for(rule.definition)
-        super().__init__(*args, **kwargs)
-        if rule is not None:
-            self.fields["code"].disabled = True
-        self.definition = None
-
-    @staticmethod
-    def initial_for(data: dict) -> dict:
-        initial = {k: data.get(k, "") for k in ("code", *FIELD_KEYS)}
-        initial["active"] = data.get("active", True)
-        initial["logic"] = as_yaml({k: data[k] for k in LOGIC_KEYS if k in data})
-        return initial
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            logic = plain(yaml.safe_load(cleaned.get("logic") or "") or {})
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise forms.ValidationError(f"条件不是有效的 YAML（第 {mark.line + 1 if mark else '?'} 行附近）") from exc
-        if not isinstance(logic, dict):
-            raise forms.ValidationError("条件应写成“字段: 值”的 YAML 映射")
-        misplaced = [k for k in logic if k in (*FIELD_KEYS, "code")]
-        if misplaced:
-            raise forms.ValidationError(f"{'、'.join(misplaced)} 请在上面的表单字段中填写，不要写在条件里")
-        data = {k: cleaned.get(k) for k in ("code", *FIELD_KEYS) if cleaned.get(k) not in (None, "")} | logic
-        data["active"] = bool(cleaned.get("active"))
-        try:
-            self.definition = parse_rule(data, specs=current_specs(), facts=Fact.objects.values_list("code", flat=True))
-        except RuleInvalid as exc:
-            for error in exc.errors:
-                self.add_error(None, error)
-        return cleaned
+    def parse_definition(self, data: dict):
+        return parse_rule(data, specs=current_specs(), facts=Fact.objects.values_list("code", flat=True))
 
 
 class FeedbackForm(forms.Form):

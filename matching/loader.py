@@ -5,65 +5,26 @@ each naming its file). A rule whose current version was edited in the web UI is 
 `force` is given: the web edit is newer than the file.
 """
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.db import transaction
 
 from catalog.specs_build import current_specs
+from grassroots.definitions import DefinitionSourceError, LoadResult, load_one, parse_files, read_yaml
 
 from .choices import VersionSource
 from .definition import RuleInvalid, parse_rule
 from .models import Fact, Rule
-from .rulebook import last_source, save_rule
+from .rulebook import save_rule
 
 RULES_DIR = Path(settings.BASE_DIR) / "fixtures" / "rules"
 FACTS_FILE = "facts.yaml"
 FACT_FIELDS = ("label", "correction_subcategory", "ask_items", "order")
 
 
-class RuleSourceError(Exception):
+class RuleSourceError(DefinitionSourceError):
     """The rule files cannot be loaded; `errors` lists every problem in Chinese."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
-
-
-@dataclass
-class LoadResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    kept_web_edits: list[str] = field(default_factory=list)
-    facts_changed: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.facts_changed)
-
-
-def plain(value):
-    """YAML's dates (an unquoted 2025-01-01) as ISO text, recursively, so definitions are plain JSON."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    return value
-
-
-def read_yaml(path: Path):
-    try:
-        return plain(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        raise RuleSourceError([f"{path.name}：YAML 格式错误{where}（{getattr(exc, 'problem', '') or exc}）"]) from exc
 
 
 def _fact_rows(data, specs) -> tuple[list[dict], list[str]]:
@@ -106,34 +67,24 @@ def load_rules(directory: Path = RULES_DIR, *, force: bool = False) -> LoadResul
     specs = current_specs()
     if not specs:
         raise RuleSourceError(["数据目录尚未加载，请先运行 manage.py load_catalog"])
-    fact_rows, errors = _fact_rows(read_yaml(directory / FACTS_FILE), specs)
+    fact_rows, errors = _fact_rows(read_yaml(directory / FACTS_FILE, RuleSourceError), specs)
     fact_codes = [row["code"] for row in fact_rows]
-    definitions = []
-    for path in sorted(p for p in directory.glob("*.yaml") if p.name != FACTS_FILE):
-        try:
-            definitions.append((path.name, parse_rule(read_yaml(path), specs=specs, facts=fact_codes)))
-        except RuleInvalid as exc:
-            errors.extend(f"{path.name}：{e}" for e in exc.errors)
-        except RuleSourceError as exc:
-            errors.extend(exc.errors)
-    codes = [d.code for _n, d in definitions]
-    errors.extend(f"规则代码 {c} 在多个文件中出现" for c in sorted({c for c in codes if codes.count(c) > 1}))
+    definitions, more = parse_files(
+        sorted(p for p in directory.glob("*.yaml") if p.name != FACTS_FILE),
+        lambda data: parse_rule(data, specs=specs, facts=fact_codes),
+        invalid=RuleInvalid, error=RuleSourceError, noun="规则",
+    )  # fmt: skip
+    errors.extend(more)
     if errors:
         raise RuleSourceError(errors)
     result = LoadResult()
     with transaction.atomic():
         result.facts_changed = _save_facts(fact_rows)
         for name, definition in definitions:
-            _load_one(result, name, definition, force)
+            load_one(result, Rule, definition, _save_from_file, web=VersionSource.WEB, force=force,
+                     note=f"规则文件 {name}")  # fmt: skip
     return result
 
 
-def _load_one(result: LoadResult, name: str, definition, force: bool) -> None:
-    existing = Rule.objects.filter(code=definition.code).first()
-    edited_on_the_web = existing is not None and last_source(existing) == VersionSource.WEB
-    if edited_on_the_web and not force and existing.definition != definition.data:
-        result.kept_web_edits.append(definition.code)
-        return
-    saved = save_rule(definition, source=VersionSource.FILE, note=f"规则文件 {name}")
-    bucket = result.created if saved.created else result.updated if saved.changed else result.unchanged
-    bucket.append(definition.code)
+def _save_from_file(definition, *, note: str):
+    return save_rule(definition, source=VersionSource.FILE, note=note)

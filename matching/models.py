@@ -9,6 +9,7 @@ too, and an entry whose data no longer matches is closed, not deleted.
 from django.conf import settings
 from django.db import models
 
+from grassroots.definitions import DefinitionVersion
 from regions.access import RegionScopedQuerySet
 
 from .choices import EntryStatus, RunScope, VersionSource
@@ -45,23 +46,14 @@ class Rule(models.Model):
         return self.versions.get(version=self.version)
 
 
-class RuleVersion(models.Model):
+class RuleVersion(DefinitionVersion):
     """One version of a rule: the whole definition as it was, where it came from, who changed it and what changed
     (`changes`: {field: [old, new]}, empty for the first version). Work-list entries point at the version that
     last evaluated them."""
 
     rule = models.ForeignKey(Rule, verbose_name="规则", on_delete=models.CASCADE, related_name="versions")
-    version = models.PositiveIntegerField("版本")
     definition = models.JSONField("规则定义")
-    content_hash = models.CharField("内容摘要", max_length=64)
     source = models.CharField("来源", max_length=10, choices=VersionSource.choices)
-    changes = models.JSONField("变更", default=dict, blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="修改人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    note = models.CharField("说明", max_length=500, blank=True, default="")
-    created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "规则版本"

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from catalog.specs_build import build_table_spec
+from grassroots.definitions import save_edited
 from regions.access import can, restrict, scope_for
 from regions.choices import Action, RegionLevel
 from regions.models import Region
@@ -88,17 +89,13 @@ def rule_detail(request, code: str):
 
 
 def _save_rule_form(request, rule: Rule | None):
-    form = RuleForm(request.POST or None, rule=rule)
-    if request.method == "POST" and form.is_valid() and form.definition is not None:
-        saved = save_rule(
-            form.definition, source=VersionSource.WEB, acting_user=request.user, note=form.cleaned_data["note"]
-        )
+    form = RuleForm(request.POST or None, instance=rule)
+    saved = save_edited(request, form, save_rule, source=VersionSource.WEB)
+    if saved is not None:
         if saved.changed:
-            evaluate_rule_task.enqueue(saved.rule.pk, request.user.pk)
-            messages.success(request, f"已保存为第 {saved.rule.version} 版，正在按新版本重新比对。")
-        else:
-            messages.info(request, "内容没有变化，未生成新版本。")
-        return redirect("matching:rule_detail", code=saved.rule.code)
+            evaluate_rule_task.enqueue(saved.obj.pk, request.user.pk)
+            messages.success(request, f"已保存为第 {saved.obj.version} 版，正在按新版本重新比对。")
+        return redirect("matching:rule_detail", code=saved.obj.code)
     return render(request, "matching/rule_form.html", {"form": form, "rule": rule})
 
 

@@ -10,6 +10,7 @@ Later changes of the data or of the form never touch a submission.
 from django.conf import settings
 from django.db import models
 
+from grassroots.definitions import DefinitionVersion
 from regions.access import RegionScopedQuerySet
 
 from .choices import VersionSource
@@ -40,22 +41,13 @@ class ReportForm(models.Model):
         return self.versions.get(version=self.version)
 
 
-class ReportFormVersion(models.Model):
+class ReportFormVersion(DefinitionVersion):
     """One version of a form: the whole definition as it was, where it came from, who changed it and what changed
     (`changes`: {field: [old, new]}, empty for the first version). Submissions point at the version they filled."""
 
     form = models.ForeignKey(ReportForm, verbose_name="报表", on_delete=models.CASCADE, related_name="versions")
-    version = models.PositiveIntegerField("版本")
     definition = models.JSONField("报表定义")
-    content_hash = models.CharField("内容摘要", max_length=64)
     source = models.CharField("来源", max_length=10, choices=VersionSource.choices)
-    changes = models.JSONField("变更", default=dict, blank=True)
-    acting_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="修改人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )  # fmt: skip
-    note = models.CharField("说明", max_length=500, blank=True, default="")
-    created_at = models.DateTimeField("时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "报表版本"

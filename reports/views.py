@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from grassroots.definitions import save_edited
 from grassroots.replica import replica_reads
 from grassroots.xlsx import streamed_response
 from regions.access import scope_for
@@ -244,16 +245,12 @@ def form_detail(request, code: str):
 
 
 def _save_form(request, form: ReportForm | None):
-    editor = ReportFormEditor(request.POST or None, form=form)
-    if request.method == "POST" and editor.is_valid() and editor.definition is not None:
-        saved = save_form(
-            editor.definition, source=VersionSource.WEB, acting_user=request.user, note=editor.cleaned_data["note"]
-        )
+    editor = ReportFormEditor(request.POST or None, instance=form)
+    saved = save_edited(request, editor, save_form, source=VersionSource.WEB)
+    if saved is not None:
         if saved.changed:
-            messages.success(request, f"已保存为第 {saved.form.version} 版。已确认上报的报表不受影响。")
-        else:
-            messages.info(request, "内容没有变化，未生成新版本。")
-        return redirect("reports:form_detail", code=saved.form.code)
+            messages.success(request, f"已保存为第 {saved.obj.version} 版。已确认上报的报表不受影响。")
+        return redirect("reports:form_detail", code=saved.obj.code)
     return render(request, "reports/form_edit.html", {"editor": editor, "form": form})
 
 

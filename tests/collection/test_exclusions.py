@@ -14,12 +14,6 @@ from tests.conftest import TOWNSHIP_A
 __all__ = ["media"]
 
 
-@pytest.fixture
-def logged_in(client, collector_a):
-    client.force_login(collector_a)
-    return client
-
-
 def _upload(client, path) -> Batch:
     with open(path, "rb") as fh:
         client.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})

@@ -4,11 +4,10 @@ kept apart and shown apart, the workbook holds the current values, and both ways
 import io
 
 import openpyxl
-import pytest
 from django.urls import reverse
 
 from collection.models import Batch, StagedRow
-from tests.collection.batch_fixtures import DATA, media
+from tests.collection.batch_fixtures import media
 from tests.conftest import TOWNSHIP_A
 
 __all__ = ["media"]
@@ -16,19 +15,6 @@ __all__ = ["media"]
 FILE_ID = "120101195901154750"  # row 7 in the file: a wrong check digit
 STILL_WRONG = "120101195901154751"
 RIGHT = "120101195901154755"
-
-
-@pytest.fixture
-def logged_in(client, collector_a):
-    client.force_login(collector_a)
-    return client
-
-
-@pytest.fixture
-def messy_batch(logged_in, catalog, media) -> Batch:
-    with open(DATA / "sample_p0101_messy.xlsx", "rb") as fh:
-        logged_in.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
-    return Batch.objects.get()
 
 
 def _fix(client, batch, row: int, item: str, value: str):

@@ -4,27 +4,12 @@ number, name or ID number; a full ID number never appears in a URL or in the pag
 import pytest
 from django.urls import reverse
 
-from collection.models import Batch
 from collection.rowsearch import IdentityItems, parse_search
-from tests.collection.batch_fixtures import DATA, media
-from tests.conftest import TOWNSHIP_A
+from tests.collection.batch_fixtures import media
 
 __all__ = ["media"]
 
 ROW7_ID = "120101195901154750"  # 于义, a wrong check digit
-
-
-@pytest.fixture
-def logged_in(client, collector_a):
-    client.force_login(collector_a)
-    return client
-
-
-@pytest.fixture
-def messy_batch(logged_in, catalog, media) -> Batch:
-    with open(DATA / "sample_p0101_messy.xlsx", "rb") as fh:
-        logged_in.post(reverse("collection:batch_upload"), {"file": fh, "region": TOWNSHIP_A})
-    return Batch.objects.get()
 
 
 def _page(client, batch, **get) -> str:

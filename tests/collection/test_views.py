@@ -79,12 +79,6 @@ def test_fix_cell_permissions(client, regions, role, region, status):
         assert "/accounts/login/" in response.url
 
 
-@pytest.fixture
-def logged_in(client, collector_a):
-    client.force_login(collector_a)
-    return client
-
-
 def upload(client, name: str, region: str = TOWNSHIP_A, **extra):
     with open(DATA / name, "rb") as fh:
         return client.post(reverse("collection:batch_upload"), {"file": fh, "region": region, **extra})

@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
+from grassroots.definitions import run_load
 from regions.audit import AuditedCommand
 
-from ...loader import RULES_DIR, RuleSourceError, load_rules
+from ...loader import RULES_DIR, load_rules
 
 
 class Command(AuditedCommand):
@@ -19,23 +18,4 @@ class Command(AuditedCommand):
         parser.add_argument("--force", action="store_true", help="overwrite rules edited in the web UI with their file")
 
     def handle(self, *args, **options):
-        try:
-            result = load_rules(options["path"], force=options["force"])
-        except RuleSourceError as exc:
-            for error in exc.errors:
-                self.stderr.write(error)
-            raise CommandError(f"规则文件有 {len(exc.errors)} 处错误，未加载任何内容") from exc
-        for code in result.kept_web_edits:
-            self.stderr.write(
-                self.style.WARNING(f"提示：规则 {code} 已在页面上修改，保留页面版本（用 --force 以文件覆盖）")
-            )
-        if not result.changed:
-            self.stdout.write(f"规则未变化（{len(result.unchanged) + len(result.kept_web_edits)} 条），无需更新")
-            return
-        if result.facts_changed:
-            self.stdout.write(f"反馈事实：更新 {result.facts_changed} 项")
-        for label, codes in (("新增", result.created), ("更新", result.updated)):
-            if codes:
-                self.stdout.write(f"{label}规则 {len(codes)} 条：{'、'.join(codes)}")
-        if result.unchanged:
-            self.stdout.write(f"未变化 {len(result.unchanged)} 条")
+        run_load(self, lambda: load_rules(options["path"], force=options["force"]), noun="规则", unit="条")
