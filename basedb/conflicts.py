@@ -48,6 +48,16 @@ def resolvers(conflicts) -> dict[str, tuple[str, list[str]]]:
     return {code: (names.get(code, code), sorted(officers[code])) for code in codes}
 
 
+def open_conflicts_of(entity, user) -> list[Conflict]:
+    """The entity's open conflicts the user may open (the entity page's banner)."""
+    return list(
+        Conflict.objects.restrict(user, Action.VIEW)
+        .filter(entity=entity, status=ConflictStatus.OPEN)
+        .select_related("subcategory", "existing_region", "incoming_region")
+        .order_by("id")
+    )
+
+
 def write_version(
     record: Record, action: str, changes: dict, *, acting_user, batch=None, note: str = ""
 ) -> RecordVersion:
@@ -77,7 +87,7 @@ def _new_values(conflict: Conflict, decision: str, values: dict | None) -> tuple
         return {**record.values, **conflict.incoming_values}, conflict.incoming_region_id
     if decision == Resolution.EDIT:
         if not isinstance(values, dict) or not values:
-            raise ValidationError("人工修改时须填写修改后的数据。")
+            raise ValidationError("人工修改时须至少为一个数据项选择新值或填写修改后的值。")
         return {**record.values, **values}, record.region_id
     raise ValidationError(f"未知的处理方式：{decision}")
 
@@ -104,7 +114,10 @@ def resolve_conflict(
         .get(pk=conflict.record_id)
     )
     conflict.record = record
+    if decision == Resolution.EDIT and not note.strip():
+        raise ValidationError("人工修改时须填写说明（为什么这样修改）。")
     new_values, region = _new_values(conflict, decision, values)
+    conflict.existing_values = dict(record.values)
     changes = diff_values(record.values, new_values)
     label = Resolution(decision).label
     moved = f"，记录改归 {region}" if region != record.region_id else ""
@@ -118,6 +131,7 @@ def resolve_conflict(
         refresh_places([record.pk])
     conflict.status, conflict.resolution = ConflictStatus.RESOLVED, decision
     conflict.resolved_by, conflict.resolved_at, conflict.note = acting_user, timezone.now(), note
+    conflict.applied_changes = changes
     conflict.save()
     if conflict.staged_row_id:
         state = MergeState.SKIPPED if decision == Resolution.KEEP_EXISTING else MergeState.MERGED

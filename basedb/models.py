@@ -301,6 +301,10 @@ class Conflict(models.Model):
     )
     resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
     note = models.TextField("说明", blank=True, default="")
+    # Kept at resolution, so the resolved list still shows the difference and what was decided item by item: the
+    # existing record's values before the decision, and the items the decision changed ({item: [old, new]}).
+    existing_values = models.JSONField("处理前的已有数据", null=True, blank=True)
+    applied_changes = models.JSONField("处理结果变更", default=dict, blank=True)
     created_at = models.DateTimeField("发现时间", auto_now_add=True)
 
     objects = RegionScopedQuerySet.as_manager()

@@ -35,6 +35,7 @@ urlpatterns = [
     path("entities/<int:pk>/", views.entity_by_id, name="entity_by_id"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
     path("conflicts/", views.conflict_list, name="conflict_list"),
+    path("conflicts/<int:pk>/", views.conflict_detail, name="conflict_detail"),
     path("conflicts/<int:pk>/resolve", views.conflict_resolve, name="conflict_resolve"),
     path("batches/<int:pk>/revert", views.batch_revert, name="batch_revert"),
 ]

@@ -30,8 +30,8 @@ from regions.models import Region
 
 from .board import COLUMNS, chart, county_choices, sort_rows, subcategory_rows, totals, township_rows, write_export
 from .choices import ConflictStatus, Resolution, RevealReason
-from .conflicts import covering_region, may_resolve, resolve_conflict, resolvers
-from .forms import PatchForm
+from .conflicts import covering_region, may_resolve, open_conflicts_of, resolve_conflict, resolvers
+from .forms import ConflictResolutionForm, PatchForm
 from .history import value_provenance
 from .labels import Presenter, kind_label
 from .levels import in_subtree, level_for, level_rows, record_figures
@@ -183,6 +183,7 @@ def entity_context(user, entity: Entity, records: list[Record], *, revealed: fro
         "revealed": bool(revealed),
         "may_reveal": not revealed and any(may_reveal(user, r) for r in records),
         "reveal_reasons": RevealReason.choices,
+        "open_conflicts": open_conflicts_of(entity, user),
     }
 
 
@@ -244,19 +245,22 @@ def conflict_list(request):
     for conflict in page:
         conflict.resolvable = may_resolve(request.user, conflict)
         show_conflict(conflict, request.user, presenter, who)
-    context = {"page": page, "status": status, "statuses": ConflictStatus.choices, "resolutions": Resolution.choices}
+    context = {"page": page, "status": status, "statuses": ConflictStatus.choices}
     return render(request, "basedb/conflict_list.html", context)
 
 
 def show_conflict(conflict: Conflict, user, presenter: Presenter, who: dict) -> None:
-    """What the conflict list shows of one conflict: the existing record's values only to a user who may view that
-    record's region; to anyone else the incoming values, the existing township's name and who can resolve it."""
+    """What the conflict pages show of one conflict: the existing record's values only to a user who may view that
+    record's region; to anyone else the incoming values, the existing township's name and who can resolve it. A
+    resolved conflict shows the difference as it was when decided and the items the decision changed."""
     code = conflict.subcategory.code
     conflict.existing_visible = can(user, Action.VIEW, conflict.record.place_id)
-    conflict.item_labels = [(key, presenter.label(code, key)) for key in conflict.incoming_values]
     conflict.resolver = who.get(covering_region(conflict.existing_region_id, conflict.incoming_region_id))
+    conflict.applied = presenter.changes(code, conflict.applied_changes or {})
     if conflict.existing_visible:
-        conflict.diff = presenter.diff(code, conflict.record.values, conflict.incoming_values)
+        existing = conflict.record.values if conflict.existing_values is None else conflict.existing_values
+        conflict.diff_kept = conflict.status == ConflictStatus.OPEN or conflict.existing_values is not None
+        conflict.diff = presenter.diff(code, existing, conflict.incoming_values)
         conflict.shown_name = conflict.entity.display_name
         return
     conflict.incoming = presenter.values(code, conflict.incoming_values)
@@ -264,22 +268,52 @@ def show_conflict(conflict: Conflict, user, presenter: Presenter, who: dict) -> 
     conflict.shown_name = next((str(conflict.incoming_values[k]) for k in names if conflict.incoming_values.get(k)), "")
 
 
+CONFLICT_RELATED = ("entity", "subcategory", "existing_region", "incoming_region", "record", "batch", "resolved_by")
+
+
+@login_required
+def conflict_detail(request, pk: int):
+    """One conflict: the difference item by item and, for an officer covering both townships, its own resolution
+    form (keep existing, take new, or 人工修改 item by item with a note)."""
+    conflict = get_object_or_404(Conflict.objects.restrict(request.user, Action.VIEW).select_related(*CONFLICT_RELATED),
+                                 pk=pk)  # fmt: skip
+    return render(request, "basedb/conflict_detail.html", conflict_context(request.user, conflict))
+
+
+def conflict_context(user, conflict: Conflict, data=None) -> dict:
+    """The conflict page's context; `data`: the posted resolution form (bound, with its errors)."""
+    # The reviewing officer resolves with the values as typed (issue 11 item 8's exception, as on the list).
+    show_conflict(conflict, user, Presenter(reveal=True), resolvers([conflict]))
+    conflict.resolvable = conflict.status == ConflictStatus.OPEN and may_resolve(user, conflict)
+    form = None
+    if conflict.resolvable and conflict.existing_visible:
+        form = ConflictResolutionForm(data, changes=conflict.diff, incoming=conflict.incoming_values)
+    return {"conflict": conflict, "form": form}
+
+
 @login_required
 @require_POST
 def conflict_resolve(request, pk: int):
-    """Keep existing / take new / edit one item; resolve_conflict checks that the officer covers both townships."""
-    conflict = get_object_or_404(Conflict.objects.restrict(request.user, Action.REVIEW), pk=pk)
-    values = None
-    if request.POST.get("decision") == Resolution.EDIT:
-        values = {request.POST.get("item", ""): request.POST.get("value", "")}
-    try:
-        resolve_conflict(conflict, decision=request.POST.get("decision", ""), acting_user=request.user,
-                         values=values, note=request.POST.get("note", "")[:500])  # fmt: skip
-    except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"冲突 {conflict.pk} 已处理。")
-    return redirect("basedb:conflict_list")
+    """Resolve one conflict from its page; the form's errors (in Chinese) come back on the same page, and
+    resolve_conflict checks that the officer covers both townships."""
+    conflict = get_object_or_404(
+        Conflict.objects.restrict(request.user, Action.REVIEW).select_related(*CONFLICT_RELATED), pk=pk
+    )
+    context = conflict_context(request.user, conflict, request.POST)
+    form = context["form"]
+    if form is None:
+        messages.error(request, "您不能处理此冲突（已处理，或需由两乡镇共同上级的数据核验员处理）。")
+        return redirect("basedb:conflict_detail", pk=conflict.pk)
+    if form.is_valid():
+        try:
+            resolve_conflict(conflict, decision=form.cleaned_data["decision"], acting_user=request.user,
+                             values=form.cleaned_data["values"], note=form.cleaned_data["note"])  # fmt: skip
+        except (PermissionDenied, ValidationError) as exc:
+            form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"冲突 {conflict.pk} 已处理：{Resolution(form.cleaned_data['decision']).label}。")
+            return redirect("basedb:conflict_list")
+    return render(request, "basedb/conflict_detail.html", context)
 
 
 @login_required

@@ -49,7 +49,7 @@ def test_keeping_the_existing_record_changes_no_value_but_is_recorded(conflict, 
 
 
 def test_editing_writes_the_officers_values(conflict, officer_a):
-    resolve_conflict(conflict, decision="edit", acting_user=officer_a, values={"phone": "13611112222"})
+    resolve_conflict(conflict, decision="edit", acting_user=officer_a, values={"phone": "13611112222"}, note="电话核实")
     assert Record.objects.get().values["phone"] == "13611112222"
     assert Record.objects.get().region_id == TOWNSHIP_B
 

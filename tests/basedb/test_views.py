@@ -164,7 +164,7 @@ def test_the_patch_download_tells_the_waiting_page_that_the_file_is_coming(clien
 def test_resolving_on_the_web_is_recorded_in_the_records_history(client, conflict, officer_a):
     login(client, officer_a).post(
         reverse("basedb:conflict_resolve", args=[conflict.pk]),
-        {"decision": "edit", "item": "phone", "value": "13600000000", "note": "电话核实"},
+        {"decision": "edit", "item_phone": "other", "value_phone": "13600000000", "note": "电话核实"},
     )
     record = Record.objects.get()
     assert record.values["phone"] == "13600000000"

@@ -44,8 +44,11 @@ def officer(name: str, url, **kwargs) -> Case:
 test_basedb_page_permissions = permission_tests(
     Case("record page", record, extra=VIEWERS),
     officer("conflict list", lambda ctx: "/basedb/conflicts/", other_region_status=200, wrong_role_status=200),
-    officer("resolve a conflict", conflict, method="post", own_region=302,
+    officer("resolve a conflict", conflict, method="post", data={"decision": "take_new"}, own_region=302,
             extra={"city_officer": 302, "platform_admin": 302}),
+    # A conflict belongs to the incoming township: its collectors see it read-only (as on the list).
+    officer("conflict page", lambda ctx: conflict(ctx).removesuffix("resolve"), wrong_role_status=200,
+            no_role_status=404),
     officer("revert a batch", merged_batch, method="post", data={"confirm": "1"}, own_region=302,
             extra={"city_officer": 302, "platform_admin": 302}),
     officer("revert confirmation", merged_batch),
