@@ -3,8 +3,10 @@
 The process takes the batch's lease (Batch.lease_owner, lease_expires) with one conditional UPDATE, renews it while it
 works (a heartbeat thread, and every stored chunk), and gives it back when done. A process that dies stops renewing:
 once the lease has expired, the sweep every worker runs (`sweep_expired`, started by `manage.py worker`) queues the
-batch again and the next worker takes it over. Taking over is idempotent: verification starts the batch over
-(verify_batch deletes what the dead run stored) and the merge resumes after its last committed chunk (MergeRun).
+batch again and the next worker takes it over. A lease whose owner was a process of the sweeping machine that no
+longer runs (a worker killed and restarted by `serve`) is taken over at once, without waiting for the expiry.
+Taking over is idempotent: verification starts the batch over (verify_batch deletes what the dead run stored) and the
+merge resumes after its last committed chunk (MergeRun).
 
 A process that lost its lease (it stalled past the expiry and another took over) finds out at its next chunk
 (`check`) and stops with LeaseLost, so two processes never store rows of one batch.
@@ -52,7 +54,7 @@ def lease_seconds() -> int:
 
 def new_owner(kind: str) -> str:
     """A lease owner name: what, where, which process, plus a random part (one per run)."""
-    return f"{kind}:{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{kind}:{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def expired(batch: Batch) -> bool:
@@ -150,22 +152,44 @@ def _beat(batch_id: int, owner: str, stop: threading.Event) -> None:
         connection.close()
 
 
+def _host() -> str:
+    return socket.gethostname()[:40]
+
+
+def owner_gone(owner: str) -> bool:
+    """True when the lease's owner was a process of this machine that no longer runs (a worker killed here): its
+    batch need not wait for the lease to expire. An owner elsewhere, or a pid that runs (perhaps reused), is not."""
+    parts = owner.split(":")
+    if len(parts) != 4 or parts[1] != _host() or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # a process of another user has that pid now
+        return False
+    return False
+
+
 def stalled_batches() -> list[Batch]:
-    """Batches in RUNNING_STATUSES nobody works on: lease expired, or never leased and untouched for a lease."""
+    """Batches in RUNNING_STATUSES nobody works on: lease expired, never leased and untouched for a lease, or leased
+    to a process of this machine that is gone (taken over at once, without waiting for the expiry)."""
     now = timezone.now()
     never = Q(lease_expires__isnull=True, updated_at__lte=now - timedelta(seconds=lease_seconds()))
-    stalled = Batch.objects.unrestricted("lease sweep: every stalled batch").filter(
-        Q(lease_expires__lte=now) | never, status__in=RUNNING_STATUSES
-    )
-    return list(stalled.exclude(lease_owner=FAILED).order_by("id"))
+    running = Batch.objects.unrestricted("lease sweep: every stalled batch").filter(status__in=RUNNING_STATUSES)
+    stalled = list(running.filter(Q(lease_expires__lte=now) | never).exclude(lease_owner=FAILED).order_by("id"))
+    local = running.filter(lease_expires__gt=now, lease_owner__contains=f":{_host()}:").order_by("id")
+    return stalled + [batch for batch in local if owner_gone(batch.lease_owner)]
 
 
 def claim_for_queue(batch: Batch) -> bool:
-    """Mark a stalled batch as queued (two sweeps never queue it twice): lease owner QUEUED for two leases."""
+    """Mark a stalled batch as queued (two sweeps never queue it twice): lease owner QUEUED for two leases. The
+    lease must still be the one found stalled: expired, or held by the same dead owner."""
     now = timezone.now()
-    queued = Batch.objects.unrestricted("batch lease bookkeeping").filter(
-        Q(lease_expires__isnull=True) | Q(lease_expires__lte=now), pk=batch.pk
-    )
+    stalled = Q(lease_expires__isnull=True) | Q(lease_expires__lte=now)
+    if batch.lease_owner and owner_gone(batch.lease_owner):
+        stalled |= Q(lease_owner=batch.lease_owner)
+    queued = Batch.objects.unrestricted("batch lease bookkeeping").filter(stalled, pk=batch.pk)
     return queued.update(lease_owner=QUEUED, lease_expires=now + timedelta(seconds=2 * lease_seconds())) == 1
 
 

@@ -69,6 +69,39 @@ def test_the_sweep_queues_a_stalled_batch_once_and_leaves_a_living_one_alone():
     assert Batch.objects.unrestricted("test").get(pk=stalled.pk).lease_owner == leases.QUEUED
 
 
+def dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_living_lease_of_a_dead_process_of_this_machine_is_swept_at_once():
+    import os
+    import socket
+
+    dead, living = verified(MESSY), verified(DATA / "sample_p0101_clean.xlsx")
+    host, soon = socket.gethostname()[:40], timezone.now() + timedelta(minutes=1)
+    for batch, pid in ((dead, dead_pid()), (living, os.getpid())):
+        Batch.objects.unrestricted("test").filter(pk=batch.pk).update(
+            status=BatchStatus.VERIFYING, lease_owner=f"verify:{host}:{pid}:abcd1234", lease_expires=soon
+        )
+    assert leases.sweep_expired() == [dead]
+    assert Batch.objects.unrestricted("test").get(pk=dead.pk).lease_owner == leases.QUEUED
+
+
+def test_a_living_lease_of_another_machine_waits_for_its_expiry():
+    batch = verified(MESSY)
+    Batch.objects.unrestricted("test").filter(pk=batch.pk).update(
+        status=BatchStatus.MERGING,
+        lease_owner=f"merge:another-host:{dead_pid()}:abcd1234",
+        lease_expires=timezone.now() + timedelta(minutes=1),
+    )
+    assert leases.sweep_expired() == []
+
+
 def test_a_run_that_raised_is_not_swept_again_in_a_loop():
     batch = verified(MESSY)
     with pytest.raises(ZeroDivisionError), leases.leased(batch.pk, "merge"):
