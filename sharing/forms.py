@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 from django import forms
 
 from catalog.models import Subcategory
@@ -57,7 +59,7 @@ class ApiClientForm(forms.Form):
 ENDPOINT_CHOICES = [
     ("", "全部接口与页面"), ("records", "records"), ("entities", "entities"), ("match", "match"),
     ("changes", "changes"), ("rule_results", "rule_results"), ("reveal", "网页：查看明文"),
-    ("download", "网页：明文下载"),
+    ("batch_report", "下载：本乡镇批次批注版 / 有误的行（明文）"), ("patch", "下载：核对表（明文）"),
 ]  # fmt: skip
 
 
@@ -75,8 +77,33 @@ class AccessLogFilterForm(forms.Form):
                            widget=forms.TextInput(attrs={"placeholder": "用户名"}))  # fmt: skip
     endpoint = forms.ChoiceField(label="接口", required=False, choices=ENDPOINT_CHOICES)
     date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    time_from = forms.TimeField(label="起始时刻", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    time_to = forms.TimeField(label="截止时刻", required=False, widget=forms.TimeInput(attrs={"type": "time"}),
+                              help_text="含该分钟；不填为截止日期全天")  # fmt: skip
 
     def __init__(self, *args, clients=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients if clients is not None else ApiClient.objects.none()
+
+    def clean(self):
+        data = super().clean()
+        for when, moment in (("date_from", "time_from"), ("date_to", "time_to")):
+            if data.get(moment) and not data.get(when):
+                self.add_error(when, "填写时刻时请同时选择日期")
+        return data
+
+    def time_range(self, tz) -> tuple[datetime | None, datetime | None]:
+        """[start, end) of the search: from the start date (at its time, else midnight) to the end date's minute
+        (inclusive) or, without a time, to the end of that day."""
+        data = self.cleaned_data
+        start = end = None
+        if data.get("date_from"):
+            start = datetime.combine(data["date_from"], data.get("time_from") or time.min, tz)
+        if data.get("date_to"):
+            if data.get("time_to"):
+                end = datetime.combine(data["date_to"], data["time_to"].replace(second=0, microsecond=0), tz)
+                end += timedelta(minutes=1)
+            else:
+                end = datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz)
+        return start, end

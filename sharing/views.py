@@ -2,7 +2,7 @@
 personal-data access log (search, export to xlsx). Access is the platform administrator's (Action.ADMINISTER),
 scoped by the client's region through regions.access like everything else."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -119,11 +119,11 @@ def _log_entries(request, form: AccessLogFilterForm):
         entries = entries.filter(user__username=data["user"].strip())
     if data["endpoint"]:
         entries = entries.filter(endpoint=data["endpoint"])
-    tz = timezone.get_current_timezone()
-    if data["date_from"]:
-        entries = entries.filter(created_at__gte=datetime.combine(data["date_from"], time.min, tz))
-    if data["date_to"]:
-        entries = entries.filter(created_at__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, tz))
+    start, end = form.time_range(timezone.get_current_timezone())
+    if start:
+        entries = entries.filter(created_at__gte=start)
+    if end:
+        entries = entries.filter(created_at__lt=end)
     return entries.order_by("-id")
 
 
