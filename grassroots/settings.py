@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "grassroots.nostore.NoStoreMiddleware",  # personal data is never stored by a browser or a proxy
+    "grassroots.csp.ContentSecurityPolicyMiddleware",  # scripts and styles from the static files only
     "grassroots.middleware.InvalidTextMiddleware",  # NUL bytes and the like: 400 before the session or a view
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -24,6 +24,9 @@
     var url = card.getAttribute("data-progress-url");
     var bar = document.getElementById("progress-bar");
     var text = document.getElementById("progress-text");
+    if (bar && bar.hasAttribute("data-progress")) {  // the figure the page was rendered with (no style attribute: CSP)
+      bar.style.width = bar.getAttribute("data-progress") + "%";
+    }
     var poll = function () {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json(); })

@@ -59,6 +59,7 @@
     xhr.upload.addEventListener("progress", function (ev) {
       var size = ev.lengthComputable ? ev.total : total;
       var pct = size ? Math.min(100, Math.round(ev.loaded * 100 / size)) : 0;
+      bar.classList.remove("empty");
       bar.style.width = pct + "%";
       barBox.setAttribute("aria-valuenow", pct);
       text.textContent = "正在上传：" + pct + "%（" + Math.round(ev.loaded / 1024) + " / " + Math.round(size / 1024) + " KB）";

@@ -6,10 +6,15 @@ CI=true, so CI can never pass without having run them. Mark every test module `p
 
     def test_something(browser_page, live_server, collector_a):
         login(browser_page, live_server, "collector_a", PASSWORD)
+
+Pages run under the platform's Content-Security-Policy (grassroots/csp.py): no 'unsafe-eval', so Playwright's
+`page.wait_for_function(...)` (it evals its predicate in the page) is refused; wait with `wait_until(page, js)`,
+locator assertions (`expect(...)`) or `wait_for_selector` instead. `page.evaluate` is not affected.
 """
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +85,13 @@ def login(page, live_server, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll the JavaScript `expression` with `page.evaluate` until it is truthy (`page.wait_for_function` evals in
+    the page, which the Content-Security-Policy refuses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.1)

@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from collection.report import ISSUES_SHEET
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until
 from tests.collection.batch_fixtures import DATA, media
 from tests.conftest import PASSWORD
 
@@ -89,9 +89,9 @@ def test_the_batch_page_follows_a_background_verification_and_reloads_when_done(
     page = browser_page
     login(page, live_server, "collector_a", PASSWORD)
     page.goto(f"{live_server.url}/collection/batches/{batch.pk}/")
-    assert page.locator("#progress-bar").get_attribute("style") == "width: 30%"
+    wait_until(page, "document.getElementById('progress-bar').style.width === '30%'")  # from data-progress
     Batch.objects.filter(pk=batch.pk).update(progress=70)
-    page.wait_for_function("document.getElementById('progress-bar').style.width === '70%'")
+    wait_until(page, "document.getElementById('progress-bar').style.width === '70%'")
     Batch.objects.filter(pk=batch.pk).update(status=BatchStatus.NEEDS_FIX, progress=100)
     page.wait_for_selector("#download-report")  # reloaded: verified, the downloads appear
     assert page.locator("#progress-card").count() == 0
@@ -111,7 +111,7 @@ def test_the_upload_shows_its_byte_progress_then_the_verification(browser_page, 
     with page.expect_request("**/collection/upload/") as sent:
         page.click("#upload-submit")
     assert sent.value.method == "POST"
-    page.wait_for_function("window.seen && window.seen.some(t => t.indexOf('正在核验') >= 0)")
+    wait_until(page, "window.seen && window.seen.some(t => t.indexOf('正在核验') >= 0)")
     seen = page.evaluate("window.seen")
     assert any(t.startswith("正在上传：") and "%" in t for t in seen)
     page.wait_for_url("**/collection/batches/*/")
