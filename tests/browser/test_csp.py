@@ -1,6 +1,6 @@
 """In a real browser the platform's pages run under its Content-Security-Policy (grassroots/csp.py) without a single
-violation, and what their scripts do still works: the upload's progress, in-place fixes, the confirmation before a
-revert, the folding menu at 390 px, the review queue, the interactive API documentation."""
+violation, and what their scripts do still works: the upload's progress, in-place fixes, a form's confirmation
+question, the folding menu at 390 px, the review queue, the interactive API documentation."""
 
 import pytest
 
@@ -86,7 +86,7 @@ def test_the_menu_folds_and_opens_on_a_phone_without_a_violation(watched, live_s
     assert violations(page) == []
 
 
-def test_an_officer_reviews_approves_and_confirms_a_revert_without_a_violation(
+def test_an_officer_reviews_approves_and_reverts_without_a_violation(
     watched, live_server, officer_a, collector_a, catalog
 ):
     batch = staged_batch(TOWNSHIP_A, [person(1), person(2)], user=collector_a)
@@ -95,17 +95,23 @@ def test_an_officer_reviews_approves_and_confirms_a_revert_without_a_violation(
     for path in ("/", "/collection/review/", "/basedb/conflicts/", "/regions/", "/sharing/"):
         visit(page, live_server.url + path)
     visit(page, f"{live_server.url}/collection/review/{batch.pk}/")
-    page.click("#approve")
-    page.wait_for_selector(".messages >> text=已入库")
+    page.click("#to-preview")
+    page.wait_for_selector("#approve")
+    assert violations(page) == []
+    # A form's data-confirm question (layout.js, in place of onsubmit="return confirm(…)"): 取消 sends nothing.
+    page.locator("#approve").evaluate("b => b.form.setAttribute('data-confirm', '确定入库吗？')")
     questions = []
     page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
-    page.click("#revert")  # 取消: nothing is sent
-    assert questions and "确定撤销批次" in questions[0]
-    assert page.locator("#revert").is_visible()
+    page.click("#approve")
+    assert questions == ["确定入库吗？"] and page.locator(".messages").count() == 0
     page.once("dialog", lambda d: d.accept())
-    with page.expect_navigation():
-        page.click("#revert")
-    assert page.locator(".messages").count() == 1
+    page.click("#approve")
+    page.wait_for_selector(".messages >> text=已入库")
+    page.click("#revert")
+    page.wait_for_selector("#revert-scope")
+    assert violations(page) == []
+    page.click("#revert-confirm")
+    page.wait_for_selector(".messages >> text=已撤销批次")
     assert violations(page) == []
 
 
