@@ -10,6 +10,7 @@ from datetime import date
 from basedb.choices import RecordStatus
 from basedb.merge import merge_batch
 from basedb.models import Record
+from basedb.placement import place_records
 from collection.models import StagedRow
 from regions.samples import generate_sample_villages, sample_village_code
 from tests.basedb.conftest import staged_batch
@@ -61,11 +62,13 @@ COLUMNS = ("total", "male", "female", "age_60_plus", "age_80_plus")
 
 
 def build(people=PEOPLE) -> None:
-    """The sample communities of 东山街道, every person's P0101 record merged in its township, the retired ones
-    retired (as a revert or a death record would leave them)."""
+    """The sample communities of 东山街道, every person's P0101 record merged in its township and placed from its
+    grid (as intake places rows; these staged rows skip intake), the retired ones retired (as a revert or a death
+    record would leave them)."""
     generate_sample_villages([TOWNSHIP_A], villages=2, grids=2)
     for region in sorted({p.region for p in people}):
         merge(region, "P0101", [p.values() for p in people if p.region == region])
+    place_records(TOWNSHIP_A)
     Record.objects.filter(entity__display_name__in=RETIRED).update(status=RecordStatus.RETIRED)
 
 

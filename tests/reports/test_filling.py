@@ -9,11 +9,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from regions.models import Region
+from regions.samples import sample_grid_code
 from reports.definition import parse_form
 from reports.filling import UNPLACED, fill_report
 
 from .conftest import fill_json
-from .scenario import AS_OF, COLUMNS, COUNTY_A, COUNTY_ROWS, COUNTY_TOTAL, TOWNSHIP_A, merge_keyed, values
+from .scenario import (
+    AS_OF,
+    COLUMNS,
+    COUNTY_A,
+    COUNTY_ROWS,
+    COUNTY_TOTAL,
+    TOWNSHIP_A,
+    VILLAGE_1,
+    VILLAGE_2,
+    merge_keyed,
+    values,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +55,17 @@ def test_population_overview_for_a_township_rows_its_villages_and_counts_the_unp
     assert [r["region"] for r in report["rows"]] == [*villages, None]
     assert tuple(report["total"][c] for c in COLUMNS) == COUNTY_ROWS[TOWNSHIP_A]
     by_village = {r["region"]: values(r) for r in report["rows"]}
-    assert sum(v[0] for v in by_village.values()) == COUNTY_ROWS[TOWNSHIP_A][0]
+    # 张一 (80) and 王二 (79) in community 01, 李三 (60, from the ID) and 赵四 in 02, 钱五 (59) without a grid
+    assert by_village == {VILLAGE_1: (2, 1, 1, 2, 1), VILLAGE_2: (2, 1, 1, 1, 0), None: (1, 0, 1, 0, 0)}
+
+
+def test_population_overview_for_a_village_rows_its_grids_with_exact_counts(county):
+    report = fill_json("population_overview", VILLAGE_1)
+    grids = [sample_grid_code(VILLAGE_1, 1), sample_grid_code(VILLAGE_1, 2)]
+    assert [r["region"] for r in report["rows"]] == [*grids, None]
+    by_grid = {r["region"]: values(r) for r in report["rows"]}
+    assert by_grid == {grids[0]: (1, 1, 0, 1, 1), grids[1]: (1, 0, 1, 1, 0), None: (0, 0, 0, 0, 0)}
+    assert tuple(report["total"][c] for c in COLUMNS) == (2, 1, 1, 2, 1)
 
 
 def test_ages_are_taken_on_the_as_of_date(county):
