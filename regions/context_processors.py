@@ -21,9 +21,9 @@ MATCHING_ROLES = ACTION_ROLES[Action.MANAGE_RULES]
 def user_regions(request) -> dict:
     """The signed-in user's roles and regions for the page header, and which navigation items they may use.
 
-    `user_may_review` / `user_may_share` / `user_may_match` say whether `scope_for(user, Action.REVIEW /
-    Action.ADMINISTER / Action.VIEW or MANAGE_RULES)` is not empty, decided from the roles loaded here (the same
-    ACTION_ROLES) so the header costs one query."""
+    `user_may_upload` / `user_may_review` / `user_may_share` / `user_may_match` say whether `scope_for(user,
+    Action.UPLOAD / REVIEW / ADMINISTER / VIEW or MANAGE_RULES)` is not empty, decided from the roles loaded here
+    (the same ACTION_ROLES) so the header costs one query."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -42,6 +42,11 @@ def user_regions(request) -> dict:
         "user_may_review": user.is_superuser
         or bool(region_roles & ACTION_ROLES[Action.REVIEW])
         or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.REVIEW]),
+        # 数据上报 only for those the upload page serves (collectors, department uploaders): an officer's link
+        # answered 403 (issue 15 item 8)
+        "user_may_upload": user.is_superuser
+        or bool(region_roles & ACTION_ROLES[Action.UPLOAD])
+        or bool(department_roles & DEPARTMENT_ACTION_ROLES[Action.UPLOAD]),
         "user_may_share": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.ADMINISTER]),
         "user_may_grid": area_held or Role.GRID_WORKER in region_roles,
         "user_may_audit": user.is_superuser or bool(region_roles & ACTION_ROLES[Action.AUDIT]),

@@ -50,6 +50,7 @@ def test_navigation_hides_what_the_user_cannot_use(client, collector_a, officer_
     page = client.get("/").content.decode()
     assert ">核验审核</a>" in page
     assert ">数据共享</a>" not in page
+    assert ">数据上报</a>" not in page and client.get("/collection/upload/").status_code == 403  # no link to a 403
 
 
 def test_the_header_shows_the_users_chinese_name_and_region_roles(client, officer_a):
