@@ -54,8 +54,8 @@ class UploadForm(forms.Form):
 
     file = forms.FileField(
         label="数据文件",
-        help_text="支持 .xlsx、.xlsm、.xls、.csv；可直接拖入下方区域。",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.csv"}),
+        help_text="支持 .xlsx、.xlsm、.xls、.xlsb、.ods、.csv；可直接拖入下方区域。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.xls,.xlsb,.ods,.csv"}),
     )
     region = forms.ChoiceField(label="乡镇（街道）")
     subcategory = forms.ChoiceField(label="数据子类", required=False)

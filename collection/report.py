@@ -2,8 +2,9 @@
 
 `annotate_workbook` returns the township's own file with error cells filled red, warning cells yellow, a comment on
 each explaining what to fix, and an issues sheet 问题清单. An .xlsx up to LAYOUT_MAX_BYTES is loaded with openpyxl
-and keeps its layout (merged title, styles, widths); .xls, .csv and larger .xlsx files are converted, streamed, to
-a new .xlsx with the same cell values at the same row numbers (openpyxl would need minutes and gigabytes there).
+and keeps its layout (merged title, styles, widths); .xls, .xlsb, .ods, .csv and larger .xlsx files are converted,
+streamed, to a new .xlsx with the same cell values at the same row numbers (openpyxl would need minutes and
+gigabytes there).
 `invalid_rows_workbook` returns only the header and the rows with errors, annotated the same way, with the
 original row numbers in a first column 原行号.
 Both reflect the batch as it is now: a cell fixed on the web holds its current value, filled green when it passes,
@@ -29,6 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from collection.cellhistory import EXCLUDED, FIXED, FixedCell, excluded_rows, fixed_cells
 from collection.pipeline import opening, read
+from collection.pipeline.guard import identify
 from collection.pipeline.types import ERROR, WARNING
 from grassroots.xlsx import StreamedWorkbook, defuse_formulas, put_value
 
@@ -114,7 +116,8 @@ def annotate_workbook(
         keep_layout = fmt in ("xlsx", "xlsm") and path.stat().st_size <= LAYOUT_MAX_BYTES
     if not (keep_layout and fmt in ("xlsx", "xlsm")):
         return _streamed_copy(path, fmt, sheet_name, issues, names, fixed)
-    workbook = load_workbook(path, rich_text=False)
+    with opening.readable_copy(path) as readable:  # an .xlsx named .xls, or laid out unusually, opens all the same
+        workbook = load_workbook(readable, rich_text=False)
     defuse_formulas(workbook)  # the upload's own formulas come back as text, never live
     sheet = workbook[sheet_name] if sheet_name in workbook.sheetnames else workbook.active
     _clear_previous_annotations(workbook)
@@ -273,14 +276,8 @@ def report_filename(batch, *, invalid_only: bool = False) -> str:
 
 
 def sniff_format(path: Path) -> str:
-    """xlsx, xls or csv, from the file's first bytes (the name may lie; the pipeline already accepted it)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK"):
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "xls"
-    return "csv"
+    """xlsx, xlsb, ods, xls or csv, from the file's content (the name may lie; the pipeline already accepted it)."""
+    return identify(Path(path)).format
 
 
 def comment_text(cell_issues: list[IssueLike]) -> str:

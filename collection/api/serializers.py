@@ -43,7 +43,7 @@ class BatchSerializer(serializers.ModelSerializer):
 class BatchUploadSerializer(serializers.Serializer):
     """The multipart body of POST /api/v1/batches/."""
 
-    file = serializers.FileField(help_text="the workbook: .xlsx, .xlsm, .xls or .csv")
+    file = serializers.FileField(help_text="the workbook: .xlsx, .xlsm, .xls, .xlsb, .ods or .csv")
     region = serializers.CharField(
         max_length=15,
         help_text="township code (9 digits) the data belongs to; a department user's city- or county-wide roster: the "

@@ -3,7 +3,8 @@
 Every check reads a bounded number of bytes (the zip central directory, the first kilobytes of each XML part,
 the CFB directory; big zip parts are inflated in steps of at most 16 MB and stopped just past their declared size,
 which has already passed the limits), so a hostile file is refused in bounded time and memory with a Chinese
-message and nothing stored. What passes is handed to calamine (xlsx/xls) or pandas (csv).
+message and nothing stored. What passes is handed to calamine (xlsx/xlsb/ods/xls) or pandas (csv), opened by what
+the content is, whatever the extension says (opening.open_workbook).
 """
 
 import struct
@@ -15,11 +16,13 @@ from pathlib import Path
 from django.conf import settings
 from isal import isal_zlib
 
+from . import packages
 from .types import RejectedFile
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
+EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods", ".csv": "csv"}
+WORKBOOK_STREAMS = ("workbook", "book")  # BIFF8 and BIFF5; CFB names compare without case ("BOOK" is seen too)
 MAX_ZIP_ENTRIES = 10_000
 XML_PROLOG_BYTES = 64 * 1024  # a DOCTYPE can only sit before the root element: scanning the start is enough
 RATIO_MIN_BYTES = 1024 * 1024  # small parts compress oddly; the ratio matters for big ones
@@ -31,10 +34,7 @@ BIFF_FILEPASS, BIFF_EOF = 0x002F, 0x000A
 # 0.04 s instead of 0.11 s for the 56 MB of a 100,000-row sheet, on the path of every upload.
 INFLATE_READ, INFLATE_STEP = 2 << 20, 16 << 20
 
-NOT_EXCEL = (
-    "文件不是有效的 Excel 工作簿（可能是网页、压缩包或其他文件改了扩展名）。"
-    "请用 Excel 或 WPS 打开后“另存为” .xlsx 格式再上传。"
-)
+NOT_EXCEL = packages.NOT_SPREADSHEET
 ENCRYPTED = "工作簿已加密，请取消密码后重新上传（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）。"
 ZIP_BOMB = "文件解压后过大或压缩比异常（疑似压缩炸弹），已拒绝。请上传正常保存的工作簿；数据量很大时请分成多个文件。"
 XML_ENTITIES = "工作簿中含有不允许的 XML 实体声明（DOCTYPE/ENTITY），已拒绝。请用 Excel 重新“另存为” .xlsx 后上传。"
@@ -42,10 +42,12 @@ XML_ENTITIES = "工作簿中含有不允许的 XML 实体声明（DOCTYPE/ENTITY
 
 @dataclass(frozen=True)
 class GuardedFile:
-    """What the guard learned: the real format (by content, not by name) and the size."""
+    """What the guard learned: the real format (by content, not by name), the size, and whether a zip package must
+    be copied into the usual layout before the readers open it (packages.write_usual_layout)."""
 
-    format: str  # "xlsx" | "xls" | "csv"
+    format: str  # "xlsx" | "xlsb" | "ods" | "xls" | "csv"
     size: int
+    usual_layout: bool = True
 
 
 def check_upload(path: Path, original_name: str) -> GuardedFile:
@@ -53,7 +55,9 @@ def check_upload(path: Path, original_name: str) -> GuardedFile:
     extension = Path(original_name or path.name).suffix.lower()
     if extension not in EXTENSIONS:
         shown = extension or "（无扩展名）"
-        raise RejectedFile(f"不支持的文件类型“{shown}”：请上传 .xlsx、.xls 或 .csv 文件。", code="unsupported_type")
+        raise RejectedFile(
+            f"不支持的文件类型“{shown}”：请上传 .xlsx、.xls、.xlsb、.ods 或 .csv 文件。", code="unsupported_type"
+        )
     size = path.stat().st_size
     if size == 0:
         raise RejectedFile("文件是空的（0 字节），请检查后重新上传。", code="empty")
@@ -66,8 +70,8 @@ def check_upload(path: Path, original_name: str) -> GuardedFile:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(ZIP_MAGIC):
-        check_xlsx(path, size)
-        return GuardedFile("xlsx", size)
+        package = check_zip(path, size)
+        return GuardedFile(package.format, size, package.usual_layout)
     if head == OLE_MAGIC:
         check_ole(path)
         return GuardedFile("xls", size)
@@ -77,7 +81,22 @@ def check_upload(path: Path, original_name: str) -> GuardedFile:
     raise RejectedFile(NOT_EXCEL, code="not_excel")
 
 
-# ----------------------------------------------------------------------------- xlsx (zip)
+def identify(path: Path) -> GuardedFile:
+    """The format of a file the guard has already accepted (a stored upload), from its content alone."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    size = path.stat().st_size
+    if head.startswith(ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                package = packages.inspect_package(archive, packages.part_names(archive.infolist()))
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
+        return GuardedFile(package.format, size, package.usual_layout)
+    return GuardedFile("xls" if head == OLE_MAGIC else "csv", size)
+
+
+# ----------------------------------------------------------------------------- zip packages (xlsx, xlsb, ods)
 
 
 def _zip_entry_count(path: Path, size: int) -> int:
@@ -92,23 +111,24 @@ def _zip_entry_count(path: Path, size: int) -> int:
     return entries
 
 
-def check_xlsx(path: Path, size: int) -> None:
-    """Central-directory checks (no extraction): parts present, sizes and ratios, encryption, XML prologs."""
+def check_zip(path: Path, size: int) -> packages.Package:
+    """Central-directory checks (no extraction): entry names, sizes and ratios, encryption, XML prologs, then what
+    the package is (packages.inspect_package: a workbook part must be there)."""
     if _zip_entry_count(path, size) > MAX_ZIP_ENTRIES:
         raise RejectedFile(ZIP_BOMB, code="zip_bomb")
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             _check_zip_sizes(infos)
-            names = {info.filename for info in infos}
-            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-                raise RejectedFile(NOT_EXCEL, code="not_excel")
+            parts = packages.part_names(infos)
             if any(info.flag_bits & 0x1 for info in infos):
                 raise RejectedFile(ENCRYPTED, code="encrypted")
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")):
+            for name, info in parts.items():
+                if name.endswith((".xml", ".rels", ".vml")):
                     _check_xml_prolog(archive, info)
+            package = packages.inspect_package(archive, parts)
         _check_real_sizes(path, infos)
+        return package
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, isal_zlib.error, EOFError, NotImplementedError,
             OSError) as exc:  # fmt: skip
         raise RejectedFile(NOT_EXCEL, code="not_excel") from exc
@@ -181,15 +201,16 @@ def _has_root_element(data: bytes) -> bool:
 
 
 def check_ole(path: Path) -> None:
-    """An OLE2 container is an .xls when it holds a Workbook/Book stream; an encrypted .xlsx is OLE2 too."""
+    """An OLE2 container is an .xls when it holds a Workbook/Book stream (any case); an encrypted .xlsx or .xlsb is
+    OLE2 too."""
     import olefile
 
     try:
         with olefile.OleFileIO(str(path)) as ole:
-            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
-            if {"EncryptionInfo", "EncryptedPackage"} & streams:
+            streams = {"/".join(entry).lower(): "/".join(entry) for entry in ole.listdir(streams=True, storages=False)}
+            if {"encryptioninfo", "encryptedpackage"} & set(streams):
                 raise RejectedFile(ENCRYPTED, code="encrypted")
-            book = next((name for name in ("Workbook", "Book") if name in streams), None)
+            book = next((streams[name] for name in WORKBOOK_STREAMS if name in streams), None)
             if book is None:
                 raise RejectedFile(NOT_EXCEL, code="not_excel")
             with ole.openstream(book) as stream:

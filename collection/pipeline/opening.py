@@ -7,24 +7,51 @@ docs/performance.md); what the thread finds, a rejection included, is handed ove
 opened the file itself (run.open_upload).
 """
 
+import tempfile
 import threading
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
-from .guard import GuardedFile, check_upload
+from . import packages
+from .guard import GuardedFile, check_upload, identify
 from .recognise import is_instruction_sheet
 from .types import RejectedFile
 
+UNREADABLE = "无法读取工作簿：文件已损坏或不是有效的 Excel 文件，请用 Excel 另存为 .xlsx 后重新上传。"
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error classes for corrupt containers
-        message = "无法读取工作簿：文件已损坏或不是有效的 Excel 文件，请用 Excel 另存为 .xlsx 后重新上传。"
-        raise RejectedFile(message, code="not_excel") from exc
+
+@contextmanager
+def readable_copy(path: Path, guarded: GuardedFile | None = None) -> Iterator[Path]:
+    """A path to the file that a reader opens by what the file is: named with the extension of its real format (a
+    symbolic link, so an .xlsx named .xls opens as .xlsx), or a temporary copy in the usual layout for a package
+    the readers would not find their way in (packages.write_usual_layout). Removed on exit: a reader that opened
+    it keeps its open file."""
+    guarded = guarded or identify(Path(path))
+    with tempfile.TemporaryDirectory(prefix="grassroots-open-") as folder:
+        named = Path(folder) / f"workbook.{guarded.format}"
+        if guarded.usual_layout:
+            named.symlink_to(Path(path).resolve())
+        else:
+            with zipfile.ZipFile(path) as archive:
+                package = packages.inspect_package(archive, packages.part_names(archive.infolist()))
+            packages.write_usual_layout(Path(path), named, package)
+        yield named
+
+
+def open_workbook(path: Path, guarded: GuardedFile | None = None) -> CalamineWorkbook:
+    """The workbook opened by what it is (`guarded`: the guard's verdict; else the format is read from the content)."""
+    with readable_copy(path, guarded) as named:
+        try:
+            return CalamineWorkbook.from_path(str(named))
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # calamine's own errors, and a Rust panic (not an Exception) on a crafted file
+            raise RejectedFile(UNREADABLE, code="not_excel") from exc
 
 
 def visible_sheet_names(book: CalamineWorkbook) -> list[str]:
@@ -35,7 +62,9 @@ def visible_sheet_names(book: CalamineWorkbook) -> list[str]:
 def load_sheet(book: CalamineWorkbook, name: str) -> CalamineSheet:
     try:
         return book.get_sheet_by_name(name)
-    except Exception as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # as in open_workbook: a panic too
         raise RejectedFile(f"无法读取工作表“{name}”：文件已损坏，请用 Excel 另存为 .xlsx 后重新上传。") from exc
 
 
@@ -92,7 +121,7 @@ class OpenAhead:
                 self._guarded.set()
             opened = Opened(guarded)
             if guarded.format != "csv":
-                opened.book = open_workbook(self.path)
+                opened.book = open_workbook(self.path, guarded)
                 name = likely_table_sheet(visible_sheet_names(opened.book))
                 if name is not None:
                     opened.sheets[name] = load_sheet(opened.book, name)

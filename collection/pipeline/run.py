@@ -38,7 +38,7 @@ class Workbook:
 
     path: Path
     original_name: str
-    format: str  # "xlsx" | "xls" | "csv"
+    format: str  # "xlsx" | "xlsb" | "ods" | "xls" | "csv" (by content: guard.GuardedFile)
     sheet_names: list[str]
     template_meta: dict | None  # hidden metadata of our own templates, if present
     encoding: str | None = None  # CSV only
@@ -86,7 +86,7 @@ def open_upload(path: Path, original_name: str, ahead: opening.OpenAhead | None 
     if guarded.format == "csv":
         encoding = read.detect_csv_encoding(path)
         return Workbook(path, original_name, "csv", [CSV_SHEET], None, encoding=encoding)
-    book = opened.book if opened is not None else opening.open_workbook(path)
+    book = opened.book if opened is not None else opening.open_workbook(path, guarded)
     names = opening.visible_sheet_names(book)
     meta = _template_meta(book)
     sheets = dict(opened.sheets) if opened is not None else {}

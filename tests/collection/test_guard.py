@@ -10,8 +10,10 @@ import zipfile
 
 import pytest
 
+from collection.pipeline import opening
 from collection.pipeline.guard import check_upload
 from collection.pipeline.types import RejectedFile
+from tests.collection import workbooks as W
 from tests.collection.cfb import build_cfb
 from tests.collection.intake_fixtures import DATA, P0101_HEADER, P0101_ROW, write_xlsx
 
@@ -223,3 +225,107 @@ def test_a_broken_deflate_stream_in_a_big_part_is_refused_as_not_excel(tmp_path,
     data[middle : middle + 64] = b"\xff" * 64
     path.write_bytes(bytes(data))
     rejected(path, code="not_excel")
+
+
+# ----------------------------------------------------------------------------- .ods, .xlsb and unusual packages
+
+
+def test_a_zip_bomb_in_an_ods_is_refused(tmp_path):
+    path = W.write_ods(tmp_path / "bomb.ods", [["姓名"]])
+    path = rezip(path, tmp_path / "bomb2.ods", {"Pictures/padding.bin": b"\0" * (64 << 20)})
+    assert "压缩炸弹" in rejected(path, code="zip_bomb")
+
+
+def test_billion_laughs_in_an_ods_is_refused(tmp_path):
+    path = W.write_ods(tmp_path / "laughs.ods", [["姓名"]])
+    path = rezip(path, tmp_path / "laughs2.ods", {"content.xml": BILLION_LAUGHS.encode()})
+    rejected(path, code="xml_entities")
+
+
+def test_an_encrypted_ods_is_refused(tmp_path):
+    path = W.write_ods(tmp_path / "secret.ods", [["姓名"]])
+    manifest = (
+        b'<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        b'<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.'
+        b'spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">'
+        b'<manifest:encryption-data manifest:checksum-type="SHA1"/></manifest:file-entry></manifest:manifest>'
+    )
+    path = rezip(path, tmp_path / "secret2.ods", {"META-INF/manifest.xml": manifest})
+    assert "已加密" in rejected(path, code="encrypted")
+
+
+def test_an_opendocument_text_named_ods_is_refused(tmp_path):
+    path = tmp_path / "letter.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", "<office:document-content/>")
+    rejected(path, code="not_excel")
+
+
+def test_an_encrypted_xlsb_which_is_an_ole_container_is_refused(tmp_path):
+    path = tmp_path / "secret.xlsb"
+    path.write_bytes(build_cfb({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": os.urandom(5000)}))
+    rejected(path, code="encrypted")
+
+
+def test_an_xls_whose_stream_is_named_book_in_capitals_passes(tmp_path):
+    path = W.with_stream_named(DATA / "sample_p0101_legacy.xls", tmp_path / "book.xls", "BOOK")
+    assert check_upload(path, path.name).format == "xls"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["[Content_Types].xml", "xl/workbook.xml", "..\\..\\etc\\cron.d\\evil.xml"],
+        ["[Content_Types].xml", "xl/workbook.xml", "/etc/evil.xml"],
+        ["[Content_Types].xml", "xl/workbook.xml", "C:\\evil.xml"],
+        ["[Content_Types].xml", "xl/workbook.xml", "xl\\workbook.xml"],  # two entries, one part: which is read?
+    ],
+)
+def test_a_package_with_unsafe_or_ambiguous_entry_names_is_refused_whole(tmp_path, names):
+    path = tmp_path / "names.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in names:
+            archive.writestr(zipfile.ZipInfo(name), "<x/>")
+    assert "压缩结构异常" in rejected(path, code="unsafe_names")
+
+
+def test_a_workbook_relationship_pointing_out_of_the_package_is_refused(tmp_path, good_xlsx):
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'officeDocument" Target="../../xl/workbook.xml"/></Relationships>'
+    )
+    rejected(rezip(good_xlsx, tmp_path / "out.xlsx", {"_rels/.rels": rels}), code="not_excel")
+
+
+def test_the_usual_layout_copy_reads_no_part_past_its_declared_size(tmp_path, good_xlsx):
+    """A small part (not inflated by the guard) whose headers understate it: the copy stops at the declared size
+    and the CRC refuses the file, whole."""
+    path = W.with_backslashes(good_xlsx, tmp_path / "slashes.xlsx")
+    path = rezip(path, tmp_path / "liar.xlsx", {"xl\\media\\note.bin": b" " * (8 << 20)})
+    data = bytearray(path.read_bytes())
+    name = b"xl\\media\\note.bin"
+    for signature, offset, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = -1
+        while (at := data.find(signature, at + 1)) >= 0:
+            if data[at + name_at : at + name_at + len(name)] == name:
+                data[at + offset : at + offset + 4] = struct.pack("<I", 100)
+    path.write_bytes(bytes(data))
+    guarded = check_upload(path, path.name)  # passes: 100 bytes declared, about 9 KB packed
+    assert not guarded.usual_layout
+    with pytest.raises(RejectedFile):
+        opening.open_workbook(path, guarded)
+
+
+def test_a_crafted_xlsb_that_makes_calamine_panic_is_refused_not_crashed(tmp_path):
+    path = W.write_xlsb(tmp_path / "panic.xlsb", [["姓名"], ["王五"]])
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b"</Relationships>"
+    )  # the sheet's relationship rId1 is missing
+    path = rezip(path, tmp_path / "panic2.xlsb", {"xl/_rels/workbook.bin.rels": rels})
+    guarded = check_upload(path, path.name)
+    with pytest.raises(RejectedFile) as caught:
+        opening.open_workbook(path, guarded)
+    assert "无法读取工作簿" in caught.value.message

@@ -25,7 +25,7 @@ class Command(AuditedCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the .xlsx/.xlsm/.xls/.csv file")
+        parser.add_argument("path", help="the .xlsx/.xlsm/.xls/.xlsb/.ods/.csv file")
         parser.add_argument(
             "--region", required=True, help="township code (9 digits); a department's roster: county (6) or city (4)"
         )
