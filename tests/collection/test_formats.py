@@ -149,7 +149,8 @@ def test_import_workbook_reads_and_verifies_every_row(build, tmp_path):
 def test_the_annotated_workbook_of_a_variant_is_an_xlsx_with_the_rows_in_place(build, client, collector_a, tmp_path):
     client.force_login(collector_a)
     batch_id = upload(client, build(tmp_path)).url.split("/")[-2]
-    report = client.get(reverse("collection:batch_report", args=[batch_id]))
-    sheet = openpyxl.load_workbook(io.BytesIO(report.content)).worksheets[0]
+    response = client.get(reverse("collection:batch_report", args=[batch_id]))
+    report = b"".join(response.streaming_content) if response.streaming else response.content
+    sheet = openpyxl.load_workbook(io.BytesIO(report)).worksheets[0]
     assert str(sheet["B2"].value) == FIRST_ID
-    assert zipfile.ZipFile(io.BytesIO(report.content)).testzip() is None
+    assert zipfile.ZipFile(io.BytesIO(report)).testzip() is None
