@@ -8,6 +8,7 @@ too, and an entry whose data no longer matches is closed, not deleted.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from grassroots.definitions import DefinitionVersion
 from regions.access import RegionScopedQuerySet
@@ -149,48 +150,58 @@ class WorkEntry(models.Model):
     # A department's users read the entries of the rules it owns, in its region (regions.access).
     DEPARTMENT_FIELD = "rule__department"
 
-    rule = models.ForeignKey(Rule, verbose_name="规则", on_delete=models.PROTECT, related_name="entries")
+    # Indexes: only those a query uses (docs/performance.md, issue 13). The foreign keys' own indexes are off where
+    # an index below leads with the column ((rule, entity), (place, rule)) or where nothing filters by it: records
+    # and rule versions are never deleted, entries are read by rule, place or entity. Columns that stay empty until
+    # someone gives feedback get partial indexes (only non-empty values), enough for Django's SET_NULL/PROTECT.
+    rule = models.ForeignKey(
+        Rule, verbose_name="规则", on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     # Entities and records are written in bulk by basedb without constraints; entries follow (see basedb.models).
     entity = models.ForeignKey(
         "basedb.Entity", verbose_name="主体", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     record = models.ForeignKey(
         "basedb.Record", verbose_name="主体记录", null=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,
+        db_constraint=False, db_index=False,
     )  # fmt: skip
     region = models.ForeignKey(
-        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+", db_constraint=False
-    )
+        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     place = models.ForeignKey(
-        "regions.Region", verbose_name="所在区域", on_delete=models.PROTECT, related_name="+", db_constraint=False
-    )
+        "regions.Region", verbose_name="所在区域", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     rule_version = models.ForeignKey(
-        RuleVersion, verbose_name="比对所用规则版本", on_delete=models.PROTECT, related_name="+"
+        RuleVersion, verbose_name="比对所用规则版本", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     facts = models.JSONField("比对时的数据", default=dict)
     status = models.CharField("核实状态", max_length=10, choices=EntryStatus.choices, default=EntryStatus.PENDING)
     fact = models.ForeignKey(
-        Fact, verbose_name="不属实原因", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+        Fact, verbose_name="不属实原因", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     note = models.TextField("备注", blank=True, default="")
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="核实人", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", db_index=False,
     )  # fmt: skip
     handled_at = models.DateTimeField("核实时间", null=True, blank=True)
     correction_batch = models.ForeignKey(
         "collection.Batch", verbose_name="更正批次", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
+        related_name="+", db_index=False,
     )  # fmt: skip
     opened_at = models.DateTimeField("列入时间")
     opened_run = models.ForeignKey(
-        EvaluationRun, verbose_name="列入的比对", null=True, on_delete=models.SET_NULL, related_name="+"
+        EvaluationRun, verbose_name="列入的比对", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     evaluated_at = models.DateTimeField("最近比对")
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
     closed_run = models.ForeignKey(
-        EvaluationRun, verbose_name="关闭的比对", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        EvaluationRun, verbose_name="关闭的比对", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     close_reason = models.CharField("关闭原因", max_length=100, blank=True, default="")
 
     objects = RegionScopedQuerySet.as_manager()
@@ -204,7 +215,12 @@ class WorkEntry(models.Model):
             models.Index(fields=["rule", "region", "status"], name="entry_rule_region_status"),
             models.Index(fields=["place", "rule"], name="entry_place_rule"),
             models.Index(fields=["opened_run"], name="entry_opened_run"),
-            models.Index(fields=["closed_run"], name="entry_closed_run"),
+            models.Index(fields=["closed_run"], name="entry_closed_run_set", condition=Q(closed_run__isnull=False)),
+            models.Index(fields=["fact"], name="entry_fact_set", condition=Q(fact__isnull=False)),
+            models.Index(fields=["handled_by"], name="entry_handled_by_set", condition=Q(handled_by__isnull=False)),
+            models.Index(
+                fields=["correction_batch"], name="entry_correction_set", condition=Q(correction_batch__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

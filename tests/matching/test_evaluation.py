@@ -117,3 +117,19 @@ def test_an_evaluation_runs_the_same_statements_however_many_people_match(town):
                                 for n in range(20)])  # fmt: skip
     assert statements() == first
     assert len(listed("medical_insurance_gap")) == 22
+
+
+def test_new_entries_are_inserted_without_reading_the_work_list_they_are_written_to(town):
+    """An INSERT that looked its own table up per hit rescanned every row it had inserted so far when the planner
+    chose a nested loop (an empty work list looks free to scan): quadratic, minutes for a first 100,000 entries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from matching.evaluation import evaluate_rules
+
+    with CaptureQueriesContext(connection) as queries:
+        evaluate_rules(["medical_insurance_gap"], as_of=AS_OF)
+    inserts = [q["sql"] for q in queries if q["sql"].startswith(f"INSERT INTO {WorkEntry._meta.db_table} ")]
+    assert len(inserts) == 1
+    assert inserts[0].count(WorkEntry._meta.db_table) == 1
+    assert len(listed("medical_insurance_gap")) == len(EXPECTED["medical_insurance_gap"])
