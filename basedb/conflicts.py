@@ -49,13 +49,17 @@ def resolvers(conflicts) -> dict[str, tuple[str, list[str]]]:
 
 
 def open_conflicts_of(entity, user) -> list[Conflict]:
-    """The entity's open conflicts the user may open (the entity page's banner)."""
-    return list(
-        Conflict.objects.restrict(user, Action.VIEW)
+    """The open conflicts of an entity whose page the user may see (the page's banner): which subcategory, which
+    townships; `openable` when the user may open the conflict (its incoming township's), else only said."""
+    conflicts = list(
+        Conflict.objects.unrestricted("the entity page's banner: an entity the caller may view; townships only")
         .filter(entity=entity, status=ConflictStatus.OPEN)
         .select_related("subcategory", "existing_region", "incoming_region")
         .order_by("id")
     )
+    for conflict in conflicts:
+        conflict.openable = can(user, Action.VIEW, conflict.incoming_region_id, conflict.subcategory.code)
+    return conflicts
 
 
 def write_version(

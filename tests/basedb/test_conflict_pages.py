@@ -81,7 +81,9 @@ def test_the_persons_page_shows_the_open_conflict_and_links_to_it(client, confli
     assert 'id="open-conflicts"' not in client.get(url).content.decode()
 
 
-def test_a_collector_of_the_holding_township_gets_no_link_it_cannot_open(client, conflict, collector_a):
+def test_a_collector_of_the_holding_township_is_told_without_a_link_it_cannot_open(client, conflict, collector_a):
     page = login(client, collector_a).get(reverse("basedb:entity_detail", args=[conflict.entity.public_id]))
-    assert reverse("basedb:conflict_detail", args=[conflict.pk]) not in page.content.decode()
+    text = page.content.decode()
+    assert 'id="open-conflicts"' in text and "由两乡镇共同上级的数据核验员处理" in text
+    assert reverse("basedb:conflict_detail", args=[conflict.pk]) not in text
     assert client.get(reverse("basedb:conflict_detail", args=[conflict.pk])).status_code == 404
