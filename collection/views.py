@@ -113,7 +113,8 @@ def batch_detail(request, pk: int):
         "rows_form": rows_form,
         "search": search,
         "posted_search": search is not None and request.method == "POST",
-        "page": _rows_page(request, batch, rows_form, search),
+        # The rows as typed are the exception of the batch's own collectors and reviewing officers (issue 11 item 8).
+        "page": _rows_page(request, batch, rows_form, search) if may_correct(request.user, batch) else None,
         "query": _query_without_page(request),
         "running": batch.status in RUNNING,
         "rows_done": rows_done(batch),
