@@ -48,7 +48,9 @@ def iterate_in_child(
     pack, unpack = pack or _same, unpack or _same
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(produce, pack, sender), name="grassroots-reader", daemon=True)
+    child = context.Process(
+        target=_produce, args=(produce, pack, sender, receiver), name="grassroots-reader", daemon=True
+    )
     child.start()
     sender.close()  # the child holds the only writing end: its death shows here as EOF
     try:
@@ -79,8 +81,13 @@ def _same(item):
     return item
 
 
-def _produce(produce: Callable[[], Iterator], pack: Callable, sender) -> None:
-    """The child's body: send every item, then DONE, or the failure."""
+def _produce(produce: Callable[[], Iterator], pack: Callable, sender, receiver) -> None:
+    """The child's body: send every item, then DONE, or the failure.
+
+    The reading end inherited through fork is closed first: the parent must hold the only one, so that a parent
+    killed (kill -9 of the worker) leaves the pipe without a reader and the child's next send fails and ends it,
+    instead of blocking for ever on a full pipe that the child itself keeps open."""
+    receiver.close()
     try:
         for item in produce():
             sender.send((_ITEM, pack(item)))

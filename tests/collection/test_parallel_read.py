@@ -123,6 +123,44 @@ def test_closing_the_iterator_early_stops_the_child():
         os.kill(child, 0)  # gone and reaped: no zombie left behind
 
 
+PARENT = """
+import itertools, sys
+from collection.pipeline import parallel
+rows = parallel.iterate_in_child(lambda: (b"x" * 1_000_000 for _ in itertools.count()))
+next(rows)
+print(*[p.pid for p in __import__("multiprocessing").active_children()], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_child_whose_parent_is_killed_ends_instead_of_blocking_for_ever():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    child = int(parent.stdout.readline())
+    parent.kill()  # kill -9 of the worker while its reader has chunks to send
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = _running(child)
+    if left:
+        os.kill(child, signal.SIGKILL)  # the orphan this test made
+    assert not left, "the reader outlived its killed parent"
+
+
+def _running(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def test_on_started_runs_in_the_parent_once_the_child_exists():
     started = []
 
