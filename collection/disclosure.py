@@ -18,6 +18,7 @@ from .models import Batch
 
 REASON = "本乡镇批次修正"
 REFUSED = "批注版工作簿含个人信息明文，仅供本批次的采集员和审核人员下载"
+ROWS_WITHHELD = "数据行含个人信息原样内容，仅供本批次的采集员和审核人员查看和修正"
 
 
 def may_correct(user, batch: Batch) -> bool:

@@ -21,7 +21,7 @@ from regions.choices import Action
 
 from . import cellhistory, exclusions, fixes, report, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
-from .disclosure import REFUSED, disclose_report, may_correct
+from .disclosure import REFUSED, ROWS_WITHHELD, disclose_report, may_correct
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
 from .intake import submit_upload
 from .models import Batch, BatchIssue, StagedRow, StagedRowEdit
@@ -115,6 +115,7 @@ def batch_detail(request, pk: int):
         "posted_search": search is not None and request.method == "POST",
         # The rows as typed are the exception of the batch's own collectors and reviewing officers (issue 11 item 8).
         "page": _rows_page(request, batch, rows_form, search) if may_correct(request.user, batch) else None,
+        "rows_withheld": ROWS_WITHHELD,
         "query": _query_without_page(request),
         "running": batch.status in RUNNING,
         "rows_done": rows_done(batch),

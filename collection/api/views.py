@@ -13,6 +13,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.choices import Action
 
 from ..choices import VERIFIED_STATUSES, IssueRule, Severity
+from ..disclosure import REFUSED, ROWS_WITHHELD, disclose_report, may_correct
 from ..intake import submit_upload
 from ..models import Batch
 from ..pipeline.types import RejectedFile
@@ -99,6 +100,8 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], serializer_class=BatchIssueSerializer, filter_backends=[])
     def issues(self, request, pk=None):
         batch = self.get_object()
+        if not may_correct(request.user, batch):  # the values as typed: the batch's own people only (as the page)
+            raise ApiError("permission_denied", ROWS_WITHHELD, status_code=status.HTTP_403_FORBIDDEN)
         filters = BatchIssueFilterSet(request.query_params, batch.issues.order_by(*ISSUE_ORDER))
         if not filters.is_valid():
             raise ValidationError(filters.errors)
@@ -124,7 +127,6 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
     def report(self, request, pk=None):
-        from ..disclosure import REFUSED, disclose_report, may_correct
         from ..report import ReportPending, report_download, report_filename
 
         batch = self.get_object()

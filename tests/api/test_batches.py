@@ -242,7 +242,7 @@ def test_the_detail_and_the_issues_page_cost_a_fixed_number_of_queries(api, coll
     client.get("/api/v1/batches/")  # warms the user's region-scope cache
     with django_assert_num_queries(1):
         client.get(f"/api/v1/batches/{batch.pk}/")
-    with django_assert_num_queries(3):  # the batch, the count, the page
+    with django_assert_num_queries(4):  # the batch, the user's upload scope (values as typed: its own), count, page
         assert client.get(f"/api/v1/batches/{batch.pk}/issues/").json()["count"] == 30
 
 

@@ -30,3 +30,16 @@ def test_the_village_collector_sees_its_rows_as_typed(client, village_batch):
     client.force_login(make_user("collector_village", Role.COLLECTOR, VILLAGE_A))
     body = client.get(f"/collection/batches/{village_batch.pk}/").content.decode()
     assert ID_NUMBER in body and 'id="rows-withheld"' not in body
+
+
+def test_the_batch_api_gives_the_grid_worker_no_issue_values(village_batch):
+    from rest_framework.test import APIClient
+
+    from regions.tokens import issue_user_token
+
+    api = APIClient()
+    token = issue_user_token(make_user("grid_village", Role.GRID_WORKER, VILLAGE_A), "t")[1]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get(f"/api/v1/batches/{village_batch.pk}/").status_code == 200
+    response = api.get(f"/api/v1/batches/{village_batch.pk}/issues/")
+    assert response.status_code == 403 and ID_NUMBER not in response.content.decode()
