@@ -104,21 +104,27 @@ def _row_counts(batch: Batch) -> tuple[int, int, int, int]:
 
 def _matched_rows(batch: Batch, kind: str):
     """The batch's mergeable rows whose key has a record in the subcategory, in row order, as (row, key, township,
-    record id, record's township, status, identical, incoming values, record's values); the values are NULL for
-    rows the database found identical (same township, active, equal values: the merge's fast path)."""
+    record id, record's township, status, decided, incoming values, record's values). The database decides two
+    cases itself: "same" (same township, active, equal values: the merge's fast path; no values come back) and
+    "elsewhere" (an active record of another township: a conflict whatever the values; only the incoming values,
+    for the person's name). The other rows come with both values, to be compared item by item."""
     routed = len(batch.region_id) < TOWNSHIP_LENGTH
     township = f"SUBSTR(sr.place, 1, {TOWNSHIP_LENGTH})" if routed else "%s"
     at = [] if routed else [batch.region_id]
-    identical = f'r.region_id = {township} AND r.status = %s AND r."values" = sr."values"'
+    same = f'r.region_id = {township} AND r.status = %s AND r."values" = sr."values"'
+    elsewhere = f"r.region_id <> {township} AND r.status = %s"
+    decided = f"CASE WHEN {same} THEN 'same' WHEN {elsewhere} THEN 'elsewhere' END"
     sql = (
-        f"SELECT sr.row, sr.key, {township}, r.id, r.region_id, r.status, CASE WHEN {identical} THEN 1 ELSE 0 END, "
-        f'CASE WHEN {identical} THEN NULL ELSE sr."values" END, CASE WHEN {identical} THEN NULL ELSE r."values" END '
+        f"SELECT s.row, s.key, s.township, s.record_id, s.region_id, s.status, s.decided, "
+        "CASE WHEN s.decided = 'same' THEN NULL ELSE s.incoming END, "
+        "CASE WHEN s.decided IS NULL THEN s.stored END "
+        f"FROM (SELECT sr.id, sr.row, sr.key, {township} AS township, r.id AS record_id, r.region_id, r.status, "
+        f'{decided} AS decided, sr."values" AS incoming, r."values" AS stored '
         f"FROM {T_STAGED} AS sr JOIN {T_ENTITY} AS e ON e.kind = %s AND e.key = sr.key "
-        f"JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s "
-        f"WHERE {MERGEABLE} ORDER BY sr.id"
+        f"JOIN {T_RECORD} AS r ON r.entity_id = e.id AND r.subcategory_id = %s WHERE {MERGEABLE}) AS s ORDER BY s.id"
     )
-    same = [*at, RecordStatus.ACTIVE]
-    params = [*at, *same, *same, *same, kind, batch.subcategory_id, batch.pk, MergeState.PENDING]
+    active = [*at, RecordStatus.ACTIVE]
+    params = [*at, *active, *active, kind, batch.subcategory_id, batch.pk, MergeState.PENDING]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(2000):
@@ -139,12 +145,17 @@ def approval_preview(batch: Batch, *, page: int | str | None = 1, per_page: int 
     mergeable, keys, invalid, excluded = _row_counts(batch)
     result = ApprovalPreview(repeated=mergeable - keys, invalid=invalid, excluded=excluded)
     updates, conflicting, seen = [], [], set()
-    for row, key, township, record_id, region, status, identical, incoming, stored in _matched_rows(batch, kind):
+    for row, key, township, record_id, region, status, decided, incoming, stored in _matched_rows(batch, kind):
         if key in seen:
             continue
         seen.add(key)
-        if identical:
+        if decided == "same":
             result.unchanged += 1
+            continue
+        if decided == "elsewhere":
+            result.conflicts += 1
+            if len(conflicting) < CONFLICTS_SHOWN:
+                conflicting.append((row, key, region, as_json(incoming)))
             continue
         incoming = as_json(incoming)
         op, changes = classify((region, status, as_json(stored)), incoming, township)
@@ -164,7 +175,7 @@ def approval_preview(batch: Batch, *, page: int | str | None = 1, per_page: int 
     result.conflicting = [
         ConflictingRow(row, _name(values, name_keys, code, presenter), shown_key(kind, key),
                        f"{names.get(region, region)}（{region}）")
-        for row, key, region, values in conflicting[:CONFLICTS_SHOWN]
+        for row, key, region, values in conflicting
     ]  # fmt: skip
     return result
 
