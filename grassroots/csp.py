@@ -1,10 +1,11 @@
 """`Content-Security-Policy` on every response (issue 11 item 9).
 
 The platform's pages load scripts and styles only from its own static files: no inline script, inline event
-handler, `<style>` block or `style="..."` attribute anywhere (tests/test_csp.py reads every template and every
-page), so an injected `<script>` or `onerror=` that slipped past escaping would not run. Django 5.2 has no CSP
-support of its own (it comes with 6.0), hence this middleware. The interactive API documentation is served by
-drf-spectacular's split view from drf-spectacular-sidecar's static files under the same policy (docs/decisions.md).
+handler, style block or style attribute anywhere (tests/test_csp.py reads every template, module, script and
+page), so an injected script element or `onerror=` handler that slipped past escaping would not run. Django 5.2
+has no CSP support of its own (it comes with 6.0), hence this middleware. The interactive API documentation is
+served by drf-spectacular's split view from drf-spectacular-sidecar's static files under the same policy
+(docs/decisions.md).
 """
 
 POLICY = {
