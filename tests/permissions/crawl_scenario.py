@@ -121,9 +121,12 @@ def upload(user, township: str, path: Path) -> Batch:
 
 
 def approve(officer, batch: Batch) -> None:
+    """The officer's 入库预览, then the approval confirmed from it (the batch merges inline)."""
     client = Client()
     client.force_login(officer)
-    assert client.post(reverse("collection:review_approve", args=[batch.pk])).status_code == 302
+    assert client.get(reverse("collection:review_preview", args=[batch.pk])).status_code == 200
+    confirm = {"confirm": f"{batch.valid}-{batch.invalid}"}
+    assert client.post(reverse("collection:review_approve", args=[batch.pk]), confirm).status_code == 302
     batch.refresh_from_db()
     assert batch.status == "merged", batch.status
 

@@ -47,7 +47,7 @@ REGION_QUERY = ("basedb/", "basedb/board/", "basedb/board.xlsx", "basedb/sunk/",
                 "reports/fill/<slug:code>/report.xlsx", "matching/rules/<slug:code>/entries/",
                 "matching/rules/<slug:code>/entries.xlsx", "api/v1/records/", "api/v1/stats/",
                 "api/v1/rules/<slug:code>/results/", "collection/batches/", "collection/review/", "basedb/conflicts/",
-                "regions/audit/")  # fmt: skip
+                "regions/audit/", "basedb/tables/<str:code>/", "basedb/tables/<str:code>/export.xlsx")  # fmt: skip
 # The admin answers every signed-in user without staff status the same redirect to its login: its index
 # and change pages are asked, not every add, delete and history page of every model.
 ADMIN_ASKED = ("admin/", "/change/")
@@ -99,6 +99,7 @@ def values_for(route: str) -> list[dict]:
         "matching/rules/": lambda: [{"code": c} for c in Rule.objects.values_list("code", flat=True)],
         "api/v1/rules/": lambda: [{"code": c} for c in Rule.objects.values_list("code", flat=True)],
         "reports/": lambda: [{"code": c} for c in ReportForm.objects.values_list("code", flat=True)],
+        "basedb/tables/": lambda: [{"code": c} for c in ("P0101", "P0102", "H0101")],
         "catalog/categories/": lambda: [{"code": c} for c in ("P01", "H01")],
         "catalog/domains/": lambda: [{"code": c} for c in ("P", "H")],
         "catalog/subcategories/": lambda: [{"code": c} for c in ("P0101", "H0101")],
@@ -262,8 +263,9 @@ def search_as_everyone(crawlers, findings: Findings, urls) -> None:
     for who in ("collector_y", "officer_y", "nobody"):
         client = crawlers[who][0]
         for q in searched:
-            response = client.post("/basedb/search/", {"q": q}, follow=True)
-            findings.check(who, f"POST /basedb/search/ q={q}", response, echoed=(f'value="{q}"',))
+            for url in ("/basedb/search/", *(f"/basedb/tables/{c}/search" for c in ("P0101", "P0102", "H0101"))):
+                response = client.post(url, {"q": q}, follow=True)
+                findings.check(who, f"POST {url} q={q} (followed)", response, echoed=(f'value="{q}"',))
             for url in areas + batches:
                 response = post_rolled_back(client, url, {"q": q})
                 findings.check(who, f"POST {url} q={q}", response, echoed=(f'value="{q}"',))
