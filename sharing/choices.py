@@ -24,3 +24,11 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "待发送"
     DELIVERED = "delivered", "已送达"
     FAILED = "failed", "失败"
+
+
+# What the access log's 接口 column says for its web rows (API rows name their endpoint).
+WEB_ENDPOINT_LABELS = {
+    "reveal": "网页：查看明文",
+    "batch_report": "下载：本乡镇批次批注版 / 有误的行（明文）",
+    "patch": "下载：核对表（明文）",
+}

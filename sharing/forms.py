@@ -5,7 +5,7 @@ from django import forms
 from catalog.models import Subcategory
 from regions.models import Region
 
-from .choices import Sensitivity
+from .choices import WEB_ENDPOINT_LABELS, Sensitivity
 from .models import ApiClient
 
 
@@ -58,8 +58,7 @@ class ApiClientForm(forms.Form):
 
 ENDPOINT_CHOICES = [
     ("", "全部接口与页面"), ("records", "records"), ("entities", "entities"), ("match", "match"),
-    ("changes", "changes"), ("rule_results", "rule_results"), ("reveal", "网页：查看明文"),
-    ("batch_report", "下载：本乡镇批次批注版 / 有误的行（明文）"), ("patch", "下载：核对表（明文）"),
+    ("changes", "changes"), ("rule_results", "rule_results"), *WEB_ENDPOINT_LABELS.items(),
 ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from regions.access import RegionScopedQuerySet
 
-from .choices import ClientAction, DeliveryStatus, Sensitivity
+from .choices import WEB_ENDPOINT_LABELS, ClientAction, DeliveryStatus, Sensitivity
 
 
 class ApiClient(models.Model):
@@ -135,6 +135,13 @@ class AccessLog(models.Model):
         if self.region_id is None and self.client_id is not None:
             self.region_id = self.client.region_id
         super().save(*args, **kwargs)
+
+    @property
+    def endpoint_label(self) -> str:
+        """The 接口 column: an API row's method and endpoint, a web row's action in Chinese."""
+        if self.endpoint in WEB_ENDPOINT_LABELS and self.client_id is None:
+            return WEB_ENDPOINT_LABELS[self.endpoint]
+        return f"{self.method} {self.endpoint}"
 
 
 class AccessLogKey(models.Model):

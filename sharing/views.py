@@ -18,6 +18,7 @@ from regions.access import can, restrict, scope_for
 from regions.choices import Action, RegionLevel
 from regions.models import Region
 
+from .choices import WEB_ENDPOINT_LABELS
 from .clients import create_client, revoke_client, rotate_token, unflag_client
 from .forms import AccessLogFilterForm, ApiClientForm
 from .lookups import hash_key
@@ -156,11 +157,15 @@ def _export(entries) -> FileResponse:
         # iterator(): the rows pass through once, so none of 100,000 model instances is kept.
         for n, e in enumerate(entries[:EXPORT_LIMIT].iterator(chunk_size=2000), start=1):
             row = (timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"), e.client.name if e.client else "",
-                   e.user.username if e.user else "", e.endpoint, e.method, _params_text(e.params), e.reason,
+                   e.user.username if e.user else "", _endpoint(e), e.method, _params_text(e.params), e.reason,
                    e.records, e.status)  # fmt: skip
             book.write_values(sheet, n, row)
 
     return streamed_response("access-log.xlsx", write)
+
+
+def _endpoint(entry: AccessLog) -> str:
+    return WEB_ENDPOINT_LABELS.get(entry.endpoint, entry.endpoint) if entry.client_id is None else entry.endpoint
 
 
 def _params_text(params: dict) -> str:

@@ -76,3 +76,8 @@ def test_the_person_never_goes_into_the_page_links(admin, logs):
     body = admin.post("/sharing/access-log/", {"person": PERSON}).content.decode()
     assert f"person={PERSON}" not in body and "?person" not in body
     assert found(admin.get("/sharing/access-log/", {"person": PERSON})) == {log.pk for log in logs.values()}  # ignored
+
+
+def test_web_rows_say_what_was_done_in_chinese(admin, logs):
+    body = admin.get("/sharing/access-log/").content.decode()
+    assert "网页：查看明文" in body and "下载：本乡镇批次批注版 / 有误的行（明文）" in body and "POST entities" in body
