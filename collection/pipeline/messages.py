@@ -51,6 +51,10 @@ def id_checksum(name: str, expected: str, trailing_zeros: bool) -> str:
     return text
 
 
+def id_decimal(name: str, value: str) -> str:
+    return f"{name}“{value}”是一个小数，不是身份证号码：请填写 18 位身份证号码（最后一位可以是 X）"
+
+
 def precision_lost(name: str, value: str) -> str:
     return (
         f"{name}被 Excel 当作数字保存，末几位已经丢失（现为“{value}”）：请把该列单元格格式设为“文本”，"
@@ -68,6 +72,10 @@ def uscc_pattern(name: str, value: str) -> str:
         f"{name}“{value}”含有不允许的字符：第 3～8 位应为数字，其余为数字或大写字母（不含 I、O、S、V、Z），"
         "请核对营业执照"
     )
+
+
+def uscc_decimal(name: str, value: str) -> str:
+    return f"{name}“{value}”是一个小数，不是统一社会信用代码：请按营业执照填写 18 位代码"
 
 
 def uscc_checksum(name: str, expected: str) -> str:

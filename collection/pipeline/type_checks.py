@@ -24,7 +24,17 @@ DATE_FORMAT, EXCEL_SERIAL, CODE_LABEL, BOOLEAN_LABEL = "date_format", "excel_ser
 PHONE_FORMAT, NUMBER_FORMAT = "phone_format", "number_format"
 
 SEP = "\x1f"  # joins a column's values for one-pass processing; cleaned values never hold it
-_NUMERIC_CELL = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+|\d+\.\d*")  # an ID that went through a number cell
+_NUMERIC_CELL = re.compile(r"[+-]?\d+(?:\.\d*)?[eE][+-]?\d+|[+-]?\d*\.\d+|[+-]?\d+\.")  # number text
+LOST_DIGITS_FROM = Decimal("1e15")  # a number cell keeps 15 significant digits: an 18-digit ID loses its last ones
+
+
+def _number_form(value: str) -> str | None:
+    """"lost" for a number of 16 or more digits written as a number (an ID that went through a number cell and lost
+    its last digits, e.g. 2.22401195703155e+17), "decimal" for any other number with a point or an exponent (1.5 is
+    simply not an ID), None for anything else."""
+    if not _NUMERIC_CELL.fullmatch(value):
+        return None
+    return "lost" if abs(Decimal(value)) >= LOST_DIGITS_FROM else "decimal"
 
 
 def _empty_result(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
@@ -78,8 +88,11 @@ def _upper(values: np.ndarray) -> np.ndarray:
 
 
 def _id_error(name: str, raw: str, value: str, status: int, expected: str) -> tuple[str, str]:
-    if _NUMERIC_CELL.fullmatch(value):
+    form = _number_form(value)
+    if form == "lost":
         return PRECISION_LOST, M.precision_lost(name, raw)
+    if form == "decimal":
+        return PATTERN, M.id_decimal(name, raw)
     date_text = f"{value[6:10]}-{value[10:12]}-{value[12:14]}"
     if status == idnumbers.LENGTH:
         return LENGTH, M.id_length(name, raw, len(value))
@@ -104,9 +117,11 @@ def _check_uscc(values: np.ndarray, item: ItemSpec, today: datetime.date):
     for i in np.flatnonzero(upper != values) if upper is not values else ():
         kinds[i] = UPPERCASE
     for i in np.flatnonzero((status != idnumbers.OK) & (values != "")):
-        value = upper[i]
-        if _NUMERIC_CELL.fullmatch(value):
+        value, form = upper[i], _number_form(upper[i])
+        if form == "lost":
             rules[i], msgs[i] = PRECISION_LOST, M.precision_lost(item.name, values[i])
+        elif form == "decimal":
+            rules[i], msgs[i] = PATTERN, M.uscc_decimal(item.name, values[i])
         elif status[i] == idnumbers.LENGTH:
             rules[i], msgs[i] = LENGTH, M.uscc_length(item.name, values[i], len(value))
         elif status[i] == idnumbers.PATTERN:

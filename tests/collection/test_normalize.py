@@ -208,6 +208,20 @@ def test_ids_that_went_through_a_number_cell_are_precision_lost(text):
     assert "文本" in column.messages[0] and "重新录入" in column.messages[0]
 
 
+@pytest.mark.parametrize("text", ["1.5", "12.75", "-3.5", ".5", "370602.", "1.5e-3", "3.70602E+5"])
+def test_a_decimal_in_an_id_column_is_not_an_id_and_no_digits_were_lost(text):
+    column = check_values([text], P0101.item("id_number"), TODAY)
+    assert column.rules[0] == "pattern"
+    assert column.messages[0] == f"公民身份号码“{text}”是一个小数，不是身份证号码：请填写 18 位身份证号码（最后一位可以是 X）"
+
+
+@pytest.mark.parametrize(("text", "rule"), [("1.5", "pattern"), ("9.1110000600037E+17", "precision_lost")])
+def test_a_decimal_credit_code_is_not_a_code_and_a_big_number_lost_digits(text, rule):
+    column = check_values([text], OTHERS.item("uscc"), TODAY)
+    assert column.rules[0] == rule
+    assert ("小数" in column.messages[0]) is (rule == "pattern")
+
+
 def test_an_id_ending_in_zeros_with_a_wrong_check_digit_hints_at_lost_digits():
     column = check_values(["210421195110265000"], P0101.item("id_number"), TODAY)
     assert column.rules[0] == "checksum"
