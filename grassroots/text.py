@@ -33,6 +33,8 @@ def compact(text: object) -> str:
     text = str(text)
     if text.isascii():  # ASCII is already NFKC: only whitespace can go
         return _WHITESPACE.sub("", text)
+    if unicodedata.is_normalized("NFKC", text) and not _WHITESPACE.search(text):
+        return text  # nothing to fold or remove (most Chinese text): the same result, without the rounds
     return _settled(text, _compact_step)
 
 

@@ -232,13 +232,14 @@ def csv_delimiter(path: Path, encoding: str) -> str:
     return "," if counts[","] else max(counts, key=counts.get) if any(counts.values()) else ","
 
 
-def _csv_reader(path: Path, encoding: str, chunk_size: int, width: int):
+def _csv_reader(path: Path, encoding: str, chunk_size: int, width: int, used: list[int] | None):
     return pd.read_csv(
         path,
         encoding=encoding,
         sep=csv_delimiter(path, encoding),
         header=None,
         names=range(width),  # a title line has fewer fields than the header: fix the width up front
+        usecols=used,  # the parser skips the other fields without building a column of them
         dtype=str,
         keep_default_na=False,
         na_filter=False,
@@ -279,17 +280,28 @@ def _csv_records(path: Path, encoding: str, limit: int) -> list[list[str]]:
 def csv_chunks(
     path: Path, encoding: str, columns: dict[int, str], data_start_row: int, chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Raw frames of a CSV's data lines from `data_start_row` (line number, header line 1)."""
+    """Raw frames of a CSV's data lines from `data_start_row` (line number, header line 1).
+
+    Only the mapped columns and column A are read (a 合计 label stands in column A beside a 序号 column): a CSV of
+    9,000 columns costs what its few mapped ones cost. A line is blank, or a total line, by those columns."""
     keys = list(columns.values())
     width = max(csv_width(path, encoding), max(columns, default=0) + 1)
-    try:
-        reader = _csv_reader(path, encoding, chunk_size, width)
-        for frame in reader:
-            yield from _csv_frame(frame, columns, keys, data_start_row)
-    except pd.errors.EmptyDataError:
-        return
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise _csv_error(exc) from exc
+    used: list[int] | None = sorted({0, *columns})
+    started = False
+    while True:
+        try:
+            for frame in _csv_reader(path, encoding, chunk_size, width, used):
+                started = True
+                yield from _csv_frame(frame, columns, keys, data_start_row)
+            return
+        except pd.errors.EmptyDataError:
+            return
+        except (pd.errors.ParserError, ValueError) as exc:
+            # pandas refuses usecols when the first chunk holds only lines shorter than the width (a chunk of
+            # title lines): read every column then, as before
+            if used is None or started or "Too many columns specified" not in str(exc):
+                raise _csv_error(exc) from exc
+            used = None
 
 
 def _csv_frame(frame: pd.DataFrame, columns: dict[int, str], keys: list[str], data_start_row: int):

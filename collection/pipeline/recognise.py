@@ -21,6 +21,7 @@ from grassroots.text import compact
 from .types import MISSING_COLUMN, UNKNOWN_COLUMN, WARNING, ColumnMap, Issue, Recognition, RejectedFile
 
 INSTRUCTION_SHEETS = frozenset({"说明", "填表说明", "填报说明", "使用说明", "填写说明", "注意事项"})
+_NOTE_ENDS = (")", "]", "】", "〕")
 _TRAILING_NOTE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕)$")
 
 
@@ -29,13 +30,15 @@ def normalise_header(text: str | None) -> str:
     if not text:
         return ""
     value = compact(text).replace("*", "").replace("※", "")
-    while True:
+    while value.endswith(_NOTE_ENDS):
         stripped = _TRAILING_NOTE.sub("", value)
         if stripped == value or not stripped:
             return value
         value = stripped
+    return value
 
 
+MAX_COLUMN_WARNINGS = 50  # unknown columns warned one by one; the rest in one warning
 ALIAS_WEIGHT = 0.5  # a column matched only through an alias (身份证号, 手机号) counts this much of an exact name
 _name_cache: dict[tuple[str, str], dict[str, str]] = {}
 _exact_cache: dict[tuple[str, str], frozenset[str]] = {}
@@ -76,7 +79,7 @@ class HeaderMatch:
     spec: TableSpec
     header_row: int  # Excel row number of the (lower) header row
     headers: dict[int, str]  # 0-based column -> header text as in the file
-    keys: dict[int, str | None]  # 0-based column -> element key or None
+    keys: dict[int, str]  # 0-based column -> element key, for the columns that name an item (first of a key only)
     matched: int = 0
     score: float = 0.0
     duplicates: dict[int, int] = field(default_factory=dict)  # column -> earlier column mapped to the same key
@@ -93,54 +96,104 @@ class HeaderMatch:
         return self.matched >= 3 or (self.matched >= min(2, len(self.spec.items)) and self.matched * 3 >= written)
 
 
-def _row_keys(row: list, names: dict[str, str]) -> dict[int, tuple[str, str | None]]:
-    out = {}
-    for index, text in enumerate(row):
-        if text is not None and str(text).strip():
-            out[index] = (str(text), names.get(normalise_header(text)))
-    return out
+class PreparedHead:
+    """The first rows of a sheet with their header texts normalised once, for the match of every subcategory: a
+    sheet of 9,000 columns is matched against 177 tables in a few milliseconds each, not 9,000 look-ups each."""
+
+    def __init__(self, head: list[list]):
+        self.head = head
+        self.written: list[dict[int, str]] = []  # per row: column -> text as in the file (non-blank cells)
+        self.at: list[dict[str, list[int]]] = []  # per row: normalised text -> its columns, left to right
+        for row in head:
+            written, at = {}, {}
+            for index, text in enumerate(row):
+                if text is not None and str(text).strip():
+                    written[index] = str(text)
+                    at.setdefault(normalise_header(text), []).append(index)
+            self.written.append(written)
+            self.at.append(at)
+        self._merged: dict[int, dict[int, str]] = {}
+
+    def matches(self, row: int, names: dict[str, str]) -> dict[int, str]:
+        """Column -> element key of the row's cells that name an item (`names`: header_names of a spec)."""
+        at, found = self.at[row], {}
+        if len(names) <= len(at):
+            for name, key in names.items():
+                for index in at.get(name, ()):
+                    found[index] = key
+        else:
+            for text, indexes in at.items():
+                key = names.get(text)
+                if key is not None:
+                    found.update(dict.fromkeys(indexes, key))
+        return found
+
+    def merged(self, row: int) -> dict[int, str]:
+        """Texts of rows `row - 1` and `row` as one, the lower row's where written (see _combined)."""
+        if row not in self._merged:
+            self._merged[row] = {**self.written[row - 1], **self.written[row]}
+        return self._merged[row]
 
 
-def _build(spec: TableSpec, row_number: int, cells: dict[int, tuple[str, str | None]]) -> HeaderMatch:
-    headers, keys, seen, duplicates = {}, {}, {}, {}
-    for index in sorted(cells):
-        text, key = cells[index]
-        headers[index] = text
-        if key is not None and key in seen:
+_last_prepared: tuple[list, PreparedHead] | None = None
+
+
+def prepare_head(head: "list[list] | PreparedHead") -> PreparedHead:
+    """The head prepared once: the last head prepared is kept (recognition matches one head against every spec)."""
+    global _last_prepared
+    if isinstance(head, PreparedHead):
+        return head
+    last = _last_prepared
+    if last is not None and last[0] is head:
+        return last[1]
+    prepared = PreparedHead(head)
+    _last_prepared = (head, prepared)
+    return prepared
+
+
+def _build(spec: TableSpec, row_number: int, written: dict[int, str], matches: dict[int, str]) -> HeaderMatch:
+    keys, seen, duplicates = {}, {}, {}
+    for index in sorted(matches):
+        key = matches[index]
+        if key in seen:
             duplicates[index] = seen[key]
-            key = None
-        elif key is not None:
-            seen[key] = index
-        keys[index] = key
+        else:
+            seen[key], keys[index] = index, key
     matched = len(seen)
-    union = len(headers) + len(spec.items) - matched
+    union = len(written) + len(spec.items) - matched
     exact_set = exact_names(spec)
-    exact = sum(1 for index in seen.values() if normalise_header(headers[index]) in exact_set)
+    exact = sum(1 for index in seen.values() if normalise_header(written[index]) in exact_set)
     score = matched / union if union else 0.0
-    return HeaderMatch(spec, row_number, headers, keys, matched, score, duplicates, exact)
+    return HeaderMatch(spec, row_number, written, keys, matched, score, duplicates, exact)
 
 
-def _combined(upper: dict, lower: dict) -> dict:
-    """Two header rows as one: the lower (specific) cell where it is written, else the group/merged upper cell."""
-    cells = dict(upper)
-    for index, (text, key) in lower.items():
-        if key is not None or index not in upper or upper[index][1] is None:
-            cells[index] = (text, key)
-    return cells
+def _combined(head: PreparedHead, row: int, upper: dict[int, str], lower: dict[int, str]) -> tuple[dict, dict]:
+    """Two header rows as one: the lower (specific) cell where it is written, except where the lower cell names no
+    item and the upper (group or merged) cell does. (texts, matches) of the combination."""
+    written = head.merged(row)
+    kept_upper = [i for i in upper if i not in lower and i in head.written[row]]
+    if kept_upper:
+        written = dict(written)
+        for index in kept_upper:
+            written[index] = head.written[row - 1][index]
+    return written, {**upper, **lower}
 
 
-def match_header(head: list[list], spec: TableSpec) -> HeaderMatch | None:
+def match_header(head: "list[list] | PreparedHead", spec: TableSpec) -> HeaderMatch | None:
     """The row (or pair of rows) among `head` that best matches the spec's items, or None when nothing matches."""
+    head = prepare_head(head)
     names = header_names(spec)
-    rows = [_row_keys(row, names) for row in head]
     best: HeaderMatch | None = None
-    for index, cells in enumerate(rows):
-        candidates = [_build(spec, index + 1, cells)]
-        if index > 0 and rows[index - 1]:
-            candidates.append(_build(spec, index + 1, _combined(rows[index - 1], cells)))
+    upper: dict[int, str] = {}
+    for index, written in enumerate(head.written):
+        lower = head.matches(index, names) if written else {}
+        candidates = [_build(spec, index + 1, written, lower)]
+        if index > 0 and head.written[index - 1]:
+            candidates.append(_build(spec, index + 1, *_combined(head, index, upper, lower)))
         for candidate in candidates:
             if best is None or (candidate.matched, candidate.score) > (best.matched, best.score):
                 best = candidate
+        upper = lower
     return best if best is not None and best.matched > 0 else None
 
 
@@ -151,8 +204,11 @@ def to_recognition(match: HeaderMatch, sheet_name: str) -> Recognition:
     missing = [item for item in spec.items if item.required and item.key not in present]
     if missing:
         raise RejectedFile(missing_columns_message(spec, missing, sheet_name), code=MISSING_COLUMN)
-    columns = [ColumnMap(index, match.headers[index], match.keys[index]) for index in sorted(match.headers)]
-    issues = [_unknown_column(match, column) for column in columns if column.item is None]
+    columns = [ColumnMap(index, match.headers[index], match.keys.get(index)) for index in sorted(match.headers)]
+    unknown = [column for column in columns if column.item is None]
+    issues = [_unknown_column(match, column) for column in unknown[:MAX_COLUMN_WARNINGS]]
+    if len(unknown) > MAX_COLUMN_WARNINGS:
+        issues.append(_more_unknown_columns(match, unknown[MAX_COLUMN_WARNINGS:]))
     return Recognition(
         spec=spec,
         sheet_name=sheet_name,
@@ -169,6 +225,22 @@ def missing_columns_message(spec: TableSpec, missing: Iterable[ItemSpec], sheet_
     return (
         f"缺少必填列：{names}（工作表“{sheet_name}”，数据表“{spec.name}”）。"
         "请在表头中补上这些列（列名可参照平台模板）后重新上传。"
+    )
+
+
+def _more_unknown_columns(match: HeaderMatch, rest: list[ColumnMap]) -> Issue:
+    """One warning for the unknown columns past the first MAX_COLUMN_WARNINGS (an export of thousands of columns
+    would otherwise store and show a warning per column)."""
+    first = rest[0]
+    return Issue(
+        row=match.header_row,
+        column=first.header,
+        item=None,
+        rule=UNKNOWN_COLUMN,
+        severity=WARNING,
+        message=f"另有 {len(rest)} 列（从列“{first.header}”起）不是数据表“{match.spec.name}”的数据项，已全部忽略；"
+        "如需保留请与数据管理员联系。",
+        column_index=first.index,
     )
 
 
@@ -193,8 +265,11 @@ def is_instruction_sheet(name: str) -> bool:
     return normalise_header(name) in INSTRUCTION_SHEETS
 
 
-def best_match(head: list[list], specs: Mapping[str, TableSpec], sheet_name: str = "") -> HeaderMatch | None:
+def best_match(
+    head: "list[list] | PreparedHead", specs: Mapping[str, TableSpec], sheet_name: str = ""
+) -> HeaderMatch | None:
     """The subcategory whose items best match the sheet's header (a sheet named after a subcategory wins)."""
+    head = prepare_head(head)
     name = normalise_header(sheet_name)
     named = [spec for spec in specs.values() if name and name in (normalise_header(spec.name), spec.code)]
     for spec in named:

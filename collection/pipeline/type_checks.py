@@ -29,9 +29,9 @@ LOST_DIGITS_FROM = Decimal("1e15")  # a number cell keeps 15 significant digits:
 
 
 def _number_form(value: str) -> str | None:
-    """"lost" for a number of 16 or more digits written as a number (an ID that went through a number cell and lost
-    its last digits, e.g. 2.22401195703155e+17), "decimal" for any other number with a point or an exponent (1.5 is
-    simply not an ID), None for anything else."""
+    """How number text in an ID column came to be: "lost" for 16 or more digits written as a number (an ID that went
+    through a number cell and lost its last digits, e.g. 2.22401195703155e+17), "decimal" for any other number with
+    a point or an exponent (1.5 is simply not an ID), None for anything else."""
     if not _NUMERIC_CELL.fullmatch(value):
         return None
     return "lost" if abs(Decimal(value)) >= LOST_DIGITS_FROM else "decimal"

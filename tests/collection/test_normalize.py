@@ -212,7 +212,8 @@ def test_ids_that_went_through_a_number_cell_are_precision_lost(text):
 def test_a_decimal_in_an_id_column_is_not_an_id_and_no_digits_were_lost(text):
     column = check_values([text], P0101.item("id_number"), TODAY)
     assert column.rules[0] == "pattern"
-    assert column.messages[0] == f"公民身份号码“{text}”是一个小数，不是身份证号码：请填写 18 位身份证号码（最后一位可以是 X）"
+    message = f"公民身份号码“{text}”是一个小数，不是身份证号码：请填写 18 位身份证号码（最后一位可以是 X）"
+    assert column.messages[0] == message
 
 
 @pytest.mark.parametrize(("text", "rule"), [("1.5", "pattern"), ("9.1110000600037E+17", "precision_lost")])

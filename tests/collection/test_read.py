@@ -157,3 +157,12 @@ def test_a_tab_separated_file_named_csv_is_read_by_its_tabs(tmp_path):
     assert read.csv_head(path, "utf-8-sig")[0] == ["姓名", "公民身份号码"]
     [frame] = list(read.csv_chunks(path, "utf-8-sig", {0: "name", 1: "id_number"}, 2, 10))
     assert frame.to_dict("records") == [{"name": "王五", "id_number": "110101199003074593", "_row": 2}]
+
+
+def test_a_csv_is_read_by_its_mapped_columns_and_column_a(tmp_path):
+    """A total line labelled in column A (beside a 序号 column) is still skipped; a line written only in columns
+    that are not read counts as blank."""
+    path = tmp_path / "t.csv"
+    path.write_text("序号,姓名,备注,其他\n1,王五,,\n合计,,,\n,,,只写在未读的列\n2,李四,,\n", encoding="utf-8")
+    frame = pd.concat(read.csv_chunks(path, "utf-8-sig", {1: "name", 2: "remarks"}, 2, 100))
+    assert frame["name"].tolist() == ["王五", "李四"] and frame["_row"].tolist() == [2, 5]
