@@ -281,11 +281,12 @@ class Conflict(models.Model):
         related_name="+",
     )
     incoming_values = models.JSONField("新数据", default=dict)
+    # Read by region with the status (the indexes in Meta lead with the region): no index of their own.
     existing_region = models.ForeignKey(
-        "regions.Region", verbose_name="已有记录所属乡镇", on_delete=models.PROTECT, related_name="+"
+        "regions.Region", verbose_name="已有记录所属乡镇", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     incoming_region = models.ForeignKey(
-        "regions.Region", verbose_name="上报乡镇", on_delete=models.PROTECT, related_name="+"
+        "regions.Region", verbose_name="上报乡镇", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     status = models.CharField(
         "状态", max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN, db_index=True

@@ -16,13 +16,16 @@ Memory: the process's resident set size sampled every 20 ms during each timed st
 Usage (from the project root):
     .venv/bin/python benchmarks/merge.py --database postgres://postgres@127.0.0.1:5432/grassroots_bench_merge
     .venv/bin/python benchmarks/merge.py --database sqlite:////tmp/grassroots_bench_merge.sqlite3
-Options: --prefill 1000000 --rows 100000 --chunk 25000. Prints one JSON object.
+Options: --prefill 1000000 --rows 100000 --chunk 25000 --rounds N (copy, floor and merge N times, each round of
+new people, interleaved so each ratio is taken within one minute; medians). Prints one JSON object.
 """
 
 import argparse
 import json
 import os
 import random
+import statistics
+import sys
 import threading
 import time
 
@@ -273,6 +276,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=None, help="merge chunk size (default: settings.MERGE_CHUNK_ROWS)")
     parser.add_argument("--reuse", action="store_true", help="keep a database prefilled by an earlier run (tuning)")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of copy, floor and merge, each of new rows")
     args = parser.parse_args()
 
     setup_django(args.database, reuse=args.reuse)
@@ -302,16 +306,32 @@ def main() -> None:
         report["prefill_seconds"] = round(prefill(args.prefill, townships, p0101.pk, pg), 1)
         held = args.prefill
     report["records_before"] = held
-    rng = random.Random(6)
-    new = [(i + 2, person_id(held + i), json.dumps(person(held + i, rng), ensure_ascii=False))
-           for i in range(args.rows)]  # fmt: skip
-    settle(pg)
-    report["copy_seconds"] = round(plain_copy(new, pg), 2)
-    report["write_floor_seconds"] = round(write_floor(new, p0101.pk, "370602002", pg), 2)
+    rounds = []
+    for number in range(args.rounds):
+        # Each round merges new people (the base grows by --rows per round), next to its own copy and floor.
+        rng = random.Random(6 + number)
+        new = [(i + 2, person_id(held + i), json.dumps(person(held + i, rng), ensure_ascii=False))
+               for i in range(args.rows)]  # fmt: skip
+        held += args.rows
+        settle(pg)
+        copy = plain_copy(new, pg)
+        floor = write_floor(new, p0101.pk, "370602002", pg)
+        batch = stage_batch("370602002", p0101, new, pg)
+        merged = timed_merge(batch, args.chunk or CHUNK_SIZE)
+        rounds.append({"copy_seconds": round(copy, 2), "write_floor_seconds": round(floor, 2), "merge": merged,
+                       "merge_vs_floor": round(merged["seconds"] / floor, 2)})  # fmt: skip
+        print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+    report |= rounds[-1]
     report["write_floor_vs_copy"] = round(report["write_floor_seconds"] / report["copy_seconds"], 2)
-    batch = stage_batch("370602002", p0101, new, pg)
-    report["merge"] = timed_merge(batch, args.chunk or CHUNK_SIZE)
     report["merge_vs_copy"] = round(report["merge"]["seconds"] / report["copy_seconds"], 2)
+    if len(rounds) > 1:
+        report["rounds"] = rounds
+        report["median"] = {
+            "copy_seconds": statistics.median(r["copy_seconds"] for r in rounds),
+            "write_floor_seconds": statistics.median(r["write_floor_seconds"] for r in rounds),
+            "merge_seconds": statistics.median(r["merge"]["seconds"] for r in rounds),
+            "merge_vs_floor": statistics.median(r["merge_vs_floor"] for r in rounds),
+        }
     shuffled = random.Random(7).sample(new, len(new))
     again = stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], pg)
     report["remerge"] = timed_merge(again, args.chunk or CHUNK_SIZE)
