@@ -7,7 +7,8 @@ some of them, and committing binaries would hide how they were made).
   inline strings, no styles or shared strings.
 - `with_stream_named`: an .xls whose workbook stream is renamed (e.g. "BOOK"): the UTF-16 name in the CFB directory.
 - `write_ods`: an OpenDocument spreadsheet (mimetype, manifest, content.xml), as LibreOffice and WPS save it.
-- `write_xlsb`: an Excel binary workbook (BIFF12 records per [MS-XLSB]: workbook, shared strings, one sheet).
+- `write_xlsb`: an Excel binary workbook (BIFF12 records per [MS-XLSB]: workbook, shared strings, styles with a
+  date format, one sheet).
 """
 
 import datetime
@@ -173,9 +174,32 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(encoded) // 2) + encoded
 
 
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
+DATE_STYLE = 1  # the second cell format of styles.bin: built-in number format 14 (a date)
+
+
+def _xf(number_format: int) -> bytes:
+    """A BrtXF: no parent style, the number format, default font, fill and border."""
+    return struct.pack("<HHHHHBBHH", 0xFFFF, number_format, 0, 0, 0, 0, 0, 0, 0)
+
+
+def _xlsb_styles() -> bytes:
+    """Two cell formats (BrtXF): general, and the built-in date format 14, as Excel writes them."""
+    return (
+        _record(0x296)  # BrtBeginStyleSheet
+        + _record(0x267, struct.pack("<I", 0))  # BrtBeginFmts: no custom number format
+        + _record(0x268)  # BrtEndFmts
+        + _record(0x269, struct.pack("<I", 2))  # BrtBeginCellXFs
+        + _record(0x2F, _xf(0))
+        + _record(0x2F, _xf(14))
+        + _record(0x26A)  # BrtEndCellXFs
+        + _record(0x297)  # BrtEndStyleSheet
+    )
+
+
 def write_xlsb(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
-    """Text in the shared strings (BrtCellIsst), numbers as BrtCellReal, dates as ISO text (a date cell needs
-    styles.bin; the reader's number-to-date conversion is calamine's, tested on .xlsx)."""
+    """Text in the shared strings (BrtCellIsst), numbers as BrtCellReal, dates as BrtCellReal holding the Excel
+    serial day with the date cell format of styles.bin."""
     strings: dict[str, int] = {}
     cells = []
     for r, row in enumerate(rows):
@@ -183,10 +207,13 @@ def write_xlsb(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
         for c, value in enumerate(row):
             if value is None or value == "":
                 continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, datetime.date):
+                serial = float((value - EXCEL_EPOCH).days)
+                cells.append(_record(0x05, struct.pack("<IId", c, DATE_STYLE, serial)))  # BrtCellReal, a date
+            elif isinstance(value, int | float) and not isinstance(value, bool):
                 cells.append(_record(0x05, struct.pack("<IId", c, 0, float(value))))  # BrtCellReal
             else:
-                text = value.isoformat() if isinstance(value, datetime.date) else str(value)
+                text = str(value)
                 index = strings.setdefault(text, len(strings))
                 cells.append(_record(0x07, struct.pack("<III", c, 0, index)))  # BrtCellIsst
     width = max(map(len, rows))
@@ -218,7 +245,8 @@ def write_xlsb(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             f'<Override PartName="/xl/worksheets/sheet1.bin" ContentType="{binary}.worksheet"/>'
-            f'<Override PartName="/xl/sharedStrings.bin" ContentType="{binary}.sharedStrings"/></Types>'
+            f'<Override PartName="/xl/sharedStrings.bin" ContentType="{binary}.sharedStrings"/>'
+            f'<Override PartName="/xl/styles.bin" ContentType="{binary}.styles"/></Types>'
         ),
         "_rels/.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}"><Relationship Id="rId1" '
@@ -227,10 +255,12 @@ def write_xlsb(path: Path, rows: list[list], sheet: str = "Sheet1") -> Path:
         "xl/_rels/workbook.bin.rels": (
             f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{RELS}">'
             f'<Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.bin"/>'
-            f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.bin"/></Relationships>'
+            f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.bin"/>'
+            f'<Relationship Id="rId3" Type="{DOC_RELS}/styles" Target="styles.bin"/></Relationships>'
         ),
         "xl/workbook.bin": workbook,
         "xl/sharedStrings.bin": sst,
+        "xl/styles.bin": _xlsb_styles(),
         "xl/worksheets/sheet1.bin": sheet_bin,
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
