@@ -56,6 +56,19 @@ def _audit(batch: Batch, user, message: str) -> None:
     )
 
 
+def last_revert(batch: Batch) -> LogEntry | None:
+    """The revert line of the batch's review history when it is the newest line (the batch was reverted after its
+    last merge and nothing happened since), else None."""
+    content_type = ContentType.objects.get_for_model(Batch)
+    last = (
+        LogEntry.objects.filter(content_type=content_type, object_id=str(batch.pk))
+        .select_related("user")
+        .order_by("-action_time", "-id")
+        .first()
+    )
+    return last if last is not None and last.change_message.startswith(REVERTED_LOG) else None
+
+
 def write_batch_log(batch: Batch, *, acting_user, message: str) -> None:
     """One line of the batch's review history written by another app's action (basedb's revert); nothing for the
     system (the command line and workers are in the audit trail)."""

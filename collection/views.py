@@ -19,7 +19,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
-from . import cellhistory, exclusions, fixes, report, rowsearch
+from . import cellhistory, exclusions, fixes, report, review, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .disclosure import REFUSED, ROWS_WITHHELD, disclose_report, may_correct
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
@@ -139,6 +139,8 @@ def state_context(request, batch: Batch) -> dict:
         "excluded": StagedRow.objects.restrict(request.user, Action.VIEW)
         .filter(batch=batch, excluded_at__isnull=False)
         .count(),
+        # a reverted batch is back in review: the state says so (who, when, how many records)
+        "reverted": review.last_revert(batch) if batch.status in review.REVIEWABLE_STATUSES else None,
     }
 
 

@@ -66,3 +66,10 @@ def test_a_reverted_record_is_marked_on_its_page_and_on_the_entity_page(client, 
     updated = Record.objects.get(entity__key=person(1)["id_number"])
     page = client.get(reverse("basedb:entity_detail", args=[updated.entity.public_id])).content.decode()
     assert "已撤销" in page and "本记录已恢复为该批次入库前的值" in page
+
+
+def test_the_batch_page_says_the_batch_was_reverted_and_leads_the_officer_to_the_preview(client, merged, officer_a):
+    login(client, officer_a).post(reverse("basedb:batch_revert", args=[merged.pk]), {"confirm": "30"})
+    page = client.get(reverse("collection:batch_detail", args=[merged.pk])).content.decode()
+    assert "入库已撤销：" in page and "30 条记录受影响" in page
+    assert reverse("collection:review_preview", args=[merged.pk]) in page

@@ -85,4 +85,6 @@ def test_the_progress_poll_carries_the_state_once_verified(client, collector_a, 
 
 def test_an_officer_reads_the_same_state_with_the_officers_next_step(client, officer_a, bad_id_batch):
     page = login(client, officer_a).get(reverse("collection:batch_detail", args=[bad_id_batch.pk])).content.decode()
-    assert "还有 1 行有误，待修正。" in page and "可以先将有效的行审核入库，或退回乡镇（街道）修正。" in page
+    assert (
+        "还有 1 行有误，待修正。" in page and "查看入库预览</a>，将有效的行审核入库，或退回乡镇（街道）修正。" in page
+    )

@@ -21,7 +21,8 @@ from tests.permissions.harness import Case, permission_tests
 __all__ = ["media"]  # fixture used below
 
 QUERIES_BATCH_LIST = 8  # session, user, subcategories, scope, townships, count, header roles, page
-QUERIES_BATCH_PAGE = 17  # whatever the rows shown: issues, edits of a page (a prefetch each); fixes; exclusions
+QUERIES_BATCH_PAGE = 18  # whatever the rows shown: issues, edits of a page (a prefetch each); fixes; exclusions;
+# a batch in review: whether its merge was reverted (the newest line of its review log)
 
 
 def _batch_url(name: str, **extra):
