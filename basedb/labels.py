@@ -11,6 +11,8 @@ from catalog.masking import OMIT, mask_value
 from catalog.spec import PERSON_NAME_ROLE, ItemSpec
 from catalog.specs_build import build_table_spec, current_specs
 from grassroots.text import mask_id_number
+from regions.access import can
+from regions.choices import Action
 
 EMPTY = "—"
 HIDDEN = "（已隐藏）"
@@ -49,6 +51,23 @@ def masked(item: ItemSpec, value) -> Shown:
 def shown_key(kind: str, key: str) -> str:
     """An entity's key as a page shows it: a person's key (an ID number, or a composite key with a name) masked."""
     return mask_id_number(key) if kind == EntityKind.PERSON else key
+
+
+def record_name(record) -> str:
+    """The name a record gives its entity, as typed: its subcategory's name items, else its addresses."""
+    code = record.subcategory.code
+    spec = current_specs().get(code) or build_table_spec(code)
+    values = record.values or {}
+    return next((str(values[k]) for k in spec.display_name_keys if values.get(k)), "")
+
+
+def entity_name(user, entity, records=()) -> str:
+    """The name a page shows `user` for `entity`. Its display name was taken from the township that first reported
+    it, so it is shown only to users who may view that township; anyone else reads the name in one of `records`
+    (records of it they may view: their own township's spelling), else its masked key."""
+    if can(user, Action.VIEW, entity.region_id):
+        return entity.display_name or entity.shown_key
+    return next((name for record in records if (name := record_name(record))), "") or entity.shown_key
 
 
 def kind_label(kind: str) -> str:

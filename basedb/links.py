@@ -14,7 +14,7 @@ from catalog.specs_build import build_table_spec, current_specs
 from regions.choices import Action
 
 from .choices import RecordStatus
-from .labels import kind_label
+from .labels import entity_name, kind_label
 from .models import Entity, Record
 
 INCOMING_LIMIT = 50
@@ -28,6 +28,7 @@ class Link:
     subcategory: str  # e.g. "H0101 房屋基本信息"
     entity: Entity
     visible: bool = True  # may the user view a record of the entity? If not, neither its name nor its page is shown
+    name: str = ""  # the name shown (labels.entity_name: from a record the user may view)
 
     @property
     def kind_label(self) -> str:
@@ -62,17 +63,21 @@ def outgoing_links(records: list[Record], user) -> list[Link]:
             "entities named by records the user may view; named only if held in scope (below)"
         ).filter(query)
     }
-    visible = set(
+    visible: dict[int, list[Record]] = {}
+    for record in (
         Record.objects.restrict(user, Action.VIEW)
         .filter(entity__in=list(entities.values()))
-        .values_list("entity_id", flat=True)
-        .distinct()
-    )
-    return [
-        Link(item, sub, entities[(kind, key)], entities[(kind, key)].pk in visible)
-        for kind, key, item, sub in wanted
-        if (kind, key) in entities
-    ]
+        .select_related("subcategory")
+    ):
+        visible.setdefault(record.entity_id, []).append(record)
+    links = []
+    for kind, key, item, sub in wanted:
+        target = entities.get((kind, key))
+        if target is not None:
+            seen = visible.get(target.pk)
+            name = entity_name(user, target, seen) if seen else ""
+            links.append(Link(item, sub, target, bool(seen), name))
+    return links
 
 
 def incoming_links(entity: Entity, user) -> list[Link]:
@@ -97,5 +102,6 @@ def incoming_links(entity: Entity, user) -> list[Link]:
     for record in records:
         key = next((k for k in items if record.values.get(k) == entity.key), None)
         if key:
-            links.append(Link(items[key][0], f"{record.subcategory.code} {record.subcategory.name}", record.entity))
+            sub = f"{record.subcategory.code} {record.subcategory.name}"
+            links.append(Link(items[key][0], sub, record.entity, name=entity_name(user, record.entity, [record])))
     return links

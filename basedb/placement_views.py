@@ -16,6 +16,7 @@ from regions.choices import Action, RegionLevel
 from regions.models import Region
 
 from .forms import PlaceForm
+from .labels import entity_name
 from .models import Record
 from .placement import place_manually, placement_choices, placement_keys, unplaced
 
@@ -54,6 +55,8 @@ def unplaced_list(request, code: str):
             raise Http404
         return _place(request, township, options)
     keys = placement_keys()
+    for record in page:
+        record.shown_name = entity_name(request.user, record.entity, [record]) or "（无名称）"
     rows = [(record, *_shown(record, keys)) for record in page]
     context = {"township": township, "page": page, "rows": rows, "subcategory": sub, "options": options,
                "may_place": may_place and bool(options)}  # fmt: skip

@@ -33,7 +33,7 @@ from .choices import ConflictStatus, Resolution, RevealReason
 from .conflicts import covering_region, may_resolve, open_conflicts_of, resolve_conflict, resolvers
 from .forms import ConflictResolutionForm, PatchForm
 from .history import value_provenance
-from .labels import Presenter, kind_label
+from .labels import Presenter, entity_name, kind_label
 from .levels import in_subtree, level_for, level_rows, record_figures
 from .links import incoming_links, outgoing_links
 from .models import Conflict, Entity, Record, RecordVersion
@@ -63,6 +63,8 @@ def record_list(request):
     if sub:
         records = records.filter(subcategory__code=sub)
     page = Paginator(records.order_by("-id"), PER_PAGE).get_page(request.GET.get("page"))
+    for record in page:
+        record.shown_name = entity_name(request.user, record.entity, [record])
     context = {"page": page, "q": q, "subcategory": sub, "level": level or level_for(request.user, None)}
     context["children"] = level_links(request.user, context["level"])
     return render(request, "basedb/record_list.html", context)
@@ -176,6 +178,7 @@ def entity_context(user, entity: Entity, records: list[Record], *, revealed: fro
     rows.update({row["record"].pk: row for row in _record_rows([r for r in records if r.pk not in revealed], masked)})
     return {
         "entity": entity,
+        "shown_name": entity_name(user, entity, records),
         "kind_label": kind_label(entity.kind),
         "rows": [rows[r.pk] for r in records],
         "outgoing": outgoing_links(records, user),
@@ -223,8 +226,9 @@ def record_context(user, record: Record, *, reveal: bool = False) -> dict:
     may_revert = last is not None and not row["reverted"] and can(user, Action.REVIEW, last.batch.region_id)
     # Reverting undoes the whole batch, not this record: the page says how many rows (revert_confirm asks again).
     scope = revert_scope(last.batch) if may_revert else None
-    return {"record": record, "row": row, "last_batch": last.batch if last else None, "revert_scope": scope,
-            "may_revert": scope is not None, "revealed": reveal, "may_reveal": not reveal and may_reveal(user, record),
+    return {"record": record, "shown_name": entity_name(user, record.entity, [record]), "row": row,
+            "last_batch": last.batch if last else None, "revert_scope": scope, "may_revert": scope is not None,
+            "revealed": reveal, "may_reveal": not reveal and may_reveal(user, record),
             "reveal_reasons": RevealReason.choices}  # fmt: skip
 
 

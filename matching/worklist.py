@@ -137,6 +137,7 @@ class Presenter:
         self._explainers: dict[int, Explainer | None] = {}
         spec = self.specs.get(rule.subject.code)
         self.items = {i.key: i for i in spec.items} if spec else {}
+        self.name_keys = spec.display_name_keys if spec else ()
 
     def definition(self, version: RuleVersion) -> RuleDefinition | None:
         for data in (version.definition, self.rule.definition):
@@ -182,4 +183,7 @@ class Presenter:
         explainer = self.explainer(entry.rule_version)
         reasons = explainer.lines(entry.facts) if explainer else []
         key = self.value("id_number", entry.entity.key) if "id_number" in self.items else entry.entity.key
-        return EntryView(entry, entry.entity.display_name or key, key, items, reasons)
+        # The entry's record names the person (as its township typed it): the entity's display name comes from the
+        # township that reported it first, which may be outside the user's region.
+        name = next((str(values[k]) for k in self.name_keys if values.get(k)), "")
+        return EntryView(entry, name or key, key, items, reasons)

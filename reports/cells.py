@@ -44,6 +44,7 @@ class CellPresenter:
         self.keys = [k for k in keys if k in self.items]
         spec = current_specs().get(column.subject)
         self.key_items = list(spec.key_items) if spec else []
+        self.name_keys = spec.display_name_keys if spec else ()
         self.place = PLACE.removesuffix("_id")
 
     def headings(self) -> list[str]:
@@ -62,7 +63,9 @@ class CellPresenter:
         values = record.values or {}
         items = [Shown(self.items[k].name, self.shown(k, values.get(k))) for k in self.keys]
         key = self.key(record.entity.key)
-        return RecordLine(record, record.entity.display_name or key, key, getattr(record, self.place).name, items)
+        # The record names its entity (the entity's display name may come from a township outside the user's region).
+        name = next((str(values[k]) for k in self.name_keys if values.get(k)), "")
+        return RecordLine(record, name or key, key, getattr(record, self.place).name, items)
 
     def key(self, key: str) -> str:
         """The entity key, masked like its item (a composite key with a personal part is hidden)."""

@@ -71,13 +71,15 @@ def a_row(p: Person) -> list[str]:
 
 
 def y_row(p: Person) -> list[str]:
-    return [p.name, p.id_number, "男" if p.sex == "1" else "女", "汉族", p.born, f"1507733{p.n:04d}",
+    """Y's row of a person: Y's own phone and addresses; A's people under the name Y knows them by (乙称...)."""
+    name = p.name if p.area == "370611" else f"乙称{p.name[1:]}"
+    return [name, p.id_number, "男" if p.sex == "1" else "女", "汉族", p.born, f"1507733{p.n:04d}",
             f"福山区清洋街道乙户籍路{p.n}号", f"清洋街道乙住巷{p.n}号", "示例社区01第01网格"]  # fmt: skip
 
 
 A_HOUSES = [["HA0001", "东山街道甲房巷1号", A_PEOPLE[2].name, A_PEOPLE[2].id_number, "示例社区01第01网格"],
             ["HA0002", "东山街道甲房巷2号", A_PEOPLE[0].name, A_PEOPLE[0].id_number, "示例社区01第01网格"]]  # fmt: skip
-Y_HOUSES = [["HY0001", "清洋街道乙房巷1号", A_PEOPLE[1].name, A_PEOPLE[1].id_number, "示例社区01第01网格"]]
+Y_HOUSES = [["HY0001", "清洋街道乙房巷1号", "乙称二芳", A_PEOPLE[1].id_number, "示例社区01第01网格"]]
 
 
 @dataclass
@@ -104,7 +106,7 @@ def secrets() -> Secrets:
     rows = [a_row(p) for p in A_PEOPLE]
     return Secrets(
         id_numbers=[r[1] for r in rows if r[1] not in uploaded_by_y],
-        names=[r[0] for r in rows if r[1] not in uploaded_by_y],
+        names=[r[0] for r in rows],  # Y names A's people otherwise
         phones=[r[5] for r in rows],
         addresses=[r[6] for r in rows] + [r[7] for r in rows] + [h[1] for h in A_HOUSES],
     )
