@@ -68,6 +68,11 @@ def xlsb(tmp_path):
     return W.write_xlsb(tmp_path / "户籍.xlsb", clean_rows(5), "户籍人口")
 
 
+def relocated_xlsb(tmp_path):
+    source = W.write_xlsb(tmp_path / "source.xlsb", clean_rows(5), "户籍人口")
+    return W.relocated_xlsx(source, tmp_path / "移位.xlsb", folder="binary", workbook="book.bin")
+
+
 def ods_named_xlsx(tmp_path):
     return W.write_ods(tmp_path / "其实是ods.xlsx", clean_rows(5), "户籍人口")
 
@@ -82,6 +87,7 @@ VARIANTS = {
     xls_named_xlsx: ("xls", LEGACY, None),
     ods: ("ods", None, 5),
     xlsb: ("xlsb", None, 5),
+    relocated_xlsb: ("xlsb", None, 5),
     ods_named_xlsx: ("ods", None, 5),
 }
 BUILDERS = pytest.mark.parametrize("build", list(VARIANTS), ids=[b.__name__ for b in VARIANTS])

@@ -41,19 +41,19 @@ def with_backslashes(source: Path, target: Path) -> Path:
 
 
 def relocated_xlsx(source: Path, target: Path, folder: str = "excel", workbook: str = "main.xml") -> Path:
-    """`source` with xl/ renamed `folder`/ and xl/workbook.xml renamed `folder`/`workbook` (relationships and
-    content types follow)."""
-    moved = f"{folder}/{workbook}"
+    """`source` (.xlsx or .xlsb) with xl/ renamed `folder`/ and its workbook part renamed `folder`/`workbook`
+    (relationships and content types follow)."""
+    moved, usual = f"{folder}/{workbook}", "xl/workbook" + Path(workbook).suffix
 
     def rename(name: str) -> str:
-        if name == "xl/workbook.xml":
+        if name == usual:
             return moved
-        if name == "xl/_rels/workbook.xml.rels":
+        if name == f"xl/_rels/{Path(usual).name}.rels":
             return f"{folder}/_rels/{workbook}.rels"
         return f"{folder}/{name[3:]}" if name.startswith("xl/") else name
 
     with zipfile.ZipFile(source) as old:
-        rels = old.read("_rels/.rels").replace(b'Target="xl/workbook.xml"', f'Target="{moved}"'.encode())
+        rels = old.read("_rels/.rels").replace(f'Target="{usual}"'.encode(), f'Target="{moved}"'.encode())
         types = old.read("[Content_Types].xml")
         for name in old.namelist():
             types = types.replace(f'PartName="/{name}"'.encode(), f'PartName="/{rename(name)}"'.encode())
