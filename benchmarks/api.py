@@ -114,13 +114,14 @@ def bench_records(session, base: str, requests_count: int, townships: list[str],
             "p95_ms": percentile(times, 95), "max_ms": round(max(times), 1)}  # fmt: skip
 
 
-def bench_match(session, base: str, runs: int, count: int, scope_people: list[int]) -> dict:
+def bench_match(session, base: str, runs: int, count: int, scope_people: list[int], key=person_id) -> dict:
+    """`key(n)`: person n's ID number in the prefilled base (benchmarks/scale.py builds it with another scheme)."""
     rng = random.Random(9)
     times, matched = [], []
     for _ in range(runs + 1):
         people = rng.sample(scope_people, min(count // 2, len(scope_people)))
         people += [rng.randrange(0, 10**6) for _ in range(count // 4)]
-        keys = [person_id(n) for n in people] + [person_id(10**7 + i) for i in range(count - len(people))]
+        keys = [key(n) for n in people] + [person_id(10**7 + i) for i in range(count - len(people))]
         body = {"keys": keys, "subcategories": ["P0101", "P0301"], "fields": ["name", "phone"]}
         started = time.perf_counter()
         response = session.post(f"{base}/api/v1/match/", json=body, timeout=60)
