@@ -26,7 +26,7 @@ def local_copy(source, original_name: str, digest: bool = True) -> Iterator[tupl
         path = Path(source)
         yield path, _sha256_of(path) if digest else None, path.stat().st_size
         return
-    # The suffix is kept: the guard and the readers tell .xls from .xlsx from .csv by it as well as by content.
+    # The suffix is kept: the guard accepts only the extensions it knows (the format itself comes from the content).
     suffix = PurePath(original_name).suffix[:10]
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         digest, size = hashlib.sha256(), 0
