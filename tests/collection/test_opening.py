@@ -15,7 +15,9 @@ from collection.pipeline.guard import check_upload
 from collection.pipeline.opening import OpenAhead, likely_table_sheet
 from collection.pipeline.run import open_upload, process_sheet, recognise_tables
 from collection.pipeline.types import RejectedFile
+from tests.collection import workbooks as W
 from tests.collection.intake_fixtures import DATA
+from tests.collection.sample_rows import sheet_rows
 from tests.collection.test_run import TODAY
 
 SAMPLES = ["sample_p0101_messy.xlsx", "sample_p0101_legacy.xls", "sample_p0101_gbk.csv", "sample_multi_sheet.xlsx"]
@@ -42,6 +44,20 @@ def test_a_workbook_opened_ahead_gives_what_opening_it_here_gives(specs, name):
         here.format, here.sheet_names, here.template_meta, here.encoding)  # fmt: skip
     assert _verified(there, specs) == _verified(here, specs)
     assert _verified(there, specs)[0][3] or name != "sample_p0101_messy.xlsx"  # the messy sample has issues
+
+
+@pytest.mark.parametrize(
+    ("builder", "fmt"), [("with_backslashes", "xlsx"), ("write_ods", "ods"), ("write_xlsb", "xlsb")]
+)
+def test_a_workbook_opened_ahead_is_opened_by_what_it_is(specs, tmp_path, builder, fmt):
+    path = tmp_path / "名单.xls"  # the name says .xls: the content decides
+    if builder == "with_backslashes":
+        W.with_backslashes(DATA / "sample_p0101_clean.xlsx", path)
+    else:
+        getattr(W, builder)(path, sheet_rows("sample_p0101_clean.xlsx")[:6], "户籍人口")
+    ahead = OpenAhead(path, path.name)
+    assert ahead.result().guarded.format == fmt and ahead.result().sheets
+    assert _verified(open_upload(path, path.name, ahead), specs) == _verified(open_upload(path, path.name), specs)
 
 
 def test_the_likely_table_sheet_is_parsed_ahead_and_not_parsed_again(monkeypatch):
