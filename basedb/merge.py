@@ -26,7 +26,7 @@ from collection.models import Batch, BatchIssue, StagedRow
 from regions.access import can
 from regions.audit import record_event
 from regions.choices import Action, AuditVerb
-from regions.placement import Placer
+from regions.placement import VILLAGE_LENGTH, Placer
 
 from . import merge_sql as sql
 from .choices import MergeRunStatus, VersionAction
@@ -48,12 +48,31 @@ class SimulatedCrash(RuntimeError):
     """Raised by the test-only hook of merge_batch to simulate a worker killed in the middle of a chunk."""
 
 
-def _conflict_message(ctx: sql.ChunkContext, key: str, region) -> str:
+def _conflict_message(ctx: sql.ChunkContext, key: str, region, holder=None) -> str:
+    if ctx.floor and region and region.code == ctx.batch.region_id:  # a village's row, held in its own township
+        where = holder_name(holder, region)
+        return (
+            f"主体标识“{key}”在“{ctx.subcategory.name}”中已由{where}登记，本村（社区）不能修改其信息，本行未入库，"
+            f"已转为冲突，待{region.name}的数据核验员处理（保留原记录、采用新数据或人工修改）"
+        )
     where = f"{region.name}（{region.code}）" if region else "其他乡镇"
     return (
         f"主体标识“{key}”在“{ctx.subcategory.name}”中已由{where}报送，本行未入库，"
         "已转为跨乡镇冲突，待两乡镇共同上级的数据核验员处理（保留原记录、采用新数据或人工修改）"
     )
+
+
+def holder_name(village, township) -> str:
+    """Who holds a record inside a township, in Chinese: its village (村/社区), else the township itself."""
+    if village is not None:
+        return village.name
+    return f"{township.name}（未落到村、社区）" if township is not None else "本乡镇（街道）"
+
+
+def outside_floor(ctx: sql.ChunkContext, record_place: str | None) -> bool:
+    """A village collector's row whose record is placed outside the village (another village, or only the
+    township): the village may not write it (issue 14), whatever the values."""
+    return bool(ctx.floor) and not (record_place or "").startswith(ctx.floor)
 
 
 def _record_conflicts(ctx: sql.ChunkContext, conflicts: list[tuple]) -> None:
@@ -62,10 +81,12 @@ def _record_conflicts(ctx: sql.ChunkContext, conflicts: list[tuple]) -> None:
         return
     from regions.models import Region
 
-    regions = Region.objects.in_bulk({row[6] for row in conflicts})
+    villages = {(row[11] or "")[:VILLAGE_LENGTH] for row in conflicts}
+    regions = Region.objects.in_bulk({row[6] for row in conflicts} | villages)
     key_item = (ctx.subcategory.key_items or [""])[0]
     objects, issues = [], []
-    for staged_id, row, key, entity_id, vals, record_id, region_id, _status, _values, _version, place in conflicts:
+    for staged_id, row, key, entity_id, vals, record_id, region_id, _status, _values, _version, place, at in conflicts:
+        holder = regions.get((at or "")[:VILLAGE_LENGTH])
         objects.append(
             Conflict(
                 subcategory=ctx.subcategory,
@@ -86,7 +107,7 @@ def _record_conflicts(ctx: sql.ChunkContext, conflicts: list[tuple]) -> None:
                 item=key_item,
                 rule=IssueRule.CONFLICT,
                 severity=Severity.WARNING,
-                message=_conflict_message(ctx, key, regions.get(region_id)),
+                message=_conflict_message(ctx, key, regions.get(region_id), holder),
                 value=key,
             )
         )
@@ -119,10 +140,12 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
                 cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE op = %s", [UNCHANGED])
                 result.unchanged += cursor.fetchone()[0]
             for row in sql.fetch_existing(cursor, ctx, seen):
-                staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version, place = row
+                staged_id, _row, _key, _entity, vals, record_id, region_id, status, values, version, place, at = row
                 seen.add(staged_id)
                 township = ctx.township_of(place)
                 op, changes = classify((region_id, status, as_json(values)), as_json(vals), township)
+                if op == UPDATE and outside_floor(ctx, at):
+                    op = CONFLICT  # for the township's officer; an unchanged row writes nothing and stays unchanged
                 result.add(op)
                 if op in (UPDATE, RESTORE):
                     action = VersionAction.UPDATE if op == UPDATE else VersionAction.RESTORE
@@ -153,7 +176,8 @@ def _with_places(ctx: sql.ChunkContext, changed: list[tuple]) -> list[tuple]:
     moved (their placement items changed); None (the place stays) for the others."""
     moved = [row for row in changed if row[-1]]
     townships = [row[6] for row in moved]
-    places = iter(derive_places(ctx.placer, townships, [row[2] for row in moved], ctx.placement_keys))
+    # A village's rows stay in the village (its floor), as intake placed them.
+    places = iter(derive_places(ctx.placer, townships, [row[2] for row in moved], ctx.placement_keys, ctx.floor))
     return [(*row[:-1], next(places) if row[-1] else None) for row in changed]
 
 
@@ -235,7 +259,7 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
     spec, user_id = build_table_spec(subcategory.code), getattr(acting_user, "pk", None)
     ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(),
-                           spec.display_name_keys, spec.placement_keys, Placer())  # fmt: skip
+                           spec.display_name_keys, spec.placement_keys, Placer(), village_floor(batch))  # fmt: skip
     run = _start_run(batch, acting_user)
     try:
         _merge_chunks(batch, ctx, run, chunk_size, _crash_after_chunks)
@@ -249,6 +273,12 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
     if run.created or run.updated:
         notify_subscribers()
     return MergeResult(run.created, run.updated, run.unchanged, run.conflicts)
+
+
+def village_floor(batch: Batch) -> str | None:
+    """The village of a village collector's batch (Batch.owner below its township), None for any other batch."""
+    owner = batch.owner_id or ""
+    return owner if len(owner) == VILLAGE_LENGTH and owner.startswith(batch.region_id) else None
 
 
 def _merge_chunks(batch: Batch, ctx: sql.ChunkContext, run: MergeRun, chunk_size: int, crash_after: int | None) -> None:

@@ -54,6 +54,7 @@ class ChunkContext:
     display_name_keys: tuple[str, ...] = ()  # the subcategory's name items, then its addresses (catalog roles)
     placement_keys: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # its (grid items, address items)
     placer: object = None  # a regions.placement.Placer, kept for the whole merge
+    floor: str | None = None  # a village collector's batch: its village, outside which no record is written
     low: int = 0  # the chunk being merged: staged row ids low < id <= high
     high: int = 0
 
@@ -155,10 +156,10 @@ def mark_identical(cursor, ctx: ChunkContext) -> int:
 
 def fetch_existing(cursor, ctx: ChunkContext, seen: set[int]) -> list[tuple]:
     """Rows whose key already has a record in the subcategory, with both values, locked on PostgreSQL; the last
-    column is the staged row's place (its township, for a routed batch)."""
+    columns are the staged row's place (its township, for a routed batch) and the record's place."""
     cursor.execute(
         f'SELECT s.staged_row_id, s.row, s.key, s.entity_id, sr."values", r.id, r.region_id, r.status, r."values", '
-        f"r.version, sr.place FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
+        f"r.version, sr.place, r.place_id FROM merge_stage AS s JOIN {T_RECORD} AS r ON r.id = s.record_id "
         f"{STAGED_JOIN} WHERE s.op IS NULL ORDER BY r.id{ctx.sql.lock_suffix()}",
         ctx.staged_range(),
     )

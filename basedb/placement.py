@@ -60,13 +60,14 @@ def first_filled(columns: list[np.ndarray], n: int) -> np.ndarray:
     return result
 
 
-def derive_places(placer: Placer, townships, rows: list[dict], keys=None) -> np.ndarray:
-    """The place of each of these value documents (dicts) in its township (one code, or one per row)."""
+def derive_places(placer: Placer, townships, rows: list[dict], keys=None, floor: str | None = None) -> np.ndarray:
+    """The place of each of these value documents (dicts) in its township (one code, or one per row); `floor`, a
+    village code: every place stays inside it (a village collector's batch)."""
     grid_keys, address_keys = keys or placement_keys()
     n = len(rows)
     grids = first_filled([np.array([r.get(k) for r in rows], dtype=object) for k in grid_keys], n)
     addresses = [np.array([r.get(k) for r in rows], dtype=object) for k in address_keys]
-    return placer.place(townships, grids, addresses).places
+    return placer.place(townships, grids, addresses, floor=floor).places
 
 
 @dataclass
