@@ -1,5 +1,6 @@
 # ruff: noqa: S608  -- SQL strings interpolate only model table names; values are parameters.
-"""Which townships hold an entity: where a department's roster row goes when its file names no township.
+"""Which townships hold an entity: where a department's roster row goes when its file names no township; and
+which places of a township hold it: whether a village collector reports a person of another village (issue 14).
 
 The townships of the entity's active records (in any subcategory), read for a whole chunk of keys at once: a few
 thousand keys per statement with the keys as one parameter (an array on PostgreSQL, a JSON list on SQLite).
@@ -36,6 +37,27 @@ def township_holders(subcategory_code: str, keys: list[str], *, same_subcategory
             for key, region in cursor.fetchall():
                 found.setdefault(key, set()).add(region)
     return {key: sorted(regions) for key, regions in found.items()}
+
+
+def place_holders(subcategory_code: str, keys: list[str], township: str) -> dict[str, list[str]]:
+    """{key: sorted places (grid, village or the township itself) of the active records of `subcategory_code` in
+    `township` whose entity has this key}; keys without such a record are left out."""
+    sub = Subcategory.objects.select_related("category__domain").get(code=subcategory_code)
+    pg = connection.vendor == "postgresql"
+    among = "= ANY(%s)" if pg else "IN (SELECT value FROM json_each(%s))"
+    sql = (
+        f"SELECT e.key, r.place_id FROM {T_ENTITY} AS e JOIN {T_RECORD} AS r ON r.entity_id = e.id "
+        f"WHERE e.kind = %s AND r.subcategory_id = %s AND r.region_id = %s AND r.status = %s AND e.key {among}"
+    )
+    found: dict[str, set[str]] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), PREVIEW_KEYS_PER_QUERY):
+            part = list(keys[start : start + PREVIEW_KEYS_PER_QUERY])
+            param = part if pg else json.dumps(part, ensure_ascii=False)
+            cursor.execute(sql, [subcategory_kind(sub), sub.pk, township, RecordStatus.ACTIVE, param])
+            for key, place in cursor.fetchall():
+                found.setdefault(key, set()).add(place or township)
+    return {key: sorted(places) for key, places in found.items()}
 
 
 def merge_counts_by_township(batch) -> dict[str, dict[str, int]]:

@@ -26,6 +26,9 @@ class BaseDatabase:
     # (subcategory code, keys) -> {key: sorted township codes holding the key's entity in active records}: where a
     # department's roster row goes when its file names no township (collection/routing.py)
     township_holders: Callable
+    # (subcategory code, keys, township) -> {key: sorted places of the township's active records of that subcategory
+    # with the key}: which village holds a person a village collector reports (collection/held_elsewhere.py)
+    place_holders: Callable
     # (batch) -> {township: {"created": n, "updated": n}}: what the merge of a department's roster wrote per township
     merge_counts_by_township: Callable
 

@@ -74,3 +74,24 @@ def test_a_new_person_of_a_village_upload_is_created_and_placed_in_the_village(t
     village_upload(tmp_path, placed, officer_a)
     newcomer = record(NEWCOMER)
     assert (newcomer.values["phone"], newcomer.region_id, newcomer.place_id) == ("13900000001", TOWNSHIP_A, VILLAGE_A)
+
+
+def test_verification_warns_at_the_row_of_a_person_held_by_another_village(tmp_path, placed):
+    path = write_xlsx(tmp_path / "v.xlsx", rows(["", "示例社区01第1网格", ""], phone="13900000001"), HEADERS)
+    (batch,) = intake.create_batches(path, original_name=path.name, region_code=VILLAGE_A, user=placed)
+    batch = intake.verify_batch(batch)
+    (issue,) = batch.issues.all()
+    assert (issue.row, issue.severity, issue.column) == (2, "warning", "公民身份号码")
+    assert issue.message.startswith("此人已由东山街道示例社区02登记，本村（社区）不能修改其信息")
+    assert "请联系乡镇（街道）核验员" in issue.message
+    assert batch.valid == 3  # a warning: the row goes to review, where the merge makes it a conflict
+
+
+def test_verification_names_the_township_when_the_person_is_held_in_no_village(tmp_path, officer_a):
+    upload_and_merge(tmp_path, "township.xlsx", rows([""]), TOWNSHIP_A, None, officer_a)  # placed in the township
+    assert record(ELSEWHERE).place_id == TOWNSHIP_A
+    collector = make_user("village_collector", Role.COLLECTOR, VILLAGE_A)
+    batch, _merged = upload_and_merge(tmp_path, "v.xlsx", rows([""], phone="13900000001"), VILLAGE_A, collector,
+                                      officer_a)  # fmt: skip
+    assert "东山街道（未落到村、社区）登记" in batch.issues.get(row=2, message__startswith="此人").message
+    assert (record(ELSEWHERE).values["phone"], Conflict.objects.count()) == (P0101_ROWS[0][5], 1)
