@@ -167,6 +167,21 @@ def _department_grants(departments, region_codes: set) -> tuple[tuple[str, froze
     )
 
 
+def permitted_actions(region_roles, department_roles=(), *, superuser: bool = False) -> frozenset[str]:
+    """The actions for which a user holding these roles has a scope at all (`scope_for(user, action)` not empty): what
+    the navigation, the home page's tiles and the pages' buttons offer, so no link leads to a page that refuses the
+    user. The same role tables as scope_for; an inactive department's roles are not passed."""
+    if superuser:
+        return frozenset(Action.values)
+    region_roles, department_roles = set(region_roles), set(department_roles)
+    return frozenset(
+        action
+        for action in Action.values
+        if region_roles & ACTION_ROLES.get(action, frozenset())
+        or department_roles & DEPARTMENT_ACTION_ROLES.get(action, frozenset())
+    )
+
+
 def can(user, action: str, region_code: str | None, subcategory: str | None = None) -> bool:
     """May `user` do `action` on objects of the region `region_code` (and of the subcategory with that code)?"""
     return scope_for(user, action).covers(region_code, subcategory)

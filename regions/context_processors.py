@@ -1,6 +1,6 @@
 from django.db.models import CharField, Value
 
-from .access import ACTION_ROLES, DEPARTMENT_ACTION_ROLES
+from .access import ACTION_ROLES, DEPARTMENT_ACTION_ROLES, permitted_actions
 from .choices import Action, DepartmentRole, Role
 from .models import DepartmentMembership, RegionRole
 
@@ -23,7 +23,8 @@ def user_regions(request) -> dict:
 
     `user_may_upload` / `user_may_review` / `user_may_share` / `user_may_match` say whether `scope_for(user,
     Action.UPLOAD / REVIEW / ADMINISTER / VIEW or MANAGE_RULES)` is not empty, decided from the roles loaded here
-    (the same ACTION_ROLES) so the header costs one query."""
+    (the same ACTION_ROLES) so the header costs one query. `user_may` holds every action the user may do somewhere
+    (`access.permitted_actions`, the same role tables as scope_for): `user_may.view`, `user_may.manage_rules` ..."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -35,8 +36,10 @@ def user_regions(request) -> dict:
         f"{name} · {Role(role).label if kind == 'region' else DepartmentRole(role).label}"
         for kind, _code, name, role in held
     ]
+    permitted = permitted_actions(region_roles, department_roles, superuser=user.is_superuser)
     return {
         "user_role_labels": labels,
+        "user_may": {action: action in permitted for action in Action.values},
         "user_is_officer": bool(region_roles & {Role.OFFICER, Role.PLATFORM_ADMIN}) or user.is_superuser,
         "user_is_department": bool(department_roles),
         "user_may_review": user.is_superuser
