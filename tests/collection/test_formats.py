@@ -16,7 +16,7 @@ from collection.models import Batch, StagedRow
 from collection.pipeline import opening
 from collection.pipeline.guard import check_upload
 from tests.collection import workbooks as W
-from tests.collection.batch_fixtures import DATA, media  # noqa: F401 (fixture)
+from tests.collection.batch_fixtures import DATA, intake_counts, stored_files
 from tests.collection.sample_rows import sheet_rows
 from tests.conftest import TOWNSHIP_A
 
@@ -160,3 +160,46 @@ def test_the_annotated_workbook_of_a_variant_is_an_xlsx_with_the_rows_in_place(b
     sheet = openpyxl.load_workbook(io.BytesIO(report)).worksheets[0]
     assert str(sheet["B2"].value) == FIRST_ID
     assert zipfile.ZipFile(io.BytesIO(report)).testzip() is None
+
+
+def ods_bomb(tmp_path):
+    """An .ods whose one extra part inflates 1000-fold (64 MB of zeros)."""
+    path = W.write_ods(tmp_path / "炸弹.ods", clean_rows(2), "户籍人口")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Pictures/padding.bin", b"\0" * (64 << 20))
+    return path
+
+
+def xlsb_with_entities(tmp_path):
+    """An .xlsb whose workbook relationships declare XML entities."""
+    path = W.write_xlsb(tmp_path / "实体.xlsb", clean_rows(2), "户籍人口")
+    laughs = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><Relationships>&a;</Relationships>'
+    return W.rewrite_zip(path, tmp_path / "实体2.xlsb", replace={"xl/_rels/workbook.bin.rels": laughs})
+
+
+def unsafe_names(tmp_path):
+    """The backslash export with one more entry that climbs out of the package."""
+    path = backslashes(tmp_path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("..\\..\\evil.xml", "<x/>")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [(ods_bomb, "压缩炸弹"), (xlsb_with_entities, "XML 实体"), (unsafe_names, "压缩结构异常")],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+@pytest.mark.django_db
+def test_a_hostile_ods_xlsb_or_package_is_refused_whole_at_both_doors(
+    build, words, client, collector_a, media, tmp_path
+):
+    client.force_login(collector_a)
+    path = build(tmp_path)
+    response = upload(client, path)
+    assert response.status_code == 400 and words in response.content.decode()
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as stopped:
+        call_command("import_workbook", str(path), "--region", TOWNSHIP_A, stderr=err)
+    assert stopped.value.code == 2 and words in err.getvalue()
+    assert intake_counts() == {"Batch": 0, "StagedRow": 0, "BatchIssue": 0} and stored_files(media) == []
