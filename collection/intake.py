@@ -27,7 +27,7 @@ from . import leases
 from .choices import BatchStatus
 from .handoff import base_database
 from .held_elsewhere import flag_held_elsewhere
-from .models import Batch
+from .models import Batch, BatchIssue
 from .pipeline.types import RejectedFile
 from .routing import is_area_level, route_columns
 from .sinking import merge_if_direct
@@ -294,9 +294,18 @@ def row_placer(spec, region_code: str, columns: dict, owner: Region | None = Non
 
 def _enqueue_report(batch: Batch) -> None:
     """A large batch's annotated report takes seconds per 100k rows: build it in the background once verified, so
-    the download in a web request is served from the cache (collection.report.cached_batch_report)."""
+    the download in a web request is served from the cache (collection.report.cached_batch_report).
+
+    Not for a batch with nothing to annotate (no issue at all): its report is rarely asked for, is built when it
+    is (collection.report.report_download), and building it here kept the one worker from the batch's merge once
+    approved (54-125 s of a 100,000-row upload's way to 已入库, docs/performance.md)."""
 
     if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:
+        return
+    if (
+        not batch.invalid
+        and not BatchIssue.objects.unrestricted("intake: the batch just verified").filter(batch=batch).exists()
+    ):
         return
     transaction.on_commit(lambda: build_report_task.enqueue(batch.pk))
 

@@ -71,3 +71,22 @@ def test_a_large_batch_report_is_built_and_cached_by_the_worker(settings, django
     with default_storage.open(f"reports/batch-{batch.pk}/{name}", "rb") as fh:
         assert cached_batch_report(batch) == fh.read()
     assert report_files(batch) == [name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_without_any_issue_gets_its_report_when_asked_not_in_advance(
+    settings, django_capture_on_commit_callbacks
+):
+    """Nothing to annotate: the worker goes straight on to the next task (the batch's merge, once approved)."""
+    from collection.report import ReportPending, report_download
+
+    settings.UPLOAD_INLINE_MAX_BYTES = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = verify(DATA / "sample_p0101_clean.xlsx")
+    assert batch.invalid == 0 and not batch.issues.exists()
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    assert report_files(batch) == []
+    with pytest.raises(ReportPending), django_capture_on_commit_callbacks(execute=True):
+        report_download(batch)
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    assert [name for name in report_files(batch) if name.startswith("annotated-")]
