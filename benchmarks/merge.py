@@ -319,18 +319,19 @@ def main() -> None:
         batch = stage_batch("370602002", p0101, new, pg)
         merged = timed_merge(batch, args.chunk or CHUNK_SIZE)
         rounds.append({"copy_seconds": round(copy, 2), "write_floor_seconds": round(floor, 2), "merge": merged,
-                       "merge_vs_floor": round(merged["seconds"] / floor, 2)})  # fmt: skip
+                       "merge_vs_floor": round(merged["seconds"] / max(floor, 0.01), 2)})  # fmt: skip
         print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
     report |= rounds[-1]
-    report["write_floor_vs_copy"] = round(report["write_floor_seconds"] / report["copy_seconds"], 2)
-    report["merge_vs_copy"] = round(report["merge"]["seconds"] / report["copy_seconds"], 2)
+    copy = max(report["copy_seconds"], 0.01)  # a tiny smoke run's COPY rounds to 0
+    report["write_floor_vs_copy"] = round(report["write_floor_seconds"] / copy, 2)
+    report["merge_vs_copy"] = round(report["merge"]["seconds"] / copy, 2)
     if len(rounds) > 1:
         report["rounds"] = rounds
         report["median"] = {
             "copy_seconds": statistics.median(r["copy_seconds"] for r in rounds),
             "write_floor_seconds": statistics.median(r["write_floor_seconds"] for r in rounds),
             "merge_seconds": statistics.median(r["merge"]["seconds"] for r in rounds),
-            "merge_vs_floor": statistics.median(r["merge_vs_floor"] for r in rounds),
+            "merge_vs_floor": round(statistics.median(r["merge_vs_floor"] for r in rounds), 2),
         }
     shuffled = random.Random(7).sample(new, len(new))
     again = stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], pg)

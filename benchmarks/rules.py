@@ -239,7 +239,7 @@ def incremental(rounds: int, pg: bool) -> dict:
     for n in range(rounds):
         if n:
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE matching_workentry CASCADE")
+                cursor.execute("TRUNCATE matching_workentry CASCADE" if pg else "DELETE FROM matching_workentry")
                 cursor.execute("INSERT INTO matching_workentry SELECT * FROM bench_entries")
                 cursor.execute("VACUUM ANALYZE matching_workentry" if pg else "ANALYZE")
             ChangeCursor.objects.filter(name="default").update(last_version=cursor_at)
