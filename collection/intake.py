@@ -294,10 +294,10 @@ def row_placer(spec, region_code: str, columns: dict, owner: Region | None = Non
 
 def _enqueue_report(batch: Batch) -> None:
     """A large batch's annotated report takes seconds per 100k rows: build it in the background once verified, so
-    the download in a web request is served from the cache (collection.report.cached_batch_report).
+    the download in a web request is served from the cache (collection.report_files.cached_batch_report).
 
     Not for a batch with nothing to annotate (no issue at all): its report is rarely asked for, is built when it
-    is (collection.report.report_download), and building it here kept the one worker from the batch's merge once
+    is (collection.report_files.report_download), and building it here kept the one worker from the batch's merge once
     approved (54-125 s of a 100,000-row upload's way to 已入库, docs/performance.md)."""
 
     if batch.size_bytes <= settings.UPLOAD_INLINE_MAX_BYTES:

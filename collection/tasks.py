@@ -33,7 +33,7 @@ def verify_batch_task(batch_id: int) -> dict:
 def build_report_task(batch_id: int, invalid_only: bool = False) -> dict:
     """Build and cache the annotated report (or the invalid rows) of a verified batch: large batches, after
     verification and when a download finds no report for the batch as it is now (collection.report)."""
-    from .report import cached_batch_report
+    from .report_files import cached_batch_report
 
     batch = (
         Batch.objects.unrestricted("background task: the queued batch").select_related("subcategory").get(pk=batch_id)

@@ -19,7 +19,7 @@ from grassroots.xlsx import XLSX_CONTENT_TYPE
 from regions.access import can
 from regions.choices import Action
 
-from . import cellhistory, exclusions, fixes, report, review, rowsearch
+from . import cellhistory, exclusions, fixes, report, report_files, review, rowsearch
 from .choices import EDITABLE_STATUSES, VERIFIED_STATUSES, BatchStatus
 from .disclosure import REFUSED, ROWS_WITHHELD, disclose_report, may_correct
 from .forms import BatchFilterForm, FixCellForm, RowFilterForm, UploadForm
@@ -310,12 +310,12 @@ def batch_report(request, pk: int, invalid_only: bool = False):
         messages.error(request, "批次尚未完成核验，暂时无法下载批注版工作簿。")
         return redirect("collection:batch_detail", pk=batch.pk)
     try:
-        stored = report.report_download(batch, invalid_only=invalid_only)
-    except report.ReportPending:
+        stored = report_files.report_download(batch, invalid_only=invalid_only)
+    except report_files.ReportPending:
         messages.info(request, "批注版工作簿正在后台生成（大批次约需一两分钟），请稍后再点击下载。")
         return redirect("collection:batch_detail", pk=batch.pk)
     except (FileNotFoundError, RejectedFile):
         return render(request, "collection/report_unavailable.html", {"batch": batch}, status=410)
     disclose_report(request.user, batch, invalid_only=invalid_only)  # the file's values in clear: logged
-    name = report.report_filename(batch, invalid_only=invalid_only)
+    name = report_files.report_filename(batch, invalid_only=invalid_only)
     return FileResponse(stored, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)

@@ -127,7 +127,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], url_path=r"report\.xlsx", url_name="report")
     def report(self, request, pk=None):
-        from ..report import ReportPending, report_download, report_filename
+        from ..report_files import ReportPending, report_download, report_filename
 
         batch = self.get_object()
         if not may_correct(request.user, batch):

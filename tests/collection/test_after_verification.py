@@ -58,7 +58,7 @@ def test_a_small_batch_report_is_not_built_in_advance(django_capture_on_commit_c
 # A real transaction: the worker runs the queued tasks from the database, as in production.
 @pytest.mark.django_db(transaction=True)
 def test_a_large_batch_report_is_built_and_cached_by_the_worker(settings, django_capture_on_commit_callbacks):
-    from collection.report import cached_batch_report
+    from collection.report_files import cached_batch_report
 
     settings.UPLOAD_INLINE_MAX_BYTES = 0
     with django_capture_on_commit_callbacks(execute=True):
@@ -78,7 +78,7 @@ def test_a_large_batch_without_any_issue_gets_its_report_when_asked_not_in_advan
     settings, django_capture_on_commit_callbacks
 ):
     """Nothing to annotate: the worker goes straight on to the next task (the batch's merge, once approved)."""
-    from collection.report import ReportPending, report_download
+    from collection.report_files import ReportPending, report_download
 
     settings.UPLOAD_INLINE_MAX_BYTES = 0
     with django_capture_on_commit_callbacks(execute=True):
