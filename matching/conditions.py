@@ -18,7 +18,8 @@ def matches(definition: RuleDefinition, subcategory_ids: dict[str, int], as_of: 
 
 def facts_expression(definition: RuleDefinition, subcategory_ids: dict[str, int], as_of: date) -> JSONObject:
     """What an entry remembers of its evaluation, for its reason: the items the `when` conditions read, the birth
-    date an age was computed from, which `has_any` subcategories held, and the subject record's version."""
+    date an age was computed from, which `has_any` subcategories held, and the version of the subject record these
+    facts were read from (an evaluation does not rewrite an entry whose facts differ by that version only)."""
     fields = {"_version": F("version")}
     for item in definition.items_of_when():
         fields[item] = F(f"values__{item}")

@@ -87,6 +87,23 @@ def test_entries_remember_the_rule_version_and_the_facts_of_their_evaluation(tow
     assert entry.facts["_version"] == 1
 
 
+def test_a_new_version_that_changes_no_fact_does_not_rewrite_the_entry_one_that_does_refreshes_it(town):
+    evaluate_json("--rule", "elderly_allowance_gap")
+    qian = BY_NAME["钱五"]
+    entry = WorkEntry.objects.get(rule__code="elderly_allowance_gap", entity__display_name="钱五")
+    moved = qian.values("P0101") | {"current_address": "芝罘区新址路1号"}  # an item the rule does not read
+    merge(qian.region, "P0101", [moved])
+    evaluate_json("--rule", "elderly_allowance_gap")
+    kept = WorkEntry.objects.get(pk=entry.pk)
+    assert (kept.evaluated_at, kept.facts) == (entry.evaluated_at, entry.facts)
+    assert kept.facts["_version"] == 1  # the version these facts were read from: version 2 gives the same facts
+    merge(qian.region, "P0101", [moved | {"birth_date": "1945-01-01"}])  # the item an age is computed from
+    evaluate_json("--rule", "elderly_allowance_gap")
+    refreshed = WorkEntry.objects.get(pk=entry.pk)
+    assert refreshed.evaluated_at > entry.evaluated_at
+    assert (refreshed.facts["_birth"], refreshed.facts["_version"]) == ("1945-01-01", 3)
+
+
 def test_the_cli_refuses_unknown_rules_regions_and_dates_in_chinese(town):
     from django.core.management import CommandError, call_command
 
