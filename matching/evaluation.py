@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import BooleanField, Count, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from .models import EvaluationRun, Fact, Rule, WorkEntry
 
 HITS, NEW_HITS, CHANGED = "matching_hits", "matching_new_hits", "matching_changed"
 ENTRIES = WorkEntry._meta.db_table
+CHANGED_ANY = f"ANY(ARRAY(SELECT entity_id FROM {CHANGED}))"
 
 
 def fact_codes() -> list[str]:
@@ -64,6 +65,12 @@ class Coverage:
             low, high = prefix_bounds(self.region)
             return Q(region_id__gte=low, region_id__lt=high)
         if self.kind == RunScope.CHANGES:
+            if connection.vendor == "postgresql":
+                # = ANY(ARRAY(...)) probes (entity, subcategory) for the changed entities only; as IN (SELECT ...)
+                # PostgreSQL scanned every record of the subcategory and probed the changed ones (0.34 s vs 0.70 s
+                # for 100,000 changed entities among 1M people).
+                changed = f'"{Record._meta.db_table}"."entity_id" = {CHANGED_ANY}'
+                return Q(RawSQL(changed, (), output_field=BooleanField()))  # noqa: S611 (constants)
             return Q(entity_id__in=RawSQL(f"SELECT entity_id FROM {CHANGED}", ()))  # noqa: S611 (a constant)
         return Q()
 
@@ -72,6 +79,8 @@ class Coverage:
         if self.kind == RunScope.REGION:
             return " AND e.region_id >= %s AND e.region_id < %s", list(prefix_bounds(self.region))
         if self.kind == RunScope.CHANGES:
+            if connection.vendor == "postgresql":
+                return f" AND e.entity_id = {CHANGED_ANY}", []
             return f" AND e.entity_id IN (SELECT entity_id FROM {CHANGED})", []
         return "", []
 

@@ -70,6 +70,9 @@ def reevaluate_changes(*, as_of=None) -> list[EvaluationRun]:
         rules = _affected_rules(first, last)
         if rules:
             with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    # Compiling the pass's statements cost more than it saved (0.1 s each; 4.35 s vs 5.06 s median)
+                    cursor.execute("SET LOCAL jit = off")
                 _changed_entities(cursor, first, last)
             scope = Coverage(RunScope.CHANGES, first_version=first + 1, last_version=last)
             as_of = as_of or timezone.localdate()
