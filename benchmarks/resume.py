@@ -41,6 +41,8 @@ from pathlib import Path
 
 from common import ROOT, setup_django
 
+from tests.processes import alive, children_of
+
 PY = sys.executable
 TOWNSHIP = "370602002"
 
@@ -76,25 +78,6 @@ class Health(threading.Thread):
             "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1) if latencies else None,
             "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         }
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
-        except OSError:
-            continue
-        if fields.get("PPid", "").strip() == str(pid):
-            found.add(int(status.parent.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
 
 
 def worker_of(serve_pid: int) -> int | None:
