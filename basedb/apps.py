@@ -12,7 +12,7 @@ class BasedbConfig(AppConfig):
         from regions.placement import subscribe_to_tree_changes
 
         from .duplicates import flag_probable_duplicates
-        from .holders import merge_counts_by_township, place_holders, township_holders
+        from .holders import entity_holders, merge_counts_by_township, place_holders, township_holders
         from .merge import merge_batch
         from .outcomes import preview_batch, preview_rows
         from .placement import places_on_tree_change
@@ -26,6 +26,7 @@ class BasedbConfig(AppConfig):
                 preview_rows=preview_rows,
                 flag_probable_duplicates=flag_probable_duplicates,
                 township_holders=township_holders,
+                entity_holders=entity_holders,
                 place_holders=place_holders,
                 merge_counts_by_township=merge_counts_by_township,
             )

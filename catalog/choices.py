@@ -1,6 +1,14 @@
 from django.db import models
 
-from .spec import ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE, NAME_ROLE, PERSON_NAME_ROLE, SENSITIVITY_ORDER
+from .spec import (
+    ADDRESS_ROLE,
+    GRID_ROLE,
+    HOUSE_CODE_ROLE,
+    LOCATION_ROLE,
+    NAME_ROLE,
+    PERSON_NAME_ROLE,
+    SENSITIVITY_ORDER,
+)
 
 
 class EntityKind(models.TextChoices):
@@ -39,6 +47,7 @@ class ElementRole(models.TextChoices):
     GRID = GRID_ROLE, "网格"  # names the grid the entity is in (code or name): places the record in a grid
     LOCATION = LOCATION_ROLE, "所在地址"  # where the entity is (current address, a house's address): its village
     PERSON_NAME = PERSON_NAME_ROLE, "人名"  # a person's name: masked as 张** (enough to confirm a match by hand)
+    HOUSE_CODE = HOUSE_CODE_ROLE, "房屋编码"  # a house's code: its leading division code names the house's township
 
 
 class Sensitivity(models.TextChoices):

@@ -15,6 +15,9 @@ ELEMENT_TYPES = (TEXT, INTEGER, DECIMAL, DATE, BOOLEAN, CODE, ID_CARD, USCC, PHO
 # Element roles (DataElement.roles, catalog.choices.ElementRole)
 NAME_ROLE, ADDRESS_ROLE, GRID_ROLE, LOCATION_ROLE = "name", "address", "grid", "location"
 PERSON_NAME_ROLE = "person_name"  # a person's name: where personal data is masked it shows as 张** (family name kept)
+# A house's own code (不动产单元代码, GB/T 37346, or a local code): it names a house entity, and its leading digits are
+# usually its county's and township's division codes (collection/placing.py warns of another township's house).
+HOUSE_CODE_ROLE = "house_code"
 
 # Sensitivity, ordered from least to most protected.
 SENSITIVITY_ORDER = ("public", "internal", "sensitive", "personal")
@@ -56,7 +59,7 @@ class ItemSpec:
     help_text: str = ""
     key_type: str | None = None  # for type=reference: how the referenced key is verified (id_card, uscc, text ...)
     unit: str = ""  # unit of measure for numbers, e.g. "平方米"
-    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: name, address, grid, location, person_name
+    roles: tuple[str, ...] = ()  # catalog.choices.ElementRole values: name, address, grid, location, person_name …
 
 
 @dataclass(frozen=True)

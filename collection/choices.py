@@ -49,6 +49,7 @@ class IssueRule(models.TextChoices):
     GRID_OUTSIDE = "grid_outside", "网格不在本村（社区）"
     REGION_UNRESOLVED = "region_unresolved", "无法确定所属乡镇"
     ADDRESS_ELSEWHERE = "address_elsewhere", "地址属其他乡镇"
+    HOUSE_ELSEWHERE = "house_elsewhere", "房屋属其他乡镇"
 
 
 # States in which a batch's staged rows may still be edited by the township.

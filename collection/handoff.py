@@ -26,6 +26,10 @@ class BaseDatabase:
     # (subcategory code, keys) -> {key: sorted township codes holding the key's entity in active records}: where a
     # department's roster row goes when its file names no township (collection/routing.py)
     township_holders: Callable
+    # (entity kind, keys, subcategory code) -> {key: {township: holds the entity's record of that subcategory}} for the
+    # townships holding active records of the entity in any subcategory: a house code's house held by another
+    # township (collection/placing.py)
+    entity_holders: Callable
     # (subcategory code, keys, township) -> {key: sorted places of the township's active records of that subcategory
     # with the key}: which village holds a person a village collector reports (collection/held_elsewhere.py)
     place_holders: Callable

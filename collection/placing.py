@@ -4,6 +4,9 @@
 A grid (or, without one, a location address) that belongs to another township is a warning (the row is still the
 uploading township's); for an upload of
 a village (a village collector's), a grid outside the village is an error: the row is not the village's to report.
+A house code (catalog role house_code) is a warning too when its leading division code is another township's (or
+another county's), or when another township already holds its house in the base database; for a village's upload as
+for its township's (a code names a township at most, never a village).
 """
 
 from dataclasses import replace
@@ -11,10 +14,21 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from catalog.spec import LOCATION_ROLE, TableSpec
-from regions.placement import Placer
+from catalog.choices import EntityKind
+from catalog.spec import HOUSE_CODE_ROLE, LOCATION_ROLE, TableSpec
+from regions.placement import TOWNSHIP_LENGTH, Placer
 
-from .pipeline.types import ADDRESS_ELSEWHERE, ERROR, GRID_ELSEWHERE, GRID_OUTSIDE, WARNING, Issue, VerifiedChunk
+from .handoff import base_database
+from .pipeline.types import (
+    ADDRESS_ELSEWHERE,
+    ERROR,
+    GRID_ELSEWHERE,
+    GRID_OUTSIDE,
+    HOUSE_ELSEWHERE,
+    WARNING,
+    Issue,
+    VerifiedChunk,
+)
 
 PLACE_COLUMN = "_place"
 
@@ -39,6 +53,21 @@ def address_elsewhere_message(text: str, township: tuple[str, str]) -> str:
     return f"地址“{text}”在{name}（{code}），不在本乡镇（街道）。请核对地址；若确在{name}，请由{name}上报"
 
 
+def house_elsewhere_message(text: str, named: tuple[str, str] | None, holders: list[tuple[str, str]]) -> str:
+    """`named`: the other township (or county) whose division code the house code starts with; `holders`: the other
+    townships holding the house in the base database."""
+    listed = "、".join(f"{name}（{code}）" for code, name in holders)
+    if named:
+        level = "县（市、区）" if len(named[0]) < TOWNSHIP_LENGTH else "乡镇（街道）"
+        said = f"房屋编码“{text}”属于{named[1]}（{named[0]}）：编码以该{level}的区划代码开头"
+        said += f"，基础库中{listed}也已登记此房屋" if holders else ""
+    else:
+        said = f"基础库中{listed}已登记房屋编码“{text}”的房屋"
+    code, where = named or holders[0]
+    by = f"{where}的乡镇（街道）" if len(code) < TOWNSHIP_LENGTH else where
+    return f"{said}。此房屋不在本乡镇（街道），请核对房屋编码；若房屋确在{where}，请由{by}上报"
+
+
 def _first_filled(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.Series | None:
     """Per row, the first of the columns `keys` that is filled (None when none of them is in the frame)."""
     present = [k for k in keys if k in frame.columns]
@@ -59,6 +88,7 @@ class RowPlacer:
                  column_map: dict | None = None, placer: Placer | None = None):  # fmt: skip
         self.grid_keys, self.address_keys = spec.placement_keys
         self.location_keys = spec.keys_with_role(LOCATION_ROLE)
+        self.house_keys, self.subcategory = spec.keys_with_role(HOUSE_CODE_ROLE), spec.code
         self.township, self.floor, self.floor_name = township, floor, floor_name or floor or ""
         self.columns = column_map or {}
         self.names = {item.key: item.name for item in spec.items}
@@ -75,6 +105,7 @@ class RowPlacer:
         placement = self.placer.place(townships, written, addresses, floor=self.floor)
         frame = frame.assign(**{PLACE_COLUMN: placement.places})
         issues = self._issues(frame, grids, placement) + self._address_issues(frame, placement, grids)
+        issues += self._house_issues(frame, townships)
         if any(i.severity == ERROR for i in issues):
             frame["_valid"] = frame["_valid"].to_numpy() & ~placement.outside
         merged = sorted([*chunk.issues, *issues], key=lambda i: (i.row or 0, i.column_index or 0))
@@ -123,6 +154,45 @@ class RowPlacer:
             for row, text, other in zip(rows, texts[filled], found, strict=True)
             if other is not None
         ]  # fmt: skip
+
+    def _house_issues(self, frame: pd.DataFrame, townships) -> list[Issue]:
+        """Warnings for house codes of another township: by the division code they start with, and by the townships
+        holding their house in the base database (one query per chunk). A township holding the house's record of
+        this subcategory is left out: the 跨乡镇冲突 warning (collection/held_elsewhere.py) names it already."""
+        key = next((k for k in self.house_keys if k in frame.columns), None)
+        if key is None:
+            return []
+        texts = frame[key].to_numpy(dtype=object)
+        own = np.full(len(frame), townships, dtype=object) if isinstance(townships, str) else townships
+        filled = np.flatnonzero(pd.notna(texts) & (texts != "") & pd.notna(own))
+        if not len(filled):
+            return []
+        codes = [str(t) for t in texts[filled]]
+        named = self.placer.leading_divisions(codes)
+        held = base_database().entity_holders(EntityKind.HOUSE, sorted(set(codes)), self.subcategory)
+        column, index = self.columns.get(key, {}).get("header", self.names.get(key, key)), self.columns.get(key, {})
+        rows, names, issues = frame["_row"].to_numpy(), self.placer.division_names(), []
+        for position, text, prefix in zip(filled, codes, named, strict=True):
+            prefix, others = _house_elsewhere(own[position], prefix, held.get(text, {}))
+            if prefix is None and not others:
+                continue
+            message = house_elsewhere_message(text, prefix, [(t, names.get(t, t)) for t in others])
+            issues.append(
+                Issue(row=int(rows[position]), column=column, item=key, rule=HOUSE_ELSEWHERE, severity=WARNING,
+                      message=message, value=text, column_index=index.get("index"))
+            )  # fmt: skip
+        return issues
+
+
+def _house_elsewhere(own: str, prefix: tuple[str, str] | None, holders: dict[str, bool]):
+    """(the other region the house code starts with, or None; the other townships holding its house) for a row of
+    township `own`; `holders`: {township: holds the house's record of the batch's subcategory} (those are left to
+    the 跨乡镇冲突 warning, with a prefix they already cover)."""
+    conflicting = [t for t, same in holders.items() if same and t != own]
+    if prefix is not None and (own.startswith(prefix[0]) or any(t.startswith(prefix[0]) for t in conflicting)):
+        prefix = None
+    said = prefix[0] if prefix else None
+    return prefix, sorted(t for t, same in holders.items() if not same and t not in (own, said))
 
 
 def _deeper(place, named):

@@ -66,6 +66,7 @@ RULE_LABELS = {
     "grid_outside": "网格不在本村（社区）",
     "region_unresolved": "无法确定所属乡镇",
     "address_elsewhere": "地址属其他乡镇",
+    "house_elsewhere": "房屋属其他乡镇",
     "excluded": "已排除的行",
 }
 SEVERITY_LABELS = {ERROR: "错误", WARNING: "警告", FIXED: "已修正", EXCLUDED: "已排除"}

@@ -29,6 +29,7 @@ from grassroots.text import lookup_key
 from .choices import LEVEL_CODE_LENGTH, RegionLevel
 from .models import Region, prefix_bounds
 
+COUNTY_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.COUNTY]
 TOWNSHIP_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.TOWNSHIP]
 VILLAGE_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.VILLAGE]
 GRID_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.GRID]
@@ -205,6 +206,7 @@ class Placer:
     def __init__(self) -> None:
         self._indexes: dict[str, PlaceIndex] = {}
         self._names: tuple[dict, dict] | None = None  # canonical county names → code; township names → [(code, name)]
+        self._divisions: dict[str, str] | None = None  # county and township codes → name
 
     def index(self, township: str) -> PlaceIndex:
         if township not in self._indexes:
@@ -280,6 +282,27 @@ class Placer:
             if len(self.index(code).resolve(rest) or "") == GRID_LENGTH:
                 return code, name
         return None
+
+    def division_names(self) -> dict[str, str]:
+        """Every county and township code → its name (read once, in one query)."""
+        if self._divisions is None:
+            levels = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
+            self._divisions = dict(Region.objects.filter(level__in=levels).values_list("code", "name"))
+        return self._divisions
+
+    def leading_divisions(self, texts: Sequence[str]) -> np.ndarray:
+        """Per text (a code such as a 不动产单元代码), the region (code, name) its leading digits are the code of:
+        the township its first 9 characters name, else the county its first 6 name; None when neither is a known
+        code (an unknown prefix names nothing, and nothing is guessed from it)."""
+        names = self.division_names()
+        text = pd.Series(list(texts), dtype=object).astype(str)
+        found = np.full(len(text), None, dtype=object)
+        for length in (COUNTY_LENGTH, TOWNSHIP_LENGTH):  # a known township wins over its county
+            prefix = text.str[:length]
+            known = np.flatnonzero(prefix.isin([c for c in names if len(c) == length]).to_numpy())
+            for position, code in zip(known, prefix.to_numpy(dtype=object)[known], strict=True):
+                found[position] = (code, names[code])
+        return found
 
     def township_named(self, township: str, text: str) -> tuple[str, str] | None:
         """The other township (code, name) an address written in `township` starts with (after the province, the

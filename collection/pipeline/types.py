@@ -23,11 +23,13 @@ DUPLICATE_IN_FILE, CONFLICT, UNKNOWN_COLUMN, MISSING_COLUMN = (
 # Placement (collection/placing.py): a grid of another township (warning), a grid outside the uploading village.
 GRID_ELSEWHERE, GRID_OUTSIDE = "grid_elsewhere", "grid_outside"
 ADDRESS_ELSEWHERE = "address_elsewhere"  # where the entity is (a location address) names another township (warning)
+# A house code whose leading division code, or whose house in the base database, is another township's (warning).
+HOUSE_ELSEWHERE = "house_elsewhere"
 # Routing a department's city- or county-wide roster (collection/routing.py): a row no township can be found for.
 REGION_UNRESOLVED = "region_unresolved"
 RULES = (REQUIRED, TYPE, LENGTH, PATTERN, CODE, CHECKSUM, PRECISION_LOST, RANGE, CROSS_FIELD, DUPLICATE_IN_FILE,
          CONFLICT, UNKNOWN_COLUMN, MISSING_COLUMN, GRID_ELSEWHERE, GRID_OUTSIDE, REGION_UNRESOLVED,
-         ADDRESS_ELSEWHERE)  # fmt: skip
+         ADDRESS_ELSEWHERE, HOUSE_ELSEWHERE)  # fmt: skip
 ERROR, WARNING = "error", "warning"
 
 
