@@ -11,5 +11,6 @@ urlpatterns = [
     path("areas/<str:code>/search/", views.search, name="search"),
     path("areas/<str:code>/entries/", views.entries, name="entries"),
     path("entities/<public_id:public_id>/", views.card, name="card"),
-    path("records/<int:pk>/correct/", views.correct, name="correct"),
+    # A record is one entity's row of one subcategory: addressed by both, never by its (enumerable) database id.
+    path("entities/<public_id:public_id>/<slug:subcategory>/correct/", views.correct, name="correct"),
 ]

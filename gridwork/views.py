@@ -96,11 +96,13 @@ def card(request, public_id: str):
 
 
 @login_required
-def correct(request, pk: int):
-    """Report a correction of one record from the field: checked by the intake rules, then reviewed by officers."""
+def correct(request, public_id: str, subcategory: str):
+    """Report a correction of one record (the entity's row of the subcategory) from the field: checked by the intake
+    rules, then reviewed by officers."""
     record = get_object_or_404(
-        Record.objects.restrict(request.user, Action.CORRECT).select_related("entity", "subcategory", "place"), pk=pk
-    )
+        Record.objects.restrict(request.user, Action.CORRECT).select_related("entity", "subcategory", "place"),
+        entity__public_id=public_id, subcategory__code=subcategory,
+    )  # fmt: skip
     form = CorrectionForm(request.POST or None, items=correctable_items(record))
     if request.method == "POST" and form.is_valid():
         try:

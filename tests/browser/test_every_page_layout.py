@@ -17,7 +17,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 from playwright.sync_api import Error as PlaywrightError
 
-from basedb.models import Conflict, Entity, Record
+from basedb.models import Conflict, Record
 from collection.models import Batch
 from matching.models import WorkEntry
 from regions.choices import DepartmentRole, Role
@@ -100,7 +100,8 @@ def first(model, **filters):
 
 def parameters() -> dict[str, dict]:
     """One filling of each kind of parameter, from the scenario (township A's objects where A's users look)."""
-    placed = Entity.objects.filter(records__place_id=GRID_A).order_by("pk").first()
+    record = Record.objects.filter(place_id=GRID_A).select_related("entity", "subcategory").order_by("pk").first()
+    placed = record.entity
     pending = Batch.objects.filter(region_id=TOWNSHIP_A).exclude(status="merged").order_by("-pk").first()
     waiting = Batch.objects.filter(status="verified").order_by("pk").first() or pending
     return {
@@ -118,8 +119,7 @@ def parameters() -> dict[str, dict]:
         "catalog/elements/": {"key": "id_number"},
         "catalog/subcategories/": {"code": "P0101"},
         "grid/areas/": {"code": GRID_A},
-        "grid/entities/": {"public_id": placed.public_id},
-        "grid/records/": {"pk": first(Record, place_id=GRID_A)},
+        "grid/entities/": {"public_id": placed.public_id, "subcategory": record.subcategory.code},
         "matching/entries/": {"pk": first(WorkEntry)},
         "matching/rules/": {"code": WorkEntry.objects.order_by("pk").values_list("rule__code", flat=True).first()},
         "reports/submissions/": {"pk": first(Submission)},

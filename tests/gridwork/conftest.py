@@ -27,6 +27,11 @@ def placed_person(n: int, name: str, place: str, *, subcategory: str = "P0101") 
     )  # fmt: skip
 
 
+def correction_url(record: Record) -> str:
+    """The field correction of a record: addressed by its entity's public id and its subcategory."""
+    return f"/grid/entities/{record.entity.public_id}/{record.subcategory.code}/correct/"
+
+
 @pytest.fixture
 def grid_worker(sample_villages):
     return make_user("grid_worker_a", Role.GRID_WORKER, GRID_A)

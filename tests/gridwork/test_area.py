@@ -6,7 +6,7 @@ import pytest
 from regions.choices import Role
 from tests.conftest import GRID_A, GRID_A2, GRID_B, TOWNSHIP_A, VILLAGE_A, make_user
 
-from .conftest import placed_person
+from .conftest import correction_url, placed_person
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_another_grid_and_its_people_are_not_found(client, town, grid_worker):
     assert client.get(f"/grid/areas/{GRID_A2}/").status_code == 404
     assert client.get(f"/grid/areas/{VILLAGE_A}/").status_code == 404
     assert client.get(f"/grid/entities/{town['a2_other'].entity.public_id}/").status_code == 404
-    assert client.get(f"/grid/records/{town['a2_other'].pk}/correct/").status_code == 404
+    assert client.get(correction_url(town["a2_other"])).status_code == 404
 
 
 def test_a_village_collector_sees_its_grids_and_the_village_but_not_the_unplaced(client, town):

@@ -208,5 +208,6 @@ def _a_side_effects(collector_a, officer_x, grid_worker_a) -> None:
     web.force_login(grid_worker_a)
     placed = Record.objects.filter(place_id=GRID_A, subcategory__code="P0101").order_by("pk").first()
     if placed is not None:
-        web.post(reverse("gridwork:correct", args=[placed.pk]), {"item_1": "phone", "value_1": "13999990000",
-                                                                   "reason": "电话已变更"})  # fmt: skip
+        address = reverse("gridwork:correct", args=[placed.entity.public_id, placed.subcategory.code])
+        sent = web.post(address, {"item_1": "phone", "value_1": "13999990000", "reason": "电话已变更"})
+        assert sent.status_code == 302, f"the grid worker's correction was not taken: {sent.status_code}"

@@ -85,6 +85,9 @@ def values_for(route: str) -> list[dict]:
         return [{"kind": k, "key": key} for k, key in Entity.objects.values_list("kind", "key")]
     if names == ["public_id"]:
         return [{"public_id": v} for v in Entity.objects.values_list("public_id", flat=True)]
+    if names == ["public_id", "subcategory"]:
+        pairs = Record.objects.values_list("entity__public_id", "subcategory__code")
+        return [{"public_id": p, "subcategory": s} for p, s in pairs]
     table = {
         "basedb/conflicts/": lambda: pk(Conflict),
         "basedb/entities/": lambda: pk(Entity),
