@@ -3,8 +3,10 @@ layout when a legal package is laid out in a way the readers do not follow.
 
 Legal variants met in real files: entry names written with backslashes (exports of some Chinese attendance and
 finance systems), and a workbook part somewhere else than xl/workbook.xml (Open Packaging Conventions find it through
-the officeDocument relationship of _rels/.rels). calamine and openpyxl look for the usual paths, so such a package is
-copied into a temporary one in the usual layout (`write_usual_layout`) and that copy is opened.
+the officeDocument relationship of _rels/.rels), an .ods whose manifest alone names its type (no mimetype entry).
+calamine and openpyxl look for the usual paths (calamine for the .ods mimetype entry), so such a package is copied
+into a temporary one in the usual layout (`write_usual_layout`) and that copy is opened. An .xlsx may carry a
+META-INF/manifest.xml (some exporters add one): [Content_Types].xml and its workbook part make it OOXML all the same.
 
 The guard (guard.py) inspects every package before anything else reads it: sizes, ratios, encryption and XML prologs
 first, then `inspect_package` (which parses only relationship parts, after their prologs were checked). Unsafe entry
@@ -70,17 +72,18 @@ def part_names(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
 
 
 def inspect_package(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> Package:
-    """What a zip is, by its content: an OOXML workbook (.xlsx/.xlsm or .xlsb) or an OpenDocument spreadsheet."""
+    """What a zip is, by its content: an OOXML workbook (.xlsx/.xlsm or .xlsb) when it has [Content_Types].xml and
+    the workbook part its relationships lead to, else an OpenDocument spreadsheet (its mimetype or manifest says so).
+
+    OOXML is asked first: some exporters add a META-INF/manifest.xml to an .xlsx, which does not make it an .ods."""
     backslashes = any("\\" in info.filename for info in parts.values())
+    workbook = office_document(archive, parts) if CONTENT_TYPES in parts else None
+    if workbook is not None and workbook in parts:
+        fmt = "xlsb" if workbook.lower().endswith(".bin") else "xlsx"
+        return Package(fmt, workbook, not backslashes and workbook == USUAL_WORKBOOK[fmt])
     if "mimetype" in parts or "META-INF/manifest.xml" in parts:
         return _inspect_ods(archive, parts, backslashes)
-    if CONTENT_TYPES not in parts:
-        raise RejectedFile(NOT_SPREADSHEET, code="not_excel")
-    workbook = office_document(archive, parts)
-    if workbook is None or workbook not in parts:
-        raise RejectedFile(NOT_SPREADSHEET, code="not_excel")
-    fmt = "xlsb" if workbook.lower().endswith(".bin") else "xlsx"
-    return Package(fmt, workbook, not backslashes and workbook == USUAL_WORKBOOK[fmt])
+    raise RejectedFile(NOT_SPREADSHEET, code="not_excel")
 
 
 def _inspect_ods(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], backslashes: bool) -> Package:
@@ -92,7 +95,8 @@ def _inspect_ods(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], ba
         raise RejectedFile(ENCRYPTED_ODS, code="encrypted")
     if "content.xml" not in parts:
         raise RejectedFile(NOT_SPREADSHEET, code="not_excel")
-    return Package("ods", "content.xml", not backslashes)
+    # calamine opens an .ods only through its mimetype entry: one declared by the manifest alone is given one
+    return Package("ods", "content.xml", not backslashes and mimetype == ODS_MIMETYPE)
 
 
 def office_document(archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> str | None:
@@ -193,14 +197,18 @@ def _free_name(wanted: str, taken: set[str], moves: dict[str, str]) -> str:
 
 def write_usual_layout(source: Path, target: Path, package: Package) -> None:
     """Copy a guarded package to `target` with "/" in every name and the workbook at xl/workbook.xml (.bin), every
-    relationship and content-type entry rewritten to the moved parts. Parts are stored (no compression: the copy is
-    temporary, and storing is the fastest)."""
+    relationship and content-type entry rewritten to the moved parts; an .ods gets its mimetype entry. Parts are
+    stored (no compression: the copy is temporary, and storing is the fastest)."""
     try:
         with zipfile.ZipFile(source) as archive, zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as copy:
             parts = part_names(archive.infolist())
             moves = usual_names(archive, parts, package)
-            first = [n for n in ("mimetype", CONTENT_TYPES) if n in parts]  # ODF wants mimetype first
-            for name in first + [n for n in parts if n not in first]:
+            ods = package.format == "ods"
+            if ods:  # first and stored, as ODF wants, naming the format the guard found (the manifest's)
+                copy.writestr(zipfile.ZipInfo("mimetype"), ODS_MIMETYPE)
+            names = [n for n in parts if not (ods and n == "mimetype")]
+            first = [CONTENT_TYPES] if CONTENT_TYPES in names else []
+            for name in first + [n for n in names if n not in first]:
                 new = moves.get(name, name)
                 if name == CONTENT_TYPES and moves:
                     copy.writestr(new, _moved_content_types(read_small(archive, parts[name]), moves))

@@ -1,7 +1,8 @@
 """Legal workbooks of every kind real systems produce are read by what they are, through the real doors (the web
 upload and `manage.py import_workbook`): zip entries with backslashes, a workbook part found through _rels/.rels,
-an .xls whose stream is named BOOK, an .xlsx named .xls and the reverse, .ods and .xlsb. The variants are written
-by tests/collection/workbooks.py."""
+an .xls whose stream is named BOOK, an .xlsx named .xls and the reverse, .ods and .xlsb, an .xlsx carrying a
+META-INF/manifest.xml (still an .xlsx) and an .ods without its mimetype entry (still an .ods). The variants are
+written by tests/collection/workbooks.py or here."""
 
 import io
 import json
@@ -77,6 +78,44 @@ def ods_named_xlsx(tmp_path):
     return W.write_ods(tmp_path / "其实是ods.xlsx", clean_rows(5), "户籍人口")
 
 
+# Some exporters add an ODF-style manifest to the .xlsx they write: it lists the package's parts, not an .ods.
+XLSX_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"/>'
+    '<manifest:file-entry manifest:full-path="xl/workbook.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+)
+
+
+def xlsx_with_manifest(tmp_path, name: str = "带清单.xlsx"):
+    """A workbook saved by openpyxl, then given a META-INF/manifest.xml: an OOXML package all the same."""
+    book = openpyxl.Workbook()
+    book.active.title = "户籍人口"
+    for row in clean_rows(5):
+        book.active.append(row)
+    path = tmp_path / name
+    book.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("META-INF/manifest.xml", XLSX_MANIFEST)
+    return path
+
+
+def xlsx_with_manifest_named_ods(tmp_path):
+    return xlsx_with_manifest(tmp_path, "其实是xlsx.ods")
+
+
+def ods_without_mimetype(tmp_path):
+    """An .ods whose manifest alone says what it is (no mimetype entry, no [Content_Types].xml)."""
+    source = W.write_ods(tmp_path / "source.ods", clean_rows(5), "户籍人口")
+    target = tmp_path / "无类型.ods"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename != "mimetype":
+                new.writestr(info.filename, old.read(info))
+    return target
+
+
 # builder -> (real format, the file it must read the same as, rows)
 VARIANTS = {
     backslashes: ("xlsx", CLEAN, 100),
@@ -89,6 +128,9 @@ VARIANTS = {
     xlsb: ("xlsb", None, 5),
     relocated_xlsb: ("xlsb", None, 5),
     ods_named_xlsx: ("ods", None, 5),
+    xlsx_with_manifest: ("xlsx", None, 5),
+    xlsx_with_manifest_named_ods: ("xlsx", None, 5),
+    ods_without_mimetype: ("ods", None, 5),
 }
 BUILDERS = pytest.mark.parametrize("build", list(VARIANTS), ids=[b.__name__ for b in VARIANTS])
 
@@ -150,7 +192,7 @@ def test_import_workbook_reads_and_verifies_every_row(build, tmp_path):
         assert (summary["rows"], summary["valid"]) == (rows, rows)
 
 
-@pytest.mark.parametrize("build", [backslashes, relocated, ods, xlsb], ids=lambda b: b.__name__)
+@pytest.mark.parametrize("build", [backslashes, relocated, ods, xlsb, xlsx_with_manifest], ids=lambda b: b.__name__)
 @pytest.mark.django_db
 def test_the_annotated_workbook_of_a_variant_is_an_xlsx_with_the_rows_in_place(build, client, collector_a, tmp_path):
     client.force_login(collector_a)
