@@ -1,6 +1,8 @@
 """Every HTML page of the URLconf, in a real browser, as the role that uses it, on a 390 px phone and on a 1366×768
-office screen: it answers 200, the document never scrolls sideways, and no element is wider than the viewport
-outside a box of its own that scrolls (a wide table sits in `.table-scroll` or becomes cards).
+office screen: it answers 200, the document never scrolls sideways, no element is wider than the viewport outside a
+box of its own that scrolls (a wide table sits in `.table-scroll` or becomes cards), and every field of a form is
+whole on the screen (a form laid out as a table stacks its labels and fields instead of scrolling; only the fields
+of a data table, e.g. a report's cell notes, may scroll with their table).
 
 The routes come from the resolver (tests/permissions/test_routes.py `routes()`); the Django admin, the API, the
 downloads (xlsx, JSON, patches) and sign-out are left out, POST-only actions (405 to a GET) are skipped. Each
@@ -77,6 +79,14 @@ TOO_WIDE = """() => {
   }
   return found.slice(0, 4);
 }"""
+# Fields of a form cut off by the screen's edge (to be reached by scrolling a box sideways); those in a data table
+# scroll with their row, a form laid out as a table (.form-table) must not.
+FIELDS_CUT = """() => [...document.body.querySelectorAll("input, select, textarea, button")].filter((el) => {
+  const r = el.getBoundingClientRect(), table = el.closest("table");
+  if (r.width === 0 || r.height === 0 || (table && !table.classList.contains("form-table"))) return false;
+  return r.left < -1 || r.right > window.innerWidth + 1;
+}).map((el) => `${el.tagName.toLowerCase()}[name=${el.name}] ${Math.round(el.getBoundingClientRect().right)} px`)
+  .slice(0, 4)"""
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
@@ -212,6 +222,7 @@ def check_page(page, url: str) -> list[str]:
     if not page.evaluate(NO_SIDEWAYS_SCROLL):
         problems.append(f"scrolls sideways: {page.evaluate('document.documentElement.scrollWidth')} px wide")
     problems += [f"too wide: {element}" for element in page.evaluate(TOO_WIDE)]
+    problems += [f"field cut off: {field}" for field in page.evaluate(FIELDS_CUT)]
     return problems
 
 
