@@ -11,16 +11,15 @@ township gets them masked, as on the pages (such a user cannot upload for the to
 handed a masked file should download their own: masked ID numbers, phones and dates fail verification).
 """
 
-import io
 from datetime import date
+from functools import partial
 
 from django.core.exceptions import PermissionDenied
 
 from catalog.choices import ElementType
 from catalog.spec import ItemSpec, TableSpec
 from catalog.specs_build import build_table_spec
-from catalog.templates_xlsx import FIRST_DATA_ROW, build_template, table_sheet_title
-from grassroots.xlsx import put_value
+from catalog.templates_xlsx import build_template
 from regions.access import can
 from regions.choices import Action
 from regions.disclosure import Disclosure, record_disclosure
@@ -31,6 +30,7 @@ from .models import Record
 
 REASON = "核对式采集：本乡镇数据核对更正"
 SPARE_ROWS = 200  # empty formatted rows after the records, for new entries
+CHUNK_ROWS = 2000  # records read from the database at a time
 NUMERIC = (ElementType.INTEGER, ElementType.DECIMAL)
 
 
@@ -52,24 +52,34 @@ def cell_value(item: ItemSpec, value):
     return str(value)
 
 
-def _write_rows(ws, spec: TableSpec, rows, *, clear: bool) -> int:
-    count = 0
-    for offset, values in enumerate(rows):
-        for col, item in enumerate(spec.items, start=1):
-            value = values.get(item.key)
-            if not clear and item.sensitivity == PERSONAL and value not in (None, ""):
-                value = masked(item, value).text
-            else:
-                value = cell_value(item, value)
-            if value is None:
-                continue
-            cell = ws.cell(FIRST_DATA_ROW + offset, col)
-            if isinstance(value, str):
-                put_value(cell, value)  # never a formula, even for text starting with "="
-            else:
-                cell.value = value
-        count += 1
-    return count
+def _converter(item: ItemSpec):
+    """`cell_value` of one item as a function of the value alone; text and code items (most columns) take a shortcut
+    with the same result."""
+    if item.type == ElementType.BOOLEAN or item.type == ElementType.DATE or item.type in NUMERIC:
+        return partial(cell_value, item)
+    labels = item.code_table.labels if item.code_table is not None and item.code_table.labels else {}
+
+    def text(value):
+        if value is None or value == "":
+            return None
+        value = str(value)
+        return labels.get(value, value)
+
+    return text
+
+
+def _row_values(spec: TableSpec, clear: bool):
+    """The function that turns a record's stored values into its row of the 核对表 (cells in item order)."""
+    items = [(item.key, item, _converter(item), not clear and item.sensitivity == PERSONAL) for item in spec.items]
+
+    def row(values: dict) -> list:
+        cells = []
+        for key, item, convert, hide in items:
+            value = values.get(key)
+            cells.append(masked(item, value).text if hide and value not in (None, "") else convert(value))
+        return cells
+
+    return row
 
 
 def may_correct_township(user, region_code: str, subcategory_code: str) -> bool:
@@ -79,11 +89,14 @@ def may_correct_township(user, region_code: str, subcategory_code: str) -> bool:
     )
 
 
-def export_patch_workbook(subcategory_code: str, region_code: str, *, user) -> tuple[str, bytes]:
-    """The pre-filled template of `region_code`'s active records of a subcategory: (file name, xlsx bytes); personal
-    items in clear (and the download logged) for those who correct the township's data, masked for anyone else.
+def export_patch_workbook(subcategory_code: str, region_code: str, target, *, user) -> str:
+    """Write the pre-filled template of `region_code`'s active records of a subcategory into `target` (a path or a
+    binary file object) and return its file name; personal items in clear (and the download logged) for those who
+    correct the township's data, masked for anyone else.
 
-    PermissionDenied when the user may not view that township's records.
+    The records are read in chunks and written as they come (XlsxWriter's constant-memory mode), so memory does not
+    grow with the township. PermissionDenied (before anything is written) when the user may not view that township's
+    records.
     """
     if not can(user, Action.VIEW, region_code):
         raise PermissionDenied("您没有查看该乡镇（街道）数据的权限。")
@@ -93,15 +106,16 @@ def export_patch_workbook(subcategory_code: str, region_code: str, *, user) -> t
         .filter(subcategory__code=spec.code, region_id=region_code, status=RecordStatus.ACTIVE)
         .order_by("id")
     )
-    total = records.count()
     clear = may_correct_township(user, region_code, spec.code)
-    workbook = build_template([spec], rows=total + SPARE_ROWS)
-    rows = records.values_list("values", flat=True).iterator(chunk_size=2000)
-    _write_rows(workbook[table_sheet_title(spec)], spec, rows, clear=clear)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    row_values, keys = _row_values(spec, clear), []
+
+    def rows():
+        for key, values in records.values_list("entity__key", "values").iterator(chunk_size=CHUNK_ROWS):
+            keys.append(key)  # the people written, for the access log
+            yield row_values(values)
+
+    build_template([spec], target, rows=SPARE_ROWS, data={spec.code: rows()})
     if clear:
-        keys = list(records.values_list("entity__key", flat=True))
-        record_disclosure(Disclosure(user=user, region=region_code, endpoint="patch", reason=REASON, records=total,
+        record_disclosure(Disclosure(user=user, region=region_code, endpoint="patch", reason=REASON, records=len(keys),
                                      keys=keys, params={"subcategory": spec.code, "file": "核对表"}))  # fmt: skip
-    return f"{spec.code}{spec.name}_{region_code}_核对表.xlsx", buffer.getvalue()
+    return f"{spec.code}{spec.name}_{region_code}_核对表.xlsx"

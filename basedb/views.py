@@ -13,17 +13,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from catalog.specs_build import build_table_spec
 from collection.models import Batch
 from collection.todo import collector_todo
 from grassroots.replica import replica_reads
-from grassroots.xlsx import XLSX_CONTENT_TYPE, streamed_response
+from grassroots.xlsx import spooled_file, spooled_response, streamed_response
 from regions.access import can, scope_for
 from regions.choices import Action
 from regions.models import Region
@@ -428,14 +428,15 @@ def patch_download(request):
     """核对式采集: pick a township and a subcategory, download its current records as a pre-filled template."""
     form = PatchForm(request.GET or None, user=request.user)
     if request.GET and form.is_valid():
+        spool = spooled_file()
         try:
-            name, content = export_patch_workbook(
-                form.cleaned_data["subcategory"], form.cleaned_data["region"], user=request.user
+            name = export_patch_workbook(
+                form.cleaned_data["subcategory"], form.cleaned_data["region"], spool, user=request.user
             )
         except PermissionDenied:
+            spool.close()
             raise Http404 from None
-        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(True, name)
+        response = spooled_response(spool, name)
         ready = request.GET.get("ready", "")
         if ready.isdigit() and len(ready) <= 20:  # the page's script waits for this to say the file is coming
             response.set_cookie("patch_ready", ready, max_age=300, samesite="Lax", secure=request.is_secure())

@@ -10,21 +10,15 @@ import io
 import threading
 import unicodedata
 from collections import OrderedDict
-from copy import copy
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import Cell
-from openpyxl.comments import Comment
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name
 
-from grassroots.xlsx import put_value, sheet_title
+from grassroots.xlsx import CellFormats, StreamedWorkbook, sheet_title
 
 from .choices import ElementType
 from .describe import TEXT_TYPES, describe_cross_rule, describe_rules, describe_values, example_for, type_label
@@ -53,8 +47,17 @@ MIN_WIDTHS = {
     ElementType.REFERENCE: 22,
 }
 INLINE_LIST_MAX = 200  # longer lists go to the hidden _lists sheet (Excel caps inline lists at 255 characters)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_FILL = "#DDEBF7"
 RED, BLACK = "C00000", "000000"
+COMMENT_OPTIONS = {"author": "基层数据归集平台", "width": 320, "height": 160}
+VALIDATION = {
+    "validate": "list",
+    "ignore_blank": True,
+    "error_type": "warning",
+    "error_title": "不在下拉列表中",
+    "error_message": "请从下拉列表中选择；常见简写（如“男”“汉”“本科”）也可接受，上传时会核验。",
+    "show_error": True,
+}
 
 
 class TemplateError(Exception):
@@ -111,46 +114,55 @@ def header_comment(item: ItemSpec) -> str:
     return "；".join(parts)
 
 
+Row = Sequence[Any]  # one data row of a pre-filled sheet: values in item order (None: empty)
+
+
 class _TemplateWriter:
-    """Writes one workbook; drop-down lists are shared between sheets on the hidden _lists sheet."""
+    """Writes one workbook with XlsxWriter in constant-memory mode (grassroots.xlsx.StreamedWorkbook), every sheet
+    row by row: memory does not grow with pre-filled rows. Drop-down lists too long to be inline are shared between
+    sheets on the hidden _lists sheet, planned before any sheet is written (XlsxWriter orders sheets as created)."""
 
-    def __init__(self, specs: list[TableSpec], rows: int, version: str, content_hash: str):
-        self.specs, self.rows, self.version, self.content_hash = specs, rows, version, content_hash
-        self.workbook = Workbook()
-        self.lists: Worksheet | None = None
+    def __init__(self, target, specs: list[TableSpec], version: str, content_hash: str):
+        self.specs, self.version, self.content_hash = specs, version, content_hash
+        self.book = StreamedWorkbook(target)
+        self.lists: dict[str, tuple[str, list[str]]] = {}  # list key -> (title, labels), one _lists column each
         self.list_ranges: dict[str, str] = {}
+        self.drop_downs = {spec.code: self.plan_drop_downs(spec) for spec in specs}
 
-    def write(self) -> Workbook:
-        self.write_instructions(self.workbook.active)
-        for spec in self.specs:
-            self.write_sheet(self.workbook.create_sheet(table_sheet_title(spec)), spec)
-        self.write_meta()
-        if self.lists is not None:  # created on first need; hidden sheets go after the data sheets
-            self.workbook.move_sheet(
-                self.lists, offset=len(self.workbook.sheetnames) - 2 - self.workbook.index(self.lists)
-            )
-        self.workbook.active = 1
-        return self.workbook
+    def write(self, rows: int, data: Mapping[str, Iterable[Row]]) -> None:
+        instructions = self.book.add_sheet(INSTRUCTIONS_SHEET)
+        sheets = [(spec, self.book.add_sheet(table_sheet_title(spec))) for spec in self.specs]
+        lists = self.book.add_sheet(LISTS_SHEET) if self.lists else None  # hidden sheets go after the data sheets
+        meta = self.book.add_sheet(META_SHEET)
+        self.write_instructions(instructions)
+        for spec, sheet in sheets:
+            self.write_sheet(sheet, spec, data.get(spec.code, ()), rows)
+        if lists is not None:
+            self.write_lists(lists)
+        self.write_meta(meta)
+        if sheets:
+            sheets[0][1].activate()
+        self.book.close()
 
     # --- the instructions sheet ---------------------------------------------------------------------------------
-    def write_instructions(self, ws: Worksheet) -> None:
-        ws.title = INSTRUCTIONS_SHEET
-        put_value(ws.cell(1, 1), "烟台市基层基础数据采集模板 · 填表说明").font = Font(bold=True, size=14)
-        put_value(
-            ws.cell(2, 1),
+    def write_instructions(self, ws) -> None:
+        put, plain = self.book.put, self.book.cell_formats()
+        put(ws, 0, 0, "烟台市基层基础数据采集模板 · 填表说明", self.book.cell_formats(bold=True, font_size=14))
+        intro = (
             f"目录版本 {self.version}。带 {REQUIRED_MARK} 的列为必填（红色表头）。请在各子类工作表的第 2 行起逐行填写，"
-            "不要修改表头、不要删除或改名工作表；身份证号、代码等列已设为文本格式，请直接填写。",
+            "不要修改表头、不要删除或改名工作表；身份证号、代码等列已设为文本格式，请直接填写。"
         )
+        put(ws, 1, 0, intro, plain)
         headers = ["工作表", "列", "表头", "必填", "类型", "填写要求", "可选值", "示例", "说明"]
-        for col, text in enumerate(headers, start=1):
-            cell = put_value(ws.cell(4, col), text)
-            cell.font, cell.fill = Font(bold=True), HEADER_FILL
-        row = 5
+        bold = self.book.cell_formats(bold=True, pattern=1, bg_color=HEADER_FILL)
+        for col, text in enumerate(headers):
+            put(ws, 3, col, text, bold)
+        row = 4
         for spec in self.specs:
-            for col, item in enumerate(spec.items, start=1):
+            for col, item in enumerate(spec.items):
                 values = [
                     table_sheet_title(spec),
-                    get_column_letter(col),
+                    xl_col_to_name(col),
                     header_text(item),
                     "是" if item.required else "否",
                     type_label(item),
@@ -159,65 +171,61 @@ class _TemplateWriter:
                     template_example(item),
                     item.help_text,
                 ]
-                for c, value in enumerate(values, start=1):
-                    put_value(ws.cell(row, c), value)
+                for c, value in enumerate(values):
+                    put(ws, row, c, value, plain)
                 row += 1
             names = {i.key: i.name for i in spec.items}
             for rule in spec.cross_rules:
-                put_value(ws.cell(row, 1), table_sheet_title(spec))
-                put_value(ws.cell(row, 6), f"跨字段校验：{describe_cross_rule(rule, names)}")
+                put(ws, row, 0, table_sheet_title(spec), plain)
+                put(ws, row, 5, f"跨字段校验：{describe_cross_rule(rule, names)}", plain)
                 row += 1
-        for col, width in enumerate([24, 6, 22, 6, 16, 40, 40, 22, 30], start=1):
-            ws.column_dimensions[get_column_letter(col)].width = width
-        ws.freeze_panes = "A5"
+        for col, width in enumerate([24, 6, 22, 6, 16, 40, 40, 22, 30]):
+            ws.set_column(col, col, width)
+        ws.freeze_panes(4, 0)
 
     # --- one data sheet per subcategory -------------------------------------------------------------------------
-    def write_sheet(self, ws: Worksheet, spec: TableSpec) -> None:
-        for col, item in enumerate(spec.items, start=1):
-            cell = put_value(ws.cell(HEADER_ROW, col), header_text(item))
-            cell.font = Font(bold=True, color=RED if item.required else BLACK)
-            cell.fill, cell.alignment = HEADER_FILL, Alignment(horizontal="center", vertical="center")
-            cell.comment = Comment(header_comment(item), "基层数据归集平台", width=320, height=160)
-            self.format_column(ws, col, item)
-            self.add_validation(ws, col, item)
-        ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 1)
-        ws.defined_names["GR_SUBCATEGORY"] = DefinedName("GR_SUBCATEGORY", attr_text=f'"{spec.code}"')
+    def write_sheet(self, ws, spec: TableSpec, data: Iterable[Row], rows: int) -> None:
+        """Headers, column formats and widths, then the rows of `data`, then `rows` empty formatted rows; the
+        drop-downs cover all of them."""
+        put = self.book.put
+        formats = tuple(self.format_column(ws, col, item) for col, item in enumerate(spec.items))
+        for col, item in enumerate(spec.items):
+            header = self.book.cell_formats(bold=True, font_color=f"#{RED if item.required else BLACK}", pattern=1,
+                                            bg_color=HEADER_FILL, align="center", valign="vcenter")  # fmt: skip
+            put(ws, HEADER_ROW - 1, col, header_text(item), header)
+            ws.write_comment(HEADER_ROW - 1, col, header_comment(item), COMMENT_OPTIONS)
+        ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
+        row = FIRST_DATA_ROW - 1
+        for values in data:
+            ws.write_row_at(row, values, formats)
+            row += 1
+        # The column style covers rows typed beyond the pre-formatted ones; the cells cover paste and fill-down.
+        empty = [None] * len(formats)
+        for blank in range(row, row + rows):
+            ws.write_row_at(blank, empty, formats)
+        last = row + rows - 1
+        for col, formula in self.drop_downs[spec.code].items():
+            ws.data_validation(FIRST_DATA_ROW - 1, col, max(last, FIRST_DATA_ROW - 1), col,
+                               {**VALIDATION, "source": formula})  # fmt: skip
+        self.book.book.define_name(f"{quote_sheetname(table_sheet_title(spec))}!GR_SUBCATEGORY", f'="{spec.code}"')
 
-    def format_column(self, ws: Worksheet, col: int, item: ItemSpec) -> None:
-        letter = get_column_letter(col)
+    def format_column(self, ws, col: int, item: ItemSpec) -> CellFormats:
         kind = ElementType.TEXT if item.type in TEXT_TYPES else item.type
         number_format = "@" if kind == ElementType.TEXT else NUMBER_FORMATS.get(kind)
         width = max(display_width(header_text(item)) + 4, MIN_WIDTHS.get(item.key_type or item.type, 10))
-        ws.column_dimensions[letter].width = min(width, 50)
-        if number_format is None:
-            return
-        # The column style covers rows typed beyond the pre-formatted ones; the cells cover paste and fill-down.
-        ws.column_dimensions[letter].number_format = number_format
-        first = ws.cell(FIRST_DATA_ROW, col)
-        first.number_format = number_format
-        cells = ws._cells  # bulk: one shared style array instead of a style lookup per cell
-        for row in range(FIRST_DATA_ROW + 1, FIRST_DATA_ROW + self.rows):
-            cells[(row, col)] = Cell(ws, row=row, column=col, style_array=copy(first._style))
+        formats = self.book.cell_formats(num_format=number_format) if number_format else self.book.cell_formats()
+        ws.set_column(col, col, min(width, 50), formats.plain)
+        return formats
 
-    def add_validation(self, ws: Worksheet, col: int, item: ItemSpec) -> None:
-        if item.type == ElementType.BOOLEAN:
-            labels = ["是", "否"]
-        elif item.code_table is not None and item.code_table.labels:
-            labels = list(item.code_table.labels.values())
-        else:
-            return
-        validation = DataValidation(
-            type="list",
-            formula1=self.list_formula(item, labels),
-            allow_blank=True,
-            errorStyle="warning",
-            errorTitle="不在下拉列表中",
-            error="请从下拉列表中选择；常见简写（如“男”“汉”“本科”）也可接受，上传时会核验。",
-            showErrorMessage=True,
-        )
-        letter = get_column_letter(col)
-        validation.add(f"{letter}{FIRST_DATA_ROW}:{letter}{FIRST_DATA_ROW + self.rows - 1}")
-        ws.add_data_validation(validation)
+    def plan_drop_downs(self, spec: TableSpec) -> dict[int, str]:
+        """The list formula of each drop-down column (0-based) of a sheet."""
+        found = {}
+        for col, item in enumerate(spec.items):
+            if item.type == ElementType.BOOLEAN:
+                found[col] = self.list_formula(item, ["是", "否"])
+            elif item.code_table is not None and item.code_table.labels:
+                found[col] = self.list_formula(item, list(item.code_table.labels.values()))
+        return found
 
     def list_formula(self, item: ItemSpec, labels: list[str]) -> str:
         inline = ",".join(labels)
@@ -225,21 +233,26 @@ class _TemplateWriter:
             return f'"{inline}"'
         key = item.code_table.code if item.code_table else item.type
         if key not in self.list_ranges:
-            if self.lists is None:
-                self.lists = self.workbook.create_sheet(LISTS_SHEET)
-                self.lists.sheet_state = "hidden"
-            col = len(self.list_ranges) + 1
-            put_value(self.lists.cell(1, col), item.code_table.name if item.code_table else item.name)
-            for row, label in enumerate(labels, start=2):
-                put_value(self.lists.cell(row, col), label)
-            letter = get_column_letter(col)
-            self.list_ranges[key] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(labels) + 1}"
+            letter = xl_col_to_name(len(self.lists))
+            self.lists[key] = (item.code_table.name if item.code_table else item.name, labels)
+            self.list_ranges[key] = f"={quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(labels) + 1}"
         return self.list_ranges[key]
 
+    def write_lists(self, ws) -> None:
+        ws.hide()
+        plain = self.book.cell_formats()
+        columns = list(self.lists.values())
+        for col, (title, _labels) in enumerate(columns):
+            self.book.put(ws, 0, col, title, plain)
+        for row in range(max(len(labels) for _title, labels in columns)):
+            for col, (_title, labels) in enumerate(columns):
+                if row < len(labels):
+                    self.book.put(ws, row + 1, col, labels[row], plain)
+
     # --- hidden metadata ----------------------------------------------------------------------------------------
-    def write_meta(self) -> None:
-        ws = self.workbook.create_sheet(META_SHEET)
-        ws.sheet_state = "veryHidden"
+    def write_meta(self, ws) -> None:
+        ws.very_hidden()
+        put, plain = self.book.put, self.book.cell_formats()
         codes = ",".join(s.code for s in self.specs)
         pairs = [
             (META_MARKER, TEMPLATE_FORMAT),
@@ -249,21 +262,20 @@ class _TemplateWriter:
             ("subcategories", codes),
             ("header_row", str(HEADER_ROW)),
         ]
-        for row, (key, value) in enumerate(pairs, start=1):
-            put_value(ws.cell(row, 1), key)
-            put_value(ws.cell(row, 2), value)
-        for col, text in enumerate(["sheet", "subcategory", "name", "keys"], start=1):
-            put_value(ws.cell(META_TABLE_ROW, col), text)
-        for row, spec in enumerate(self.specs, start=META_TABLE_ROW + 1):
+        for row, (key, value) in enumerate(pairs):
+            put(ws, row, 0, key, plain)
+            put(ws, row, 1, value, plain)
+        for col, text in enumerate(["sheet", "subcategory", "name", "keys"]):
+            put(ws, META_TABLE_ROW - 1, col, text, plain)
+        for row, spec in enumerate(self.specs, start=META_TABLE_ROW):
             values = [table_sheet_title(spec), spec.code, spec.name, ",".join(i.key for i in spec.items)]
-            for col, value in enumerate(values, start=1):
-                put_value(ws.cell(row, col), value)
+            for col, value in enumerate(values):
+                put(ws, row, col, value, plain)
         names = {"GR_TEMPLATE": TEMPLATE_FORMAT, "GR_CATALOG_VERSION": self.version, "GR_SUBCATEGORIES": codes}
         for name, value in names.items():
-            self.workbook.defined_names[name] = DefinedName(name, attr_text=f'"{value}"')
-        props = self.workbook.custom_doc_props
-        props.append(StringProperty(name="grassroots_catalog_version", value=self.version))
-        props.append(StringProperty(name="grassroots_subcategories", value=codes))
+            self.book.book.define_name(name, f'="{value}"')
+        self.book.book.set_custom_property("grassroots_catalog_version", self.version)
+        self.book.book.set_custom_property("grassroots_subcategories", codes)
 
 
 def template_specs(code: str) -> tuple[str, list[TableSpec]]:
@@ -282,12 +294,18 @@ def template_specs(code: str) -> tuple[str, list[TableSpec]]:
     return f"{category.code}{category.name}", list(build_table_specs(members, label).values())
 
 
-def build_template(specs: list[TableSpec], *, rows: int = DEFAULT_ROWS) -> Workbook:
-    """A template workbook for these subcategories, `rows` data rows pre-formatted and validated per sheet."""
+def build_template(
+    specs: list[TableSpec], target, *, rows: int = DEFAULT_ROWS, data: Mapping[str, Iterable[Row]] | None = None
+) -> None:
+    """Write the template workbook of these subcategories into `target` (a path or a binary file object).
+
+    Each sheet holds the rows of `data[code]` if given (pre-filled: values in item order, written as they come, so
+    an iterator of any length costs no memory), then `rows` empty data rows; all of them pre-formatted and validated.
+    """
     version = current_version()
     content_hash = version.content_hash if version else ""
     label = specs[0].catalog_version if specs else ""
-    return _TemplateWriter(specs, rows, label, content_hash).write()
+    _TemplateWriter(target, specs, label, content_hash).write(rows, data or {})
 
 
 def export_template(code: str, *, rows: int | None = None) -> tuple[str, bytes]:
@@ -299,7 +317,7 @@ def export_template(code: str, *, rows: int | None = None) -> tuple[str, bytes]:
     if rows is None:
         rows = DEFAULT_ROWS if len(specs) == 1 and specs[0].code == code else CATEGORY_ROWS
     buffer = io.BytesIO()
-    build_template(specs, rows=rows).save(buffer)
+    build_template(specs, buffer, rows=rows)
     return f"{title}_采集模板.xlsx", buffer.getvalue()
 
 

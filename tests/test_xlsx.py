@@ -44,6 +44,60 @@ def test_a_streamed_workbook_writes_each_value_by_its_type_and_formulas_as_text(
     assert (cells[8].value, cells[9].value) == (None, "文本")
 
 
+# Cells that need XlsxWriter's care: XML markup, control characters, escape-like text, edge whitespace, non-characters.
+AWKWARD = ["<b>&amp;</b>", "a\x01b\x1f", "_x0041_", " lead", "trail\n", "\ufffe", "汉字", "-", "@x", "=A1"]
+
+
+def row_xml(write_row) -> bytes:
+    """The data of sheet 1 of a workbook whose rows `write_row(book, sheet, row, values, formats)` writes."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    book = StreamedWorkbook(out)
+    sheet = book.add_sheet("表")
+    text, date, plain = (
+        book.cell_formats(num_format="@"),
+        book.cell_formats(num_format="yyyy-mm-dd"),
+        book.cell_formats(),
+    )
+    sheet.set_column(4, 4, 12, text.plain)  # a column format: cells without one of their own take it
+    formats = (text, date, plain, plain, plain, text)
+    for cell_format in (f for column in formats for f in (column.plain, column.quoted, column.date) if f):
+        cell_format._get_xf_index()  # style numbers follow first use: number them first, the same way in both
+    book.put(sheet, 0, 0, "表头", plain)
+    rows = [[v, datetime.date(2024, 5, 1), 7, 2.5, True, None] for v in AWKWARD]
+    rows += [[None, None, None, None, None, None], [None, None, -3, None, "x", ""], ["", None, 10**20, 0.1, False, "z"]]
+    for row, values in enumerate(rows, start=1):
+        write_row(book, sheet, row, values, formats)
+    book.put(sheet, len(rows) + 1, 0, "表尾", plain)
+    book.close()
+    xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml")
+    return re.search(rb"<sheetData>.*</sheetData>", xml, re.S).group(), re.search(rb"<dimension[^>]*>", xml).group()
+
+
+def test_a_row_written_at_once_is_what_xlsxwriter_writes_cell_by_cell():
+    def by_cell(book, sheet, row, values, formats):
+        for col, (value, cell_formats) in enumerate(zip(values, formats, strict=True)):
+            book.put(sheet, row, col, value, cell_formats)
+
+    at_once = row_xml(lambda book, sheet, row, values, formats: sheet.write_row_at(row, values, formats))
+    assert at_once == row_xml(by_cell)
+    assert b"_x005F_x0041_" in at_once[0] and b"&lt;b&gt;&amp;amp;" in at_once[0]
+
+
+def test_a_row_cannot_be_written_above_or_into_a_row_already_written():
+    book = StreamedWorkbook(io.BytesIO())
+    sheet, plain = book.add_sheet("表"), book.cell_formats()
+    sheet.write_row_at(3, ["a"], (plain,))
+    with pytest.raises(ValueError, match="above"):
+        sheet.write_row_at(2, ["b"], (plain,))
+    book.put(sheet, 4, 0, "c", plain)
+    with pytest.raises(ValueError, match="above"):
+        sheet.write_row_at(4, ["d"], (plain,))
+    book.close()
+
+
 def test_a_streamed_download_is_sent_from_a_file_as_an_attachment():
     response = streamed_response("导出.xlsx", lambda book: book.write_values(book.add_sheet("a"), 0, ["x", 1]))
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -3,10 +3,13 @@
 Covered: record list, entity page, conflict list, conflict resolve, batch revert — each for anonymous, wrong role,
 other region and own region."""
 
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from basedb.merge import merge_batch
 from basedb.models import Conflict, Entity, Record
@@ -159,6 +162,15 @@ def test_the_patch_download_tells_the_waiting_page_that_the_file_is_coming(clien
     assert response.cookies["patch_ready"].value == "1733350000123"
     odd = client.get(reverse("basedb:patch_download"), {**query, "ready": "<script>"})
     assert "patch_ready" not in odd.cookies
+
+
+def test_the_patch_download_is_streamed_from_a_file_and_holds_the_townships_records(client, a_record, collector_a):
+    login(client, collector_a)
+    response = client.get(reverse("basedb:patch_download"), {"region": TOWNSHIP_A, "subcategory": "P0101"})
+    assert response.streaming and "attachment" in response["Content-Disposition"]
+    assert "P0101" in response["Content-Disposition"] and response["Content-Disposition"].endswith(".xlsx")
+    ws = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["P0101户籍人口"]
+    assert ws.cell(2, 2).value == a_record.values["id_number"] and ws.cell(3, 2).value is None
 
 
 def test_resolving_on_the_web_is_recorded_in_the_records_history(client, conflict, officer_a):

@@ -136,7 +136,7 @@ def test_templates_of_every_active_subcategory_reopen_with_their_items(catalog):
         if not specs:
             continue
         buffer = io.BytesIO()
-        build_template(specs, rows=3).save(buffer)
+        build_template(specs, buffer, rows=3)
         wb = load_workbook(io.BytesIO(buffer.getvalue()))
         meta = read_template_meta(io.BytesIO(buffer.getvalue()))
         assert set(meta.sheets.values()) == {s.code for s in specs}

@@ -103,7 +103,7 @@ def test_our_template_metadata_decides_the_table(specs, tmp_path):
     from catalog.templates_xlsx import build_template, table_sheet_title
 
     path = tmp_path / "template.xlsx"
-    build_template([specs["P0102"]], rows=5).save(path)
+    build_template([specs["P0102"]], path, rows=5)
     book = load_workbook(path)
     sheet = book[table_sheet_title(specs["P0102"])]
     headers = [cell.value for cell in sheet[1]]
