@@ -3,10 +3,11 @@
 Township A (东山街道, county X 芝罘区) uploads real workbooks of people and houses; its county's officer approves them
 (the real pipeline: upload, verification, review, merge). The shipped matching rules are evaluated (work lists of A's
 people), A's officer confirms a report, an API client of county X reads A's records (the access log), A's collector
-reveals a record, a grid worker of A reports a correction from the field. Then township Y (清洋街道, county Y 福山区)
-uploads some of the same people (same ID numbers, its own phones and addresses) and people of its own: one batch
-approved by Y's officer (conflicts with A's records), one left verified and waiting for review (conflict warnings),
-a house owned by one of the shared people, and one of them as its 流动人口 (a record of Y's of an entity A holds).
+reveals a record, a grid worker of A reports a correction from the field, the client registers a webhook (its
+deliveries carry A's records). Then township Y (清洋街道, county Y 福山区) uploads some of the same people (same ID
+numbers, its own phones and addresses) and people of its own: one batch approved by Y's officer (conflicts with A's
+records), one left verified and waiting for review (conflict warnings), a house owned by one of the shared people,
+and one of them as its 流动人口 (a record of Y's of an entity A holds).
 
 `Secrets` says what of A's must never reach a user of county Y: ID numbers Y did not upload, every phone and address
 of A's (Y's differ).
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from catalog.models import Subcategory
@@ -29,6 +30,8 @@ from regions.samples import generate_sample_villages
 from reports.loader import load_reports
 from sharing.choices import Sensitivity
 from sharing.clients import create_client
+from sharing.models import Webhook
+from sharing.webhooks import scan_webhooks
 from tests.collection.batch_fixtures import write_xlsx
 from tests.conftest import COUNTY_A, GRID_A, OTHER_COUNTY, TOWNSHIP_A, make_user
 from tests.matching.scenario import id_number
@@ -181,8 +184,8 @@ def build(tmp_path: Path) -> Cast:
 
 
 def _a_side_effects(collector_a, officer_x, grid_worker_a) -> None:
-    """What else township A's people leave behind: an API client's reads, a reveal, a confirmed report, a
-    correction from the field, a rule granted to a client."""
+    """What else township A's people leave behind: an API client's reads, its webhook and deliveries (their payload
+    A's records in clear), a reveal, a confirmed report, a correction from the field, a rule granted to a client."""
     from basedb.models import Record
     from matching.grants import grant_rule
     from regions.models import Region
@@ -195,8 +198,12 @@ def _a_side_effects(collector_a, officer_x, grid_worker_a) -> None:
         name="芝罘区测试应用", subcategories=Subcategory.objects.filter(code__in=("P0101", "H0101")),
         region=COUNTY_A, max_sensitivity=Sensitivity.PERSONAL, acting_user=None,
     )  # fmt: skip
-    api = Client()
-    assert api.get("/api/v1/records/?subcategory=P0101", headers={"Authorization": f"Token {raw}"}).status_code == 200
+    api, token = Client(), {"Authorization": f"Token {raw}"}
+    assert api.get("/api/v1/records/?subcategory=P0101", headers=token).status_code == 200
+    with override_settings(SHARING_WEBHOOK_ALLOWED_NETWORKS=["127.0.0.1/32"]):  # registered, never called
+        hook = api.post("/api/v1/webhooks/", {"url": "http://127.0.0.1:9/hook"}, "application/json", headers=token)
+    assert hook.status_code == 201, hook.content.decode()
+    Webhook.objects.filter(pk=hook.json()["id"]).update(cursor=0)  # its deliveries: every change of A's records
     grant_rule(client_x, Rule.objects.order_by("code").first(), acting_user=None)
     record = Record.objects.filter(region_id=TOWNSHIP_A, subcategory__code="P0101").order_by("pk").first()
     web = Client()
@@ -211,3 +218,4 @@ def _a_side_effects(collector_a, officer_x, grid_worker_a) -> None:
         address = reverse("gridwork:correct", args=[placed.entity.public_id, placed.subcategory.code])
         sent = web.post(address, {"item_1": "phone", "value_1": "13999990000", "reason": "电话已变更"})
         assert sent.status_code == 302, f"the grid worker's correction was not taken: {sent.status_code}"
+    assert scan_webhooks(), "the webhook of A's client has no delivery to hold A's records"
