@@ -6,6 +6,8 @@ import io
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -129,3 +131,19 @@ def test_the_export_holds_the_view_masked(collector, records):
 def test_the_list_of_tables_counts_the_records_of_each_subcategory(collector, records):
     html = page(collector, reverse("basedb:table_list"))
     assert "户籍人口" in html and ">12<" in html
+
+
+def test_the_list_of_tables_costs_the_same_queries_however_many_subcategories_hold_records(collector, records):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            page(collector, reverse("basedb:table_list"))
+        return len(captured)
+
+    page(collector, reverse("basedb:table_list"))  # the catalog's specs cached, as on any page after the first
+    with_one = queries()
+    more = ("P0102", "P0104", "P0105", "P0201")
+    for code in more:
+        merge_batch(staged_batch(TOWNSHIP_A, [person(n) for n in range(1, 4)], subcategory=code), acting_user=None)
+    html = page(collector, reverse("basedb:table_list"))
+    assert all(f'href="/basedb/tables/{code}/' in html for code in more)
+    assert queries() == with_one
