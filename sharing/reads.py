@@ -88,34 +88,30 @@ def records_page(
     after: tuple[str, int] | None = None,
     size: int = MAX_PAGE_SIZE,
 ) -> Read:
-    """One keyset page of the client's records of one subcategory, ordered by (place, id) after the cursor `after`.
+    """One keyset page of the client's records of one subcategory, ordered by (region, id) after the cursor `after`.
 
-    The order follows the index (subcategory, place, id), so a page reads about `size` index entries whatever the
-    region's share of the table. `region` is matched on the place (a record's place is its township or a village or
-    grid below it, so a county or township code selects the same records either way, and a village or grid code
-    selects the records placed there). Ordered by the township instead, which no index leads with, PostgreSQL
-    sorted every record of the region for each page: 1.37 s p95 at 13 million records (docs/performance.md)."""
+    The order follows the index (subcategory, region, id), so a page reads about `size` index entries whatever the
+    region's share of the table (ordering by id alone scans and discards the other regions' rows)."""
     client = user.api_client
     sub_id, spec = client_subcategory(client, subcategory)
     info = ItemInfo(spec)
-    queryset = _region_filter(_scoped_records(user).filter(subcategory_id=sub_id), region, "place_id")
+    queryset = _region_filter(_scoped_records(user).filter(subcategory_id=sub_id), region)
     if updated_since is not None:
         queryset = queryset.filter(updated_at__gte=updated_since)
-    queryset = filtered = apply_conditions(queryset, list(conditions)).order_by("place_id", "id")
+    queryset = filtered = apply_conditions(queryset, list(conditions)).order_by("region_id", "id")
     if after is not None:
         # A row-value comparison, which the index serves as one range; the ORM has no public spelling for it.
         # Only the model's table name is interpolated; the cursor's values are bound parameters.
-        where = f'("{Record._meta.db_table}"."place_id", "{Record._meta.db_table}"."id") > (%s, %s)'
+        where = f'("{Record._meta.db_table}"."region_id", "{Record._meta.db_table}"."id") > (%s, %s)'
         queryset = queryset.extra(where=[where], params=list(after))  # noqa: S610
     rows = list(
         queryset.values_list(
-            "id", "entity__kind", "entity__key", "entity__public_id", "region_id", "values", "version", "updated_at",
-            "place_id",
+            "id", "entity__kind", "entity__key", "entity__public_id", "region_id", "values", "version", "updated_at"
         )[: size + 1]
     )  # fmt: skip
     more = len(rows) > size
     results, personal = [], False
-    for pk, kind, key, public_id, region_id, values, version, updated_at, _place in rows[:size]:
+    for pk, kind, key, public_id, region_id, values, version, updated_at in rows[:size]:
         shown_key, key_personal = info.entity_key(key, client.max_sensitivity)
         shown, values_personal = info.values(values, client.max_sensitivity, fields, key=key)
         personal = personal or key_personal or values_personal
@@ -125,7 +121,7 @@ def records_page(
                 "region": region_id, "version": version, "updated_at": updated_at, "values": shown,
             }
         )  # fmt: skip
-    cursor = f"{rows[size - 1][-1]}_{results[-1]['id']}" if more else None  # the last row's (place, id)
+    cursor = f"{results[-1]['region']}_{results[-1]['id']}" if more else None
     read = Read({"results": results, "next_cursor": cursor}, len(results), personal, _redacted(list(conditions)))
     if lookup_keys(list(conditions)) is not None:
         read.matched = _lookup_matches(filtered, list(conditions))

@@ -131,23 +131,3 @@ def test_match_refuses_fields_no_requested_subcategory_has(api):
         "/api/v1/match/", {"keys": ["1"], "subcategories": ["P0101"], "fields": ["salary"]}, format="json"
     )
     assert (response.status_code, response.json()["param"]) == (400, "fields")
-
-
-def test_records_are_paged_by_place_and_a_village_code_selects_the_records_placed_there(api, sample_villages):
-    """The keyset follows the index (subcategory, place, id): every record once, in (place, id) order, however the
-    records of the county are placed; a village's code reads the records placed in it (placement, issue 14)."""
-    from basedb.models import Record
-    from regions.samples import sample_grid_code, sample_village_code
-
-    village = sample_village_code(TOWNSHIP_A, 1)
-    records = Record.objects.unrestricted("test: place some records").filter(subcategory__code="P0101")
-    placed = sorted(records.filter(region_id=TOWNSHIP_A).values_list("id", flat=True))[:3]
-    Record.objects.unrestricted("test").filter(id__in=placed[:2]).update(place_id=sample_grid_code(village, 1))
-    Record.objects.unrestricted("test").filter(id__in=placed[2:]).update(place_id=village)
-    rows = all_pages(api, "/api/v1/records/", subcategory="P0101", page_size=2)
-    assert sorted(r["values"]["name"] for r in rows) == sorted(f"测试{n}" for n in COUNTY_A_PEOPLE)
-    places = dict(records.values_list("id", "place_id"))
-    assert [(places[r["id"]], r["id"]) for r in rows] == sorted((places[r["id"]], r["id"]) for r in rows)
-    in_village = all_pages(api, "/api/v1/records/", subcategory="P0101", region=village, page_size=2)
-    assert sorted(r["id"] for r in in_village) == placed
-    assert {r["region"] for r in in_village} == {TOWNSHIP_A}
