@@ -30,7 +30,9 @@ class RecordAdmin(RegionScopedAdmin):
     list_filter = ("status", "subcategory")
     search_fields = ("entity__key", "entity__display_name")
     raw_id_fields = ("entity", "region", "last_batch")
-    readonly_fields = ("entity", "subcategory", "region", "values", "status", "version", "last_batch")
+    # The place too: placement.py moves the board's record counts with it (basedb/summaries.py).
+    readonly_fields = ("entity", "subcategory", "region", "place", "place_manual", "values", "status", "version",
+                       "last_batch")  # fmt: skip
     inlines = [RecordVersionInline]
 
 

@@ -8,6 +8,7 @@ class BasedbConfig(AppConfig):
 
     def ready(self) -> None:
         # Intake hands batches to the base database through this registration (collection never imports basedb).
+        from catalog.pointers import subscribe_to_pointer_changes
         from collection import handoff
         from regions.placement import subscribe_to_tree_changes
 
@@ -17,6 +18,7 @@ class BasedbConfig(AppConfig):
         from .outcomes import preview_batch, preview_rows
         from .placement import places_on_tree_change
         from .preview import approval_preview
+        from .summaries import links_on_catalog_change
 
         handoff.register(
             handoff.BaseDatabase(
@@ -33,3 +35,6 @@ class BasedbConfig(AppConfig):
         )
         # New or renamed villages and grids place the records of their townships again (regions never imports us).
         subscribe_to_tree_changes(places_on_tree_change)
+        # A catalog load that changes which items point at other entities indexes their links again (the catalog
+        # never imports us either).
+        subscribe_to_pointer_changes(links_on_catalog_change)

@@ -19,8 +19,8 @@ from regions.access import restrict
 from regions.choices import Action, RegionLevel
 from regions.models import Region, prefix_bounds
 
-from .choices import ConflictStatus, RecordStatus
-from .models import Conflict, Record
+from .choices import ConflictStatus
+from .models import Conflict, RecordCount
 from .sunk import sunk_by_township
 
 NONE = (0, 0)  # no records, none placed
@@ -95,14 +95,15 @@ def _batch_stats(user, county: str | None, by: str) -> dict:
 
 
 def _record_counts(user, county: str | None, by: str) -> dict:
-    """{key: (active records, those placed below township level)} grouped by `by`."""
-    records = _in_county(Record.objects.restrict(user, Action.VIEW), "place_id", county)
-    placed = Count("id", filter=Q(place_length__gt=TOWNSHIP_LENGTH))
+    """{key: (active records, those placed below township level)} grouped by `by`, from the record counts kept per
+    place and subcategory (basedb/summaries.py), scoped like the records themselves (by place and subcategory)."""
+    counts = _in_county(RecordCount.objects.restrict(user, Action.VIEW), "place_id", county)
+    placed = Sum("records", filter=Q(place_length__gt=TOWNSHIP_LENGTH))
     counts = (
-        records.filter(status=RecordStatus.ACTIVE).alias(place_length=Length("place_id")).values(by)
-        .annotate(n=Count("id"), placed=placed).order_by()
+        counts.alias(place_length=Length("place_id")).values(by).annotate(n=Sum("records"), placed=placed)
+        .filter(n__gt=0).order_by()
     )  # fmt: skip
-    return {c[by]: (c["n"], c["placed"]) for c in counts}
+    return {c[by]: (c["n"], c["placed"] or 0) for c in counts}
 
 
 def _conflict_counts(user, county: str | None, by: str) -> dict:

@@ -2,7 +2,7 @@
 is recorded in the record's history (a RecordVersion with action `resolve`)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from collection.choices import MergeState
@@ -16,6 +16,7 @@ from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, Record, RecordVersion
 from .outcomes import diff_values
 from .placement import placement_keys, refresh_places
+from .summaries import add_counts, count_key, moves, refresh_links
 
 
 def may_resolve(user, conflict: Conflict) -> bool:
@@ -126,10 +127,15 @@ def resolve_conflict(
     label = Resolution(decision).label
     moved = f"，记录改归 {region}" if region != record.region_id else ""
     moved_township = region != record.region_id
+    counted = count_key(record)
     record.values, record.region_id, record.status = new_values, region, RecordStatus.ACTIVE
     write_version(record, VersionAction.RESOLVE, changes, acting_user=acting_user, batch=conflict.batch,
                   note=f"跨乡镇冲突 {conflict.pk}：{label}{moved}。{note}".strip())  # fmt: skip
     record.save()
+    with connection.cursor() as cursor:  # the board's count follows the record's township (and place: save())
+        add_counts(cursor, moves([(counted, count_key(record))]))
+    if changes:
+        refresh_links([record.pk])
     grid_keys, address_keys = placement_keys()
     if moved_township or not set(changes).isdisjoint(grid_keys + address_keys):
         refresh_places([record.pk])

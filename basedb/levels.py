@@ -19,8 +19,8 @@ from regions.choices import LEVEL_CODE_LENGTH, Action, RegionLevel
 from regions.models import Region, prefix_bounds
 
 from .board import BoardRow
-from .choices import ConflictStatus, RecordStatus
-from .models import Conflict, Record
+from .choices import ConflictStatus
+from .models import Conflict, RecordCount
 
 LENGTHS = sorted(LEVEL_CODE_LENGTH.values())  # 4, 6, 9, 12, 15
 TOWNSHIP_LENGTH, VILLAGE_LENGTH = LEVEL_CODE_LENGTH[RegionLevel.TOWNSHIP], LEVEL_CODE_LENGTH[RegionLevel.VILLAGE]
@@ -80,14 +80,15 @@ def in_subtree(queryset, code: str, field: str = "place_id"):
 
 def record_figures(user, code: str, length: int) -> dict[str, tuple[int, int]]:
     """{child prefix: (active records, placed below the child's level)} of the records placed under `code`; a key as
-    long as `code` itself holds the records placed at `code`."""
-    records = in_subtree(Record.objects.restrict(user, Action.VIEW), code).filter(status=RecordStatus.ACTIVE)
+    long as `code` itself holds the records placed at `code`. Summed from the record counts (basedb/summaries.py)."""
+    counts = in_subtree(RecordCount.objects.restrict(user, Action.VIEW), code)
     below = min(max(length, TOWNSHIP_LENGTH), VILLAGE_LENGTH)  # a grid's records are all placed (in the grid)
     rows = (
-        records.annotate(unit=Substr("place_id", 1, length)).alias(place_length=Length("place_id")).values("unit")
-        .annotate(n=Count("id"), placed=Count("id", filter=Q(place_length__gt=below))).order_by()
+        counts.annotate(unit=Substr("place_id", 1, length)).alias(place_length=Length("place_id")).values("unit")
+        .annotate(n=Sum("records"), placed=Sum("records", filter=Q(place_length__gt=below))).filter(n__gt=0)
+        .order_by()
     )  # fmt: skip
-    return {r["unit"]: (r["n"], r["placed"]) for r in rows}
+    return {r["unit"]: (r["n"], r["placed"] or 0) for r in rows}
 
 
 def _batch_figures(user, code: str, length: int) -> dict[str, dict]:

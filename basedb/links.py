@@ -2,7 +2,8 @@
 the house a person lives in or the owner of a house, or an ID number such as the enterprise's legal representative's)
 points at another entity, unless it is part of the record's own key.
 
-Used by the entity (360°) page: outgoing links from the entity's records, incoming links from records that name it.
+Used by the entity (360°) page: outgoing links from the entity's records, incoming links from records that name it
+(found through the link index, basedb.models.RecordLink).
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from regions.choices import Action
 
 from .choices import RecordStatus
 from .labels import entity_name, kind_label
-from .models import Entity, Record
+from .models import Entity, Record, RecordLink
 
 INCOMING_LIMIT = 50
 
@@ -89,12 +90,11 @@ def incoming_links(entity: Entity, user) -> list[Link]:
                 items.setdefault(item.key, (item.name, f"{spec.code} {spec.name}"))
     if not items:
         return []
-    query = Q()
-    for key in items:
-        query |= Q(**{f"values__{key}": entity.key})
+    # Through the link index (basedb/summaries.py), not a scan of every record's values.
+    naming = RecordLink.objects.filter(kind=entity.kind, key=entity.key).values("record_id")
     records = (
         Record.objects.restrict(user, Action.VIEW)
-        .filter(query, status=RecordStatus.ACTIVE)
+        .filter(id__in=naming, status=RecordStatus.ACTIVE)
         .exclude(entity=entity)
         .select_related("entity", "subcategory")[:INCOMING_LIMIT]
     )

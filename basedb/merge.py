@@ -12,6 +12,7 @@ chunks only, and re-running `merge_batch` resumes after the last committed chunk
 """
 
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,11 +30,12 @@ from regions.choices import Action, AuditVerb
 from regions.placement import VILLAGE_LENGTH, Placer
 
 from . import merge_sql as sql
-from .choices import MergeRunStatus, VersionAction
+from .choices import MergeRunStatus, RecordStatus, VersionAction
 from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun
 from .outcomes import CONFLICT, RESTORE, UNCHANGED, UPDATE, MergeResult, as_json, classify, subcategory_kind
 from .placement import derive_places
+from .summaries import add_counts, compact_counts, moves
 
 # A batch is merged after verification (rows with errors stay behind); MERGING/MERGED: resume or report.
 MERGEABLE_STATUSES = frozenset(
@@ -119,7 +121,7 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
     """Merge the staged rows with low < id <= high; runs inside the caller's transaction."""
     now, result = connection.ops.adapt_datetimefield_value(timezone.now()), MergeResult()
     ctx.low, ctx.high = low, high
-    changed, conflicts, seen = [], [], set()
+    changed, conflicts, seen, before = [], [], set(), {}
     place_items = frozenset(ctx.placement_keys[0] + ctx.placement_keys[1])
     with connection.cursor() as cursor:
         if ctx.sql.pg:
@@ -153,6 +155,7 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
                     # Placed again when its grid or an address changed (a manual place too), or when restored.
                     moved = op == RESTORE or not place_items.isdisjoint(changes)
                     changed.append((staged_id, record_id, new_values, version + 1, changes, action, township, moved))
+                    before[record_id] = (region_id, at, status == RecordStatus.ACTIVE)
                 elif op == CONFLICT:
                     conflicts.append(row)
             # From the first record insert (which writes create versions on PostgreSQL) to commit, this chunk's
@@ -163,7 +166,10 @@ def _merge_chunk(ctx: sql.ChunkContext, low: int, high: int) -> MergeResult:
         else:
             raise RuntimeError("merge could not settle concurrent inserts")
         result.created += sql.insert_create_versions(cursor, ctx, now)
-        sql.apply_changes(cursor, ctx, _with_places(ctx, changed), now)
+        sql.index_created(cursor, ctx)
+        changed = _with_places(ctx, changed)
+        sql.apply_changes(cursor, ctx, changed, now)
+        add_counts(cursor, _count_moves(ctx, before, changed))
         _record_conflicts(ctx, conflicts)
         sql.mark_staged(cursor, ctx, low, high, [row[0] for row in conflicts])
         cursor.execute("DROP TABLE IF EXISTS merge_stage")
@@ -179,6 +185,16 @@ def _with_places(ctx: sql.ChunkContext, changed: list[tuple]) -> list[tuple]:
     # A village's rows stay in the village (its floor), as intake placed them.
     places = iter(derive_places(ctx.placer, townships, [row[2] for row in moved], ctx.placement_keys, ctx.floor))
     return [(*row[:-1], next(places) if row[-1] else None) for row in changed]
+
+
+def _count_moves(ctx: sql.ChunkContext, before: dict, changed: list[tuple]) -> Counter:
+    """The board's count deltas of the changed records, as apply_changes writes them: each is active afterwards, in
+    the row's township, at its new place or the place it had; `before`: {record id: (township, place, active)}."""
+    sub, pairs = ctx.subcategory.pk, []
+    for row in changed:
+        region, place, active = before[row[1]]
+        pairs.append(((region, place, sub) if active else None, (row[6], row[7] or place, sub)))
+    return moves(pairs)
 
 
 def _chunk_end(batch: Batch, low: int, chunk_size: int) -> int | None:
@@ -258,8 +274,10 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
     started, chunk_size = time.monotonic(), chunk_size or settings.MERGE_CHUNK_ROWS
     subcategory = Subcategory.objects.select_related("category__domain").get(pk=batch.subcategory_id)
     spec, user_id = build_table_spec(subcategory.code), getattr(acting_user, "pk", None)
+    pointers = tuple((item.key, item.reference_kind) for item in spec.pointing_items())
     ctx = sql.ChunkContext(batch, subcategory, subcategory_kind(subcategory), user_id, sql.Dialect(),
-                           spec.display_name_keys, spec.placement_keys, Placer(), village_floor(batch))  # fmt: skip
+                           spec.display_name_keys, spec.placement_keys, Placer(), village_floor(batch),
+                           pointers=pointers)  # fmt: skip
     run = _start_run(batch, acting_user)
     try:
         _merge_chunks(batch, ctx, run, chunk_size, _crash_after_chunks)
@@ -271,6 +289,7 @@ def merge_batch(batch: Batch, *, acting_user, authorised: bool = False, chunk_si
     run = _finish_run(batch, run.pk, started, acting_user)
     batch.refresh_from_db()
     if run.created or run.updated:
+        compact_counts(batch.region_id)  # the chunks' count rows of the batch's region, one per group again
         notify_subscribers()
     return MergeResult(run.created, run.updated, run.unchanged, run.conflicts)
 

@@ -20,6 +20,7 @@ from regions.placement import TOWNSHIP_LENGTH
 from .choices import RecordStatus, VersionAction
 from .models import RecordVersion
 from .outcomes import CREATE, T_ENTITY, T_RECORD, UNCHANGED
+from .summaries import T_COUNT, index_links, unindex_links
 
 
 class Dialect:
@@ -55,6 +56,7 @@ class ChunkContext:
     placement_keys: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # its (grid items, address items)
     placer: object = None  # a regions.placement.Placer, kept for the whole merge
     floor: str | None = None  # a village collector's batch: its village, outside which no record is written
+    pointers: tuple[tuple[str, str], ...] = ()  # its pointing items (item key, kind named): the link index
     low: int = 0  # the chunk being merged: staged row ids low < id <= high
     high: int = 0
 
@@ -183,25 +185,44 @@ def insert_records(cursor, ctx: ChunkContext, now) -> int:
         # The new records come straight back from the insert, and their create versions (the values as created)
         # are written from them in the same statement: no second join over the records or the staged rows. The
         # caller holds the change-feed lock (lock_change_feed) from here on.
+        # The board's counts of the new records come from the same rows (basedb/summaries.py).
         cursor.execute(
-            f'WITH created AS ({insert} RETURNING id, entity_id, "values", region_id), '
+            f'WITH created AS ({insert} RETURNING id, entity_id, "values", region_id, place_id), '
             f"versions AS (INSERT INTO {T_VERSION} (record_id, version, action, changes, subcategory_id, region_id, "
             "batch_id, acting_user_id, note, created_at) SELECT c.id, 1, %s, c.\"values\", %s, c.region_id, %s, %s, "
-            "'', %s FROM created AS c ORDER BY c.id) "
+            "'', %s FROM created AS c ORDER BY c.id), "
+            f"counted AS (INSERT INTO {T_COUNT} (region_id, place_id, subcategory_id, records) "
+            "SELECT c.region_id, c.place_id, %s, COUNT(*) FROM created AS c GROUP BY c.region_id, c.place_id) "
             "UPDATE merge_stage SET record_id = created.id, op = %s FROM created "
             "WHERE merge_stage.entity_id = created.entity_id",
-            [*params, VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.pk, ctx.user_id, now, CREATE],
+            [*params, VersionAction.CREATE, ctx.subcategory.pk, ctx.batch.pk, ctx.user_id, now, ctx.subcategory.pk,
+             CREATE],
         )  # fmt: skip
     else:
         cursor.execute(insert, params)
+        created = (
+            f"{T_RECORD} AS r WHERE merge_stage.record_id IS NULL AND r.entity_id = merge_stage.entity_id "
+            "AND r.subcategory_id = %s AND r.last_batch_id = %s AND r.version = 1"
+        )
         cursor.execute(
-            f"UPDATE merge_stage SET record_id = r.id, op = %s FROM {T_RECORD} AS r "
-            "WHERE merge_stage.record_id IS NULL AND r.entity_id = merge_stage.entity_id AND r.subcategory_id = %s "
-            "AND r.last_batch_id = %s AND r.version = 1",
+            f"INSERT INTO {T_COUNT} (region_id, place_id, subcategory_id, records) SELECT r.region_id, r.place_id, "
+            f"r.subcategory_id, COUNT(*) FROM merge_stage, {created} "
+            "GROUP BY r.region_id, r.place_id, r.subcategory_id",
+            [ctx.subcategory.pk, ctx.batch.pk],
+        )
+        cursor.execute(
+            f"UPDATE merge_stage SET record_id = r.id, op = %s FROM {created}",
             [CREATE, ctx.subcategory.pk, ctx.batch.pk],
         )
     cursor.execute("SELECT COUNT(*) FROM merge_stage WHERE record_id IS NULL")
     return cursor.fetchone()[0]
+
+
+def index_created(cursor, ctx: ChunkContext) -> None:
+    """The link index of the chunk's new records (subcategories with pointing items only)."""
+    if ctx.pointers:
+        where = "r.id IN (SELECT record_id FROM merge_stage WHERE op = %s)"
+        index_links(cursor, {ctx.subcategory.pk: ctx.pointers}, where, [CREATE])
 
 
 def insert_create_versions(cursor, ctx: ChunkContext, now) -> int:
@@ -261,6 +282,9 @@ def apply_changes(cursor, ctx: ChunkContext, changed: list[tuple], now) -> None:
         "'', %s FROM merge_changed AS u ORDER BY u.record_id",
         [ctx.subcategory.pk, ctx.batch.pk, ctx.user_id, now],
     )
+    if ctx.pointers:  # their links, from the values just written
+        unindex_links(cursor, "SELECT record_id FROM merge_changed")
+        index_links(cursor, {ctx.subcategory.pk: ctx.pointers}, "r.id IN (SELECT record_id FROM merge_changed)")
 
 
 def mark_staged(cursor, ctx: ChunkContext, low: int, high: int, conflict_ids: list[int]) -> None:

@@ -165,6 +165,71 @@ class Record(models.Model):
         super().save(*args, **kwargs)
 
 
+class RecordLink(models.Model):
+    """An item of a record naming another entity (a house's owner by ID number, a household's house by its code):
+    the kind and key it names. Written with the record's values by the merge, conflict resolution and revert
+    (basedb/summaries.py), so the entity page finds the records naming an entity through the (kind, key) index
+    instead of reading every record's values. Only string values of the items the catalog declares pointing
+    (`refers_to`, not the record's own key) are kept, as the page compares them."""
+
+    # No database constraint, as for Record.entity: written in bulk beside the records; Django cascades on delete.
+    record = models.ForeignKey(
+        Record, verbose_name="记录", on_delete=models.CASCADE, related_name="links", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
+    item = models.CharField("数据项", max_length=64)
+    kind = models.CharField("关联主体类型", max_length=20)
+    key = models.CharField("关联主体标识", max_length=200)
+
+    class Meta:
+        verbose_name = "记录关联"
+        verbose_name_plural = "记录关联"
+        indexes = [
+            # The entity page: the records naming (kind, key).
+            models.Index(fields=["kind", "key"], name="recordlink_kind_key"),
+            # Rewriting the links of the records a merge, a resolution or a revert changed.
+            models.Index(fields=["record"], name="recordlink_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}.{self.item} → {self.kind}:{self.key}"
+
+
+class RecordCount(models.Model):
+    """Active records of one subcategory placed at one place of one township, kept as signed deltas: every writer
+    that creates, retires or moves records adds a row (basedb/summaries.py), readers sum, and `compact_counts` folds
+    a subtree's rows into one per group. The board and the drill-down read these few thousand rows instead of
+    counting millions of records (issue 16)."""
+
+    REGION_FIELD = "place"
+    SUBCATEGORY_FIELD = "subcategory__code"
+
+    # No database constraint towards reference data (see Entity.region).
+    region = models.ForeignKey(
+        "regions.Region", verbose_name="乡镇（街道）", on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
+    place = models.ForeignKey(
+        "regions.Region", verbose_name="落位", on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
+    subcategory = models.ForeignKey(
+        "catalog.Subcategory", verbose_name="数据子类", on_delete=models.PROTECT, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
+    records = models.IntegerField("记录数变化")
+
+    objects = RegionScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "记录计数"
+        verbose_name_plural = "记录计数"
+        indexes = [models.Index(fields=["place", "subcategory"], name="recordcount_place_subcat")]
+
+    def __str__(self) -> str:
+        return f"{self.place_id}·{self.subcategory_id}: {self.records:+d}"
+
+
 class RecordVersion(models.Model):
     """One change of a record, by which batch or user.
 

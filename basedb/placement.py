@@ -36,6 +36,7 @@ from regions.placement import TOWNSHIP_LENGTH, Placer
 
 from .choices import RecordStatus
 from .models import Record
+from .summaries import compact_counts, count_moves_sql
 
 READ_CHUNK = 50_000
 T_RECORD = Record._meta.db_table
@@ -96,6 +97,9 @@ def _write_places(changed: list[tuple[int, str]], *, manual: bool | None = False
         columns = "record_id bigint PRIMARY KEY, place varchar(15)"
         cursor.execute(f"CREATE TEMPORARY TABLE placement_new ({columns}){' ON COMMIT DROP' if pg else ''}")
         insert_rows(cursor, "placement_new", ("record_id", "place"), changed)
+        # The board's counts move with the active records (before the update: the old places are still there).
+        source = f"FROM {T_RECORD} AS r JOIN placement_new AS n ON n.record_id = r.id WHERE r.status = %s"
+        count_moves_sql(cursor, source, "n.place", [RecordStatus.ACTIVE])
         flag, params = ("", []) if manual is None else (", place_manual = %s", [manual])
         cursor.execute(
             f"UPDATE {T_RECORD} SET place_id = n.place{flag} FROM placement_new AS n WHERE {T_RECORD}.id = n.record_id",
@@ -160,6 +164,7 @@ def place_records(region: str | None = None, *, include_manual: bool = False) ->
         records = records.filter(place_manual=False)
     report = _replace(records)
     if report.changed:  # a pass that moved records is on record (the command line's, or the region tree's change)
+        compact_counts(region)
         record_event(AuditVerb.PLACE, actor=None, object_type="regions.region", object_id=region or "",
                      label=f"重新落位 {region or '全部'}", region=region or None,
                      after={"records": report.records, "changed": report.changed, **report.levels})  # fmt: skip

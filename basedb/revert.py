@@ -9,7 +9,7 @@ township stays with it, the owner before is in the conflict row).
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from collection.choices import BatchStatus, IssueRule, MergeState
@@ -23,6 +23,7 @@ from .choices import ConflictStatus, MergeRunStatus, RecordStatus, Resolution, V
 from .history import lock_change_feed, notify_subscribers
 from .models import Conflict, MergeRun, Record, RecordVersion
 from .placement import placement_keys, refresh_places
+from .summaries import add_counts, compact_counts, count_key, moves, refresh_links
 
 REVERT_NOTE = "撤销批次"  # the note of every version a revert writes: "撤销批次 <id>"
 UNDONE_ACTIONS = (VersionAction.CREATE, VersionAction.UPDATE, VersionAction.RESTORE, VersionAction.RESOLVE)
@@ -125,6 +126,7 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
         .in_bulk({v[0] for v in versions})
     )
     result, history, now = RevertResult(), [], timezone.now()
+    counted = {pk: count_key(record) for pk, record in records.items()}
     for record_id, action, changes in versions:  # newest first, so several versions of one record unwind in order
         record = records[record_id]
         undo = _undo(record, action, changes)
@@ -150,12 +152,16 @@ def revert_batch(batch: Batch, *, acting_user) -> RevertResult:
     Record.objects.unrestricted("revert: the records the batch changed").bulk_update(
         records.values(), ["values", "status", "version", "updated_at"], batch_size=1000
     )
+    with connection.cursor() as cursor:  # the board's counts of the records retired (placement moves the others)
+        add_counts(cursor, moves((counted[pk], count_key(record)) for pk, record in records.items()))
+    refresh_links(v.record_id for v in history if v.changes)
     grid_keys, address_keys = placement_keys()
     refresh_places(v.record_id for v in history if not set(v.changes).isdisjoint(grid_keys + address_keys))
     lock_change_feed()
     RecordVersion.objects.bulk_create(history, batch_size=2000)
     notify_subscribers()
     _close_conflicts(batch, acting_user)
+    compact_counts(batch.region_id)
     StagedRow.objects.unrestricted("revert: the rows of the batch being reverted").filter(batch=batch).update(
         merge_state=MergeState.PENDING
     )

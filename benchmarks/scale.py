@@ -10,6 +10,7 @@ Base (COPY-loaded in chunks of --chunk persons, each chunk one transaction; resu
   houses       0.4 a person (H0101, keyed by house_code, owner = a person), placed like the persons
   enterprises  0.05 a person (E0101, keyed by a USCC-shaped code), placed like the persons
   versions     one create version for every record (the change feed reads them)
+  summaries    the board's record counts and the link index of the chunk's records (basedb/summaries.py)
   ≈2.62 records a person: 13,000,000 records are ≈4.96 million persons. After the last chunk: VACUUM ANALYZE,
   CHECKPOINT. The number of persons loaded is kept in the table bench_scale_progress, so that a run stopped
   halfway, or a run with a larger --records, continues where the base ends (--reuse).
@@ -112,6 +113,8 @@ def load_chunk(lo: int, hi: int, townships: list[str], ids: dict[str, int]) -> d
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from basedb.summaries import count_records, index_links
+    from catalog.pointers import pointing_items
     from collection.staging import insert_rows
 
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -169,6 +172,9 @@ def load_chunk(lo: int, hi: int, townships: list[str], ids: dict[str, int]) -> d
             [record_floor],
         )
         counts["records"] = cursor.rowcount
+        # What the merge keeps beside the records it writes: the board's counts and the link index.
+        count_records(cursor, "r.id > %s", [record_floor])
+        index_links(cursor, pointing_items(), "r.id > %s", [record_floor])
         cursor.execute("UPDATE bench_scale_progress SET persons = %s", [hi])
     return counts
 

@@ -17,6 +17,7 @@ from regions.audit import record_event
 from regions.choices import AuditVerb
 
 from .models import CatalogVersion, Category, CodeTable, CodeValue, DataElement, DataItem, Domain, Subcategory
+from .pointers import pointers_changed, pointing_items
 from .source import CatalogSource, read_source
 from .specs_build import clear_spec_cache
 
@@ -232,10 +233,13 @@ def load_catalog(path: Path = DEFAULT_SOURCE, *, dry_run: bool = False, acting_u
         warnings=list(source.warnings),
     )
     with transaction.atomic():
+        pointers = pointing_items()
         _Loader(source, report).run()
         if dry_run:
             transaction.set_rollback(True)
         elif report.changed:
+            # In the same transaction: the base database's link index follows the catalog's pointing items.
+            pointers_changed(pointers, pointing_items())
             kinds = {name: vars(k) for name, k in report.kinds.items() if k.any}
             after = {"version": report.version, "version_created": report.version_created, **kinds}
             record_event(
