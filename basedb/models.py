@@ -147,8 +147,11 @@ class Record(models.Model):
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["entity", "subcategory"], name="uniq_record_entity_subcat")]
         indexes = [
-            # Sharing API: a page of one subcategory in a region subtree (scoped by place), keyset-paginated by id.
+            # A subcategory's records in a region subtree by place (reports, rules, scoping below a township).
             models.Index(fields=["subcategory", "place", "id"], name="record_subcat_place_id"),
+            # Sharing API /records/: a page of one subcategory in (township, id) order after its keyset cursor, read
+            # in index order (about a page of entries) instead of sorting the whole region's records per page.
+            models.Index(fields=["subcategory", "region", "id"], name="record_subcat_region_id"),
             # A village's or grid's records (pages of grid workers, drill-down counts): a range on place.
             models.Index(fields=["place", "subcategory"], name="record_place_subcat"),
             # Sharing API: updated_since filters, keyset by id.

@@ -6,7 +6,15 @@ from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-TABLES = ("basedb_entity", "basedb_record", "basedb_recordversion", "basedb_conflict", "basedb_mergerun")
+TABLES = (
+    "basedb_entity",
+    "basedb_record",
+    "basedb_recordversion",
+    "basedb_conflict",
+    "basedb_mergerun",
+    "basedb_recordlink",
+    "basedb_recordcount",
+)
 
 
 def _indexes() -> dict[str, str]:
