@@ -3,11 +3,16 @@
 The scripts run as `python benchmarks/NAME.py`, so they import this module by its file's folder (on sys.path).
 """
 
+import importlib.util
 import os
 import platform
+import statistics
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
+
+HERE = Path(__file__).resolve().parent
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's apps, for django.setup()
@@ -65,3 +70,37 @@ def machine_facts() -> dict:
         "python": platform.python_version(),
         "server": server,
     }
+
+
+def load_sibling(name: str):
+    """A sibling benchmark by its file (benchmarks/reports.py shares its name with the reports app)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timings(send, requests: int) -> dict:
+    """One cold call, then `requests` timed ones: milliseconds."""
+    started = time.perf_counter()
+    assert send().status_code == 200
+    cold = (time.perf_counter() - started) * 1000
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = send()
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    times.sort()
+    p95 = times[max(0, round(0.95 * len(times)) - 1)]
+    return {"cold_ms": round(cold, 1), "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
+            "max_ms": round(times[-1], 1), "requests": requests}  # fmt: skip
+
+
+def queries_of(send) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        send()
+    return len(captured)

@@ -35,7 +35,6 @@ Prints progress on stderr and one JSON object on stdout.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -46,7 +45,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import machine_facts, person_id, setup_django  # noqa: E402 (after the path above)
+from common import load_sibling, machine_facts, person_id, setup_django  # noqa: E402 (after the path above)
 
 COUNTY = "370602"
 HOUSES_PER_PERSON, ENTERPRISES_PER_PERSON = 0.4, 0.05
@@ -56,16 +55,8 @@ SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "effective_cac
             "jit", "server_version")  # fmt: skip
 
 
-def load(name: str):
-    """A sibling benchmark by its file (benchmarks/reports.py shares its name with the reports app)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 bench_merge, bench_api, bench_rules, bench_reports, bench_gridwork = (
-    load(n) for n in ("merge", "api", "rules", "reports", "gridwork")
+    load_sibling(n) for n in ("merge", "api", "rules", "reports", "gridwork")
 )
 sys.path.insert(0, str(HERE.parent))  # benchmarks/rules.py put this folder first: `reports` is the app again
 

@@ -16,7 +16,6 @@ Options: --records 100000 --requests 20 --exports 3 --reuse. Prints one JSON obj
 """
 
 import argparse
-import importlib.util
 import io
 import json
 import statistics
@@ -24,44 +23,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from common import machine_facts, setup_django
+from common import load_sibling, machine_facts, queries_of, setup_django, timings
 
 HERE = Path(__file__).resolve().parent
 TOWNSHIP = "370602002"  # 东山街道
-
-
-def bench_reports():
-    """benchmarks/reports.py (its name is also the reports app's, so it is loaded from its file): its prefill."""
-    spec = importlib.util.spec_from_file_location("bench_reports", HERE / "reports.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def timings(send, requests: int) -> dict:
-    """One cold call, then `requests` timed ones: milliseconds."""
-    started = time.perf_counter()
-    assert send().status_code == 200
-    cold = (time.perf_counter() - started) * 1000
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = send()
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    times.sort()
-    p95 = times[max(0, round(0.95 * len(times)) - 1)]
-    return {"cold_ms": round(cold, 1), "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
-            "max_ms": round(times[-1], 1), "requests": requests}  # fmt: skip
-
-
-def queries_of(send) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        send()
-    return len(captured)
 
 
 def collector():
@@ -112,7 +77,7 @@ def export(client, rounds: int) -> dict:
 
 def run(size: int, database: str, requests: int, exports: int, reuse: bool) -> dict:
     setup_django(database, reuse=reuse)
-    reports = bench_reports()
+    reports = load_sibling("reports")
     from django.core.management import call_command
     from django.db import connection
 
