@@ -16,8 +16,9 @@ Base (COPY-loaded in chunks of --chunk persons, each chunk one transaction; resu
   halfway, or a run with a larger --records, continues where the base ends (--reuse).
 
 Timed at that size (--steps, default all, in this order):
-  merge     100,000 new P0101 rows of township 370602002 (benchmarks/merge.py: stage_batch, timed_merge), then the
-            same rows again in another order (all unchanged)
+  merge     100,000 new P0101 rows of township 370602002 (benchmarks/merge.py: stage_batch, timed_merge), beside
+            the plain COPY and the write floor of the same rows taken just before (merge / floor), then the same
+            rows again in another order (all unchanged)
   rules     full evaluation of the four pinned rules, first run and a steady re-run (benchmarks/rules.py)
   report    fill_report(population_overview) for the city, cold and median (benchmarks/reports.py)
   pages     as an officer of the city (Django's test client, every middleware and query): the board of the city,
@@ -268,14 +269,25 @@ def step_merge(entities: int, rows: int) -> dict:
     new = [(i + 2, person_id(start + i), json.dumps(bench_merge.person(start + i, rng), ensure_ascii=False))
            for i in range(rows)]  # fmt: skip
     bench_merge.settle(True)
+    # The write floor of the same rows at this size, in the same minute as the merge (issue 16: merge ≤ 2× floor).
+    copy = bench_merge.plain_copy(new, True)
+    floor = bench_merge.write_floor(new, p0101.pk, "370602002", True)
+    log("copy", round(copy, 2), "floor", round(floor, 2))
     batch = bench_merge.stage_batch("370602002", p0101, new, True)
     merged = bench_merge.timed_merge(batch, None)
-    log("merge", merged["seconds"])
+    log("merge", merged["seconds"], "merge/floor", round(merged["seconds"] / floor, 2))
     shuffled = random.Random(7).sample(new, len(new))
     again = bench_merge.stage_batch("370602002", p0101, [(i + 2, k, v) for i, (_r, k, v) in enumerate(shuffled)], True)
     remerged = bench_merge.timed_merge(again, None)
     log("remerge", remerged["seconds"])
-    return {"rows": rows, "merge": merged, "remerge": remerged}
+    return {
+        "rows": rows,
+        "copy_seconds": round(copy, 2),
+        "write_floor_seconds": round(floor, 2),
+        "merge": merged,
+        "merge_vs_floor": round(merged["seconds"] / floor, 2),
+        "remerge": remerged,
+    }
 
 
 def step_rules() -> dict:
