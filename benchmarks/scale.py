@@ -11,9 +11,10 @@ Base (COPY-loaded in chunks of --chunk persons, each chunk one transaction; resu
   enterprises  0.05 a person (E0101, keyed by a USCC-shaped code), placed like the persons
   versions     one create version for every record (the change feed reads them)
   summaries    the board's record counts and the link index of the chunk's records (basedb/summaries.py)
-  ≈2.62 records a person: 13,000,000 records are ≈4.96 million persons. After the last chunk: VACUUM ANALYZE,
-  CHECKPOINT. The number of persons loaded is kept in the table bench_scale_progress, so that a run stopped
-  halfway, or a run with a larger --records, continues where the base ends (--reuse).
+  ≈2.62 records a person: 13,000,000 records are ≈4.96 million persons. After the last chunk: the count rows
+  folded (compact_counts, one per township, place and subcategory, as merges leave them), VACUUM ANALYZE,
+  CHECKPOINT. The number of persons loaded is kept in the table bench_scale_progress, so that a run stopped halfway,
+  or a run with a larger --records, continues where the base ends (--reuse).
 
 Timed at that size (--steps, default all, in this order):
   merge     100,000 new P0101 rows of township 370602002 (benchmarks/merge.py: stage_batch, timed_merge), beside
@@ -195,6 +196,11 @@ def build(persons: int, chunk: int, townships: list[str], ids: dict[str, int]) -
                                  "load": round(os.getloadavg()[0], 1)})  # fmt: skip
         log("chunk", report["chunks"][-1])
     report["load_seconds"] = round(time.perf_counter() - started, 1)
+    t = time.perf_counter()
+    from basedb.summaries import compact_counts
+
+    compact_counts()  # one count row per (township, place, subcategory), as the merges of a real base leave them
+    report["compact_counts_seconds"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     with connection.cursor() as cursor:
         # As benchmarks/rules.py: the first full scan of COPY-loaded rows would otherwise write every page back.
